@@ -1,0 +1,162 @@
+"""The one environment contract: the household simulator, the EmbodiedBench bridge and a ROS robot all
+implement :class:`Env`.
+
+Designed for a real robot as much as for a simulator:
+
+* ``step`` executes one high-level skill and may take time. A skill that runs but does not achieve its
+  effect is a normal result with ``last_action_success=False`` and a feedback string. A skill that does
+  not finish within ``timeout_s`` raises :class:`robomem.errors.EnvTimeoutError` after the environment has
+  stopped it; an unreachable robot or env server raises :class:`robomem.errors.EnvConnectionError`.
+* The skill list (EmbodiedBench's ``language_skill_set``) may change at every ``reset``: re-read
+  :attr:`Env.skills` after each one.
+* ``reset(task, keep_world=True)`` continues in the same world instead of restoring the scene's initial
+  state; a physical robot can only ever do that.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from types import TracebackType
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypedDict
+
+from envs.task import LifelongSequence, Task
+
+__all__ = (
+    "Env",
+    "Observation",
+    "PerceivedEntity",
+    "Perception",
+    "Relation",
+    "StepInfo",
+    "StepResult",
+)
+
+EntityKind = Literal["object", "receptacle", "appliance", "place", "agent"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Relation(_Frozen):
+    """A directed relation ``subject --relation--> object``, e.g. ``Mug in Cabinet_2``."""
+
+    subject: str
+    relation: str
+    object: str
+
+
+class PerceivedEntity(_Frozen):
+    """One thing the agent perceives now, by the name the skill set uses for it."""
+
+    name: str
+    type: str
+    kind: EntityKind
+    attributes: dict[str, str] = Field(default_factory=dict)
+    #: Only states that are perceivable and meaningful for the entity (e.g. ``open`` for a cabinet).
+    states: dict[str, bool] = Field(default_factory=dict)
+
+
+class Perception(_Frozen):
+    """Structured perception of what is perceivable at the agent's location (and nothing else)."""
+
+    location: str | None = None
+    room: str | None = None
+    holding: str | None = None
+    entities: tuple[PerceivedEntity, ...] = ()
+    relations: tuple[Relation, ...] = ()
+
+
+class Observation(_Frozen):
+    """What the agent receives after ``reset`` or ``step``.
+
+    ``perception`` is ``None`` for environments that only give pixels (real EmbodiedBench); ``images`` are
+    base64-encoded PNG/JPEG frames ready for an ``image_url`` data URL.
+    """
+
+    instruction: str
+    text: str
+    perception: Perception | None = None
+    images: tuple[str, ...] = ()
+
+
+class StepInfo(TypedDict):
+    """EmbodiedBench's ``info`` keys, plus the running invalid-action count."""
+
+    task_success: float
+    task_progress: float
+    last_action_success: bool
+    env_feedback: str
+    env_step: int
+    action_id: int
+    action_description: str
+    instruction: str
+    num_invalid_actions: int
+
+
+class StepResult(_Frozen):
+    observation: Observation
+    done: bool
+    info: StepInfo
+
+
+class Env(ABC):
+    """Contract for every environment. Implementations register in :data:`envs.registry.ENVS`."""
+
+    #: Action grammar the environment speaks: ``alfred`` or ``habitat`` (or another profile name).
+    profile: str = ""
+
+    @property
+    @abstractmethod
+    def skills(self) -> tuple[str, ...]:
+        """The current skill list; action ids index into it. Re-read after every reset."""
+
+    @abstractmethod
+    def reset(self, task: Task, *, keep_world: bool = False) -> Observation:
+        """Start an episode of ``task``. With ``keep_world`` the world is not restored."""
+
+    @abstractmethod
+    def step(self, action: int | str, *, timeout_s: float | None = None) -> StepResult:
+        """Execute one skill, given by id or by its exact text."""
+
+    def tasks(self, subset: str) -> tuple[Task, ...]:
+        """Tasks of one evaluation subset, for environments that carry their own suites."""
+        raise NotImplementedError(f"{type(self).__name__} has no built-in task suites")
+
+    def subsets(self) -> tuple[str, ...]:
+        return ()
+
+    def lifelong_sequences(self) -> tuple[LifelongSequence, ...]:
+        """Task sequences for lifelong evaluation, run one after another in one persistent world."""
+        raise NotImplementedError(f"{type(self).__name__} has no lifelong sequences")
+
+    def perturb(self, k: int, seed: int) -> tuple[str, ...]:
+        """Move ``k`` objects as "someone else" would (seeded); returns human-readable descriptions."""
+        raise NotImplementedError(f"{type(self).__name__} cannot perturb its world")
+
+    def close(self) -> None:
+        """Release resources (processes, sockets, robot connections). Safe to call twice."""
+
+    def action_id(self, action: int | str) -> int:
+        """The id of ``action`` in the current skill list, or -1 when it is not in it."""
+        skills = self.skills
+        if isinstance(action, int):
+            return action if 0 <= action < len(skills) else -1
+        try:
+            return skills.index(action)
+        except ValueError:
+            return -1
+
+    def __enter__(self) -> Env:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

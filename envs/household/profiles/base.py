@@ -1,0 +1,46 @@
+"""Contract of an action profile: the skill grammar and its semantics on a :class:`World`."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from envs.household.world import World
+
+__all__ = ("Outcome", "Profile", "Skill")
+
+
+@dataclass(frozen=True)
+class Skill:
+    """A parsed skill: its text, a verb (``find``, ``pick``, ...) and the argument it names, if any."""
+
+    text: str
+    verb: str
+    arg: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Whether the skill achieved its effect, and the environment feedback string for it."""
+
+    success: bool
+    feedback: str
+
+
+class Profile(ABC):
+    name: str
+
+    @abstractmethod
+    def skills(self, world: World) -> tuple[Skill, ...]:
+        """The skill list for this world (ids index into it)."""
+
+    @abstractmethod
+    def execute(self, world: World, skill: Skill) -> Outcome:
+        """Apply ``skill`` to ``world`` (mutating it) and describe the result."""
+
+    @abstractmethod
+    def invalid(self, message: str) -> Outcome:
+        """The outcome of an action the profile cannot execute at all (e.g. not in the skill set)."""
+
+    def on_reset(self, world: World) -> None:
+        """Profile bookkeeping at episode start (e.g. ALFRED forgets its implicit put-down target)."""

@@ -1,0 +1,83 @@
+"""Tasks and their structured goals.
+
+A goal is a list of conditions whose referents are *descriptions* ("the yellow bottle", "the drawer right of
+the sink"), never resolved instance ids: an agent has to resolve them from what it perceives and remembers.
+Environments bind each description to concrete instances when an episode starts and evaluate conditions
+against those bindings; agents only ever see the descriptions.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ("Condition", "LifelongSequence", "Ref", "RefRelation", "Task")
+
+#: States a condition may require of an object ("on" is the toggled-on state of a lamp or appliance).
+STATE_NAMES = ("clean", "hot", "cold", "sliced", "on", "open")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RefRelation(_Frozen):
+    """A spatial relation from the described thing to another described thing.
+
+    ``relation`` is one of ``left_of``, ``right_of`` (adjacent fixed receptacles in one room) or ``in`` /
+    ``on`` (an object's container when the episode starts).
+    """
+
+    relation: str
+    target: Ref
+
+
+class Ref(_Frozen):
+    """A referent as the instruction states it: a type, optional visual attributes, optional relation."""
+
+    type: str
+    attributes: dict[str, str] = Field(default_factory=dict)
+    relation: RefRelation | None = None
+    text: str = ""
+
+
+class Condition(_Frozen):
+    """One goal condition: at least ``count`` objects matching ``object`` that have every state in
+    ``states``, are (transitively) inside something matching ``inside`` when given, and are held by the
+    agent when ``held`` is true."""
+
+    object: Ref
+    states: tuple[str, ...] = ()
+    inside: Ref | None = None
+    held: bool = False
+    count: int = Field(default=1, ge=1)
+    text: str = ""
+
+
+class Task(_Frozen):
+    """One episode's task. ``scene`` is the site (house) id: spatial memory is scoped to it."""
+
+    task_id: str
+    profile: str
+    subset: str
+    task_type: str
+    instruction: str
+    scene: str
+    goal: tuple[Condition, ...] = ()
+    gold_plan_length: int | None = None
+    #: For environments that iterate a fixed dataset (EmbodiedBench), the episode index to select.
+    episode_index: int | None = None
+
+
+class LifelongSequence(_Frozen):
+    """Tasks run one after another in one persistent house, optionally with ``perturb_k`` objects moved
+    by "someone else" between tasks (seeded by ``perturb_seed``)."""
+
+    sequence_id: str
+    profile: str
+    scene: str
+    tasks: tuple[Task, ...]
+    perturb_k: int = 0
+    perturb_seed: int = 0
+
+
+RefRelation.model_rebuild()
