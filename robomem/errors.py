@@ -3,7 +3,7 @@ and, where there is one, the next step to take."""
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 __all__ = (
     "ConfigError",
@@ -17,7 +17,7 @@ __all__ = (
 )
 
 
-class ErrorCode(str, Enum):
+class ErrorCode(StrEnum):
     CONFIG = "config"
     REGISTRY = "registry"
     ENV = "env"

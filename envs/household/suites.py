@@ -17,7 +17,7 @@ from robomem.errors import SuiteError
 
 __all__ = ("SUBSETS", "SUITE_FORMAT", "Suite", "load_suite", "suite_path")
 
-SUITE_DIR = Path(__file__).parent / "suites"
+SUITE_DIR = Path(__file__).parent / "data"
 SUITE_FORMAT = 1
 SUBSETS = ("base", "common_sense", "complex_instruction", "spatial", "visual_appearance", "long_horizon")
 

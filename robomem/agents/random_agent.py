@@ -1,0 +1,47 @@
+"""The documented baseline ``random``: every step executes a uniformly random skill from the current list.
+
+Its seed combines the config seed with the task id, so an episode's actions do not depend on which
+episodes ran before it (reproducible, order-independent)."""
+
+from __future__ import annotations
+
+import random
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from envs.base import Env, Observation
+from envs.task import Task
+from robomem.agents.base import Agent, EpisodeStats
+
+__all__ = ("RandomAgent", "RandomAgentConfig")
+
+#: Safety net for an environment that never reports ``done``; real envs stop far earlier (``max_steps``).
+_MAX_ACTIONS = 10_000
+
+
+class RandomAgentConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type: Literal["random"] = "random"
+    seed: int = 0
+
+
+class RandomAgent(Agent):
+    def __init__(self, config: RandomAgentConfig) -> None:
+        self.config = config
+
+    def run_episode(self, env: Env, task: Task, observation: Observation) -> EpisodeStats:
+        # A string seed is hashed with SHA-512 by `random`, so it is stable across processes.
+        rng = random.Random(f"{self.config.seed}:{task.task_id}")
+        steps = 0
+        while steps < _MAX_ACTIONS:
+            skills = env.skills
+            if not skills:
+                # Nothing to choose from: the EB analogue is a planner returning an empty plan.
+                return EpisodeStats(planner_steps=steps, empty_plan=True)
+            result = env.step(rng.randrange(len(skills)))
+            steps += 1
+            if result.done:
+                break
+        return EpisodeStats(planner_steps=steps)

@@ -1,0 +1,108 @@
+"""``robomem eval``: evaluate an agent on an environment's task suites and print SR/GC per subset.
+
+Flags are shorthands for config keys (``--episodes 5`` is ``eval.episodes=5``); any other
+``dotted.key=value`` argument (optionally written ``--dotted.key=value``) overrides that key. Flags apply
+first, so an explicit dotted override wins.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import yaml
+
+from robomem.agents import AGENTS
+from robomem.cli._parser import Subcommands
+from robomem.config import Config, dump_config, load_config, resolve_run_dir
+from robomem.errors import ConfigError
+from robomem.eval.harness import evaluate, format_table, plan_episodes
+from robomem.eval.results import write_bytes_atomic
+
+__all__ = ("add_eval_parser", "overrides_from_args", "run_eval")
+
+
+def add_eval_parser(commands: Subcommands) -> None:
+    parser = commands.add_parser(
+        "eval",
+        help="evaluate an agent and write EB-format results to a run directory",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--config", metavar="PATH", help="YAML preset, e.g. configs/demo.yaml")
+    parser.add_argument(
+        "--subset", action="append", metavar="S", help="evaluate this subset (repeatable) [eval.subsets]"
+    )
+    parser.add_argument("--episodes", metavar="N", help="episodes per subset [eval.episodes]")
+    parser.add_argument("--seed", metavar="S", help="base seed of the run [eval.seed]")
+    parser.add_argument("--run-dir", metavar="DIR", help="output folder [run.dir]")
+    parser.add_argument("--lifelong", action="store_true", help="lifelong mode [eval.mode=lifelong]")
+    parser.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="no progress bar on stderr"
+    )
+    parser.set_defaults(run=run_eval)
+
+
+def overrides_from_args(args: argparse.Namespace, extra: list[str]) -> list[str]:
+    """The flags as dotted overrides, then the free ``key=value`` arguments."""
+    overrides = []
+    if args.subset:
+        overrides.append(f"eval.subsets={json.dumps(args.subset)}")
+    if args.episodes is not None:
+        overrides.append(f"eval.episodes={args.episodes}")
+    if args.seed is not None:
+        overrides.append(f"eval.seed={args.seed}")
+    if args.run_dir is not None:
+        # JSON strings are YAML strings: a folder named `2024` or `null` stays a folder name.
+        overrides.append(f"run.dir={json.dumps(args.run_dir)}")
+    if args.lifelong:
+        overrides.append("eval.mode=lifelong")
+    for item in extra:
+        if item.startswith("-") and "=" not in item:
+            raise ConfigError(f"unrecognized argument {item!r}; overrides look like dotted.key=value")
+        overrides.append(item.removeprefix("--"))
+    return overrides
+
+
+def run_eval(args: argparse.Namespace, extra: list[str]) -> int:
+    cfg = load_config(args.config, overrides_from_args(args, extra))
+    # Imported here so `robomem --help` and `robomem suites` do not load every environment.
+    from envs.registry import ENVS
+
+    with ENVS.build(cfg.env) as env:
+        agent = AGENTS.build(cfg.agent)
+        plan_episodes(cfg, env)  # a bad subset selection fails before a run folder exists
+        run_dir = _make_run_dir(cfg)
+        cfg = cfg.model_copy(update={"run": cfg.run.model_copy(update={"dir": str(run_dir)})})
+        write_bytes_atomic(run_dir / "config.yaml", _config_yaml(cfg))
+        summary = evaluate(cfg, env, agent, run_dir, progress=args.progress)
+    print(format_table(summary))
+    return 0
+
+
+def _config_yaml(cfg: Config) -> bytes:
+    text = yaml.safe_dump(dump_config(cfg), sort_keys=False, allow_unicode=True)
+    return text.encode("utf-8")
+
+
+def _make_run_dir(cfg: Config) -> Path:
+    """Create the run folder. An explicit ``run.dir`` must be new or empty (results are never mixed);
+    an automatic one gets a ``_2``, ``_3`` ... suffix when two runs start in the same second."""
+    base = resolve_run_dir(cfg)
+    try:
+        if cfg.run.dir is not None:
+            if base.exists() and (not base.is_dir() or any(base.iterdir())):
+                raise ConfigError(f"{str(base)!r} already exists and is not an empty folder", key="run.dir")
+            base.mkdir(parents=True, exist_ok=True)
+            return base
+        for attempt in range(1, 1000):
+            path = base if attempt == 1 else base.with_name(f"{base.name}_{attempt}")
+            try:
+                path.mkdir(parents=True)
+            except FileExistsError:
+                continue
+            return path
+    except OSError as err:
+        raise ConfigError(f"cannot create {str(base)!r}: {err.strerror or err}", key="run.dir") from None
+    raise ConfigError(f"too many runs named {str(base)!r}", key="run.dir")

@@ -1,0 +1,54 @@
+"""Entry point of the ``robomem`` console script and ``python -m robomem``.
+
+Any :class:`robomem.errors.RobomemError` (bad config, unknown plug-in, env failure before the run) ends the
+command with one line ``robomem: error: <message>`` on stderr and exit code 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from robomem import __version__
+from robomem.cli._parser import EXIT_USAGE, Parser
+from robomem.cli.eval import add_eval_parser
+from robomem.cli.suites import add_suites_parser
+from robomem.errors import RobomemError
+
+__all__ = ("build_parser", "main")
+
+#: Exit codes: 1 = the command ran and found a problem (stale suite), 2 = bad input or robomem error.
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="robomem", description="RoboMemory agents: evaluation and task suites.")
+    parser.add_argument("--version", action="version", version=f"robomem {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
+    add_eval_parser(commands)
+    add_suites_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        # Unknown arguments are dotted config overrides (`env.max_steps=20`); each command checks them.
+        args, extra = parser.parse_known_args(argv)
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    try:
+        code: int = args.run(args, extra)
+    except RobomemError as err:
+        _print_error(str(err))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _print_error("interrupted")
+        return EXIT_INTERRUPTED
+    return code
+
+
+def _print_error(message: str) -> None:
+    # One line, whatever the message carried (env errors may quote multi-line server output).
+    print(f"robomem: error: {' '.join(message.split())}", file=sys.stderr)

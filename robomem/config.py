@@ -1,0 +1,225 @@
+"""Typed configuration: defaults live in the models, a YAML preset only overrides them, then dotted
+command-line overrides (``env.max_steps=20``) override the preset. The result is frozen.
+
+The ``env`` and ``agent`` sections are plug-ins: their ``type`` selects a registry entry whose config class
+(defined next to the plug-in's code) validates the section. Every bad input becomes one
+:class:`robomem.errors.ConfigError` whose one-line message starts with the dotted key at fault.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializeAsAny,
+    ValidationError,
+    field_validator,
+)
+
+from envs.household.config import HouseholdConfig
+from robomem.agents import AGENTS, RandomAgentConfig
+from robomem.errors import ConfigError, RegistryError
+from robomem.registry import Registry
+
+__all__ = (
+    "Config",
+    "EvalConfig",
+    "RunConfig",
+    "dump_config",
+    "load_config",
+    "resolve_run_dir",
+)
+
+#: Top-level sections; a section left empty in YAML (``env:``) means "all defaults".
+_SECTIONS = ("env", "agent", "eval", "run")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class EvalConfig(_Frozen):
+    #: Subsets to evaluate; ``None`` means all. In lifelong mode they select among the subset labels of
+    #: the sequences' tasks, and other tasks are dropped from each sequence (the world still persists).
+    subsets: Annotated[tuple[str, ...], Field(min_length=1)] | None = None
+    #: Episodes per subset (lifelong mode: sequences), taken from the start; ``None`` means all.
+    episodes: int | None = Field(default=None, ge=1)
+    #: Base seed of the run, mixed into the seed of every lifelong perturbation.
+    seed: int = 0
+    mode: Literal["episodic", "lifelong"] = "episodic"
+    #: Lifelong mode: attempts of each sequence in a row, without restoring the house in between.
+    lifelong_repeats: int = Field(default=1, ge=1)
+
+    @field_validator("subsets", mode="before")
+    @classmethod
+    def _one_subset(cls, value: object) -> object:
+        # `--subset base` and `eval.subsets=base` both mean a one-element list.
+        return (value,) if isinstance(value, str) else value
+
+    @field_validator("subsets")
+    @classmethod
+    def _distinct(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("subsets must be distinct")
+        return value
+
+
+class RunConfig(_Frozen):
+    # A run named `2024` on the command line parses as an int; it is still meant as a name.
+    model_config = ConfigDict(frozen=True, extra="forbid", coerce_numbers_to_str=True)
+
+    #: Output folder; ``None`` means ``runs/<UTC timestamp>_<name>`` under the working directory.
+    dir: str | None = None
+    #: Defaults to the preset's file name (``eb_alfred``), or ``default`` without a preset.
+    name: str = Field(default="default", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+class Config(_Frozen):
+    env: SerializeAsAny[BaseModel] = Field(default_factory=HouseholdConfig)
+    agent: SerializeAsAny[BaseModel] = Field(default_factory=RandomAgentConfig)
+    eval: EvalConfig = Field(default_factory=EvalConfig)
+    run: RunConfig = Field(default_factory=RunConfig)
+
+    @field_validator("env", mode="before")
+    @classmethod
+    def _env(cls, value: object) -> BaseModel:
+        # Imported here: building the env registry imports every built-in env's code.
+        from envs.registry import ENVS
+
+        return _plugin(ENVS, "env", "household", value)
+
+    @field_validator("agent", mode="before")
+    @classmethod
+    def _agent(cls, value: object) -> BaseModel:
+        return _plugin(AGENTS, "agent", "random", value)
+
+
+def _plugin(registry: Registry[Any], section: str, default_type: str, value: object) -> BaseModel:
+    """Validate a plug-in section with the config class its ``type`` selects.
+
+    Raises :class:`ConfigError` directly (pydantic lets non-``ValueError`` exceptions through), so the
+    key in the message is the full dotted path rather than the section name alone.
+    """
+    if isinstance(value, BaseModel):
+        name = getattr(value, "type", None)
+    elif isinstance(value, Mapping):
+        name = value.get("type", default_type)
+    else:
+        raise ConfigError(f"should be a mapping, got {type(value).__name__}", key=section)
+    if not isinstance(name, str):
+        raise ConfigError(f"should be a string, got {type(name).__name__}", key=f"{section}.type")
+    try:
+        config_cls = registry.get(name).config_cls
+    except RegistryError as err:
+        raise ConfigError(str(err), key=f"{section}.type") from None
+    if isinstance(value, BaseModel):
+        if not isinstance(value, config_cls):
+            raise ConfigError(f"expected a {config_cls.__name__}", key=section)
+        return value
+    try:
+        return config_cls.model_validate(value)
+    except ValidationError as err:
+        raise _from_validation(err, section) from None
+
+
+def _from_validation(err: ValidationError, *prefix: str) -> ConfigError:
+    errors = err.errors()
+    first = errors[0]
+    key = ".".join((*prefix, *(str(part) for part in first["loc"])))
+    message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+    message = message.removeprefix("Value error, ")  # pydantic's prefix for our own validators' messages
+    if len(errors) > 1:
+        message += f" (and {len(errors) - 1} more)"
+    return ConfigError(" ".join(message.split()), key=key or None)
+
+
+def load_config(path: str | Path | None, overrides: Sequence[str] = ()) -> Config:
+    """Load defaults < preset at ``path`` (optional) < ``overrides`` (``dotted.key=value``, each value
+    parsed as YAML, so ``20`` is an int and ``[base, spatial]`` a list)."""
+    raw: dict[str, Any] = {}
+    name = "default"
+    if path is not None:
+        raw = _read_preset(Path(path))
+        name = Path(path).stem
+    for item in overrides:
+        key, value = _parse_override(item)
+        _set_dotted(raw, key, value)
+    raw = {key: value for key, value in raw.items() if not (key in _SECTIONS and value is None)}
+    run = raw.setdefault("run", {})
+    if isinstance(run, dict):
+        run.setdefault("name", name)
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as err:
+        raise _from_validation(err) from None
+
+
+def _read_preset(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        raise ConfigError(f"cannot read config file {str(path)!r}: {reason}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: invalid YAML ({_yaml_reason(err)})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of sections, got {type(data).__name__}")
+    return data
+
+
+def _yaml_reason(err: yaml.YAMLError) -> str:
+    problem = getattr(err, "problem", None) or "syntax error"
+    mark = getattr(err, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return " ".join(f"{problem}{where}".split())
+
+
+def _parse_override(item: str) -> tuple[str, object]:
+    key, sep, text = item.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(f"malformed override {item!r}; expected dotted.key=value")
+    if any(not part for part in key.split(".")):
+        raise ConfigError(f"malformed key in override {item!r}", key=key)
+    try:
+        return key, yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise ConfigError(f"invalid value {text!r} ({_yaml_reason(err)})", key=key) from None
+
+
+def _set_dotted(raw: dict[str, Any], key: str, value: object) -> None:
+    *parents, leaf = key.split(".")
+    node = raw
+    for depth, part in enumerate(parents):
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        elif not isinstance(child, dict):
+            where = ".".join(parents[: depth + 1])
+            raise ConfigError(f"is not a mapping, cannot set {key!r}", key=where)
+        node = child
+    node[leaf] = value
+
+
+def dump_config(cfg: Config) -> dict[str, Any]:
+    """The resolved config as plain data (plug-in sections keep their own fields), for ``config.yaml``."""
+    return cfg.model_dump(mode="json")
+
+
+def resolve_run_dir(cfg: Config, now: datetime | None = None) -> Path:
+    """``run.dir`` if set, else ``runs/<UTC timestamp>_<run.name>`` relative to the working directory."""
+    if cfg.run.dir is not None:
+        return Path(cfg.run.dir)
+    stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return Path("runs") / f"{stamp}_{cfg.run.name}"

@@ -1,0 +1,269 @@
+"""The evaluation harness: runs an agent over an environment's task suites and writes EB-format results.
+
+The agent drives each episode, but outcomes are measured here: the agent acts through a
+:class:`RecordingEnv` that counts steps and invalid actions and keeps the environment's last ``info``.
+Nothing is written outside the run directory.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from envs.base import Env, Observation, StepInfo, StepResult
+from envs.task import LifelongSequence, Task
+from robomem.agents.base import Agent, EpisodeStats
+from robomem.config import Config
+from robomem.errors import ConfigError, EnvAdapterError
+from robomem.eval._progress import ProgressBar
+from robomem.eval.metrics import SubsetSummary, Summary, summarize
+from robomem.eval.results import EpisodeRecord, episode_result_path, write_json_atomic
+
+__all__ = ("PlannedEpisode", "RecordingEnv", "evaluate", "format_table", "plan_episodes")
+
+
+class RecordingEnv(Env):
+    """Forwards to ``inner`` and records what happened. ``close`` is a no-op: the env belongs to whoever
+    built it, not to the agent."""
+
+    def __init__(self, inner: Env) -> None:
+        self.inner = inner
+        self.profile = inner.profile
+        self.start_episode()
+
+    def start_episode(self) -> None:
+        """Zero the counters; only the harness calls this, so an agent's own ``reset`` cannot hide steps."""
+        self.num_steps = 0
+        self.num_invalid_actions = 0
+        self.last_info: StepInfo | None = None
+        self.done = False
+
+    @property
+    def skills(self) -> tuple[str, ...]:
+        return self.inner.skills
+
+    def reset(self, task: Task, *, keep_world: bool = False) -> Observation:
+        self.done = False
+        return self.inner.reset(task, keep_world=keep_world)
+
+    def step(self, action: int | str, *, timeout_s: float | None = None) -> StepResult:
+        if self.done:
+            # Stepping past `done` is an agent bug; the episode's outcome is already fixed.
+            raise RuntimeError("the agent stepped the environment after the episode was done")
+        result = self.inner.step(action, timeout_s=timeout_s)
+        self.num_steps += 1
+        if not result.info["last_action_success"]:
+            self.num_invalid_actions += 1
+        self.last_info = result.info
+        self.done = result.done
+        return result
+
+    def tasks(self, subset: str) -> tuple[Task, ...]:
+        return self.inner.tasks(subset)
+
+    def subsets(self) -> tuple[str, ...]:
+        return self.inner.subsets()
+
+    def action_id(self, action: int | str) -> int:
+        return self.inner.action_id(action)
+
+
+@dataclass(frozen=True)
+class PlannedEpisode:
+    task: Task
+    subset: str
+    keep_world: bool = False
+    #: ``(k, seed)`` for ``env.perturb`` just before the episode, or ``None``.
+    perturb: tuple[int, int] | None = None
+    attempt: int | None = None
+    sequence_id: str | None = None
+    sequence_position: int | None = None
+
+
+def plan_episodes(cfg: Config, env: Env) -> tuple[tuple[str, ...], tuple[PlannedEpisode, ...]]:
+    """The subsets to report and the episodes to run, in order. Raises :class:`ConfigError` for a
+    selection the env cannot serve, before anything is run or written."""
+    name = type(env).__name__
+    if cfg.eval.mode == "episodic":
+        subsets = _selected(cfg, env.subsets(), f"env {name} has no built-in task subsets", "env.type")
+        episodes = tuple(
+            PlannedEpisode(task=task, subset=subset)
+            for subset in subsets
+            for task in env.tasks(subset)[: cfg.eval.episodes]
+        )
+        return subsets, episodes
+    try:
+        sequences = env.lifelong_sequences()
+    except NotImplementedError:
+        sequences = ()
+    # Lifelong tasks carry their own subset labels; those are what `eval.subsets` selects from.
+    labels = tuple(dict.fromkeys(t.subset for seq in sequences for t in seq.tasks))
+    subsets = _selected(cfg, labels, f"env {name} has no lifelong sequences", "eval.mode")
+    # Tasks of unselected subsets leave their sequence; the house still persists across the rest.
+    kept = [
+        seq.model_copy(update={"tasks": tuple(t for t in seq.tasks if t.subset in subsets)})
+        for seq in sequences
+    ]
+    kept = [seq for seq in kept if seq.tasks][: cfg.eval.episodes]
+    episodes = tuple(
+        item for seq in kept for item in _lifelong_episodes(seq, cfg.eval.lifelong_repeats, cfg.eval.seed)
+    )
+    seen = {item.subset for item in episodes}
+    return tuple(s for s in subsets if s in seen), episodes
+
+
+def _selected(cfg: Config, available: tuple[str, ...], none_message: str, none_key: str) -> tuple[str, ...]:
+    if not available:
+        raise ConfigError(none_message, key=none_key)
+    if cfg.eval.subsets is None:
+        return available
+    for subset in cfg.eval.subsets:
+        if subset not in available:
+            raise ConfigError(
+                f"unknown subset {subset!r}; available: {', '.join(available)}", key="eval.subsets"
+            )
+    return cfg.eval.subsets
+
+
+def _lifelong_episodes(seq: LifelongSequence, repeats: int, run_seed: int) -> list[PlannedEpisode]:
+    episodes = []
+    for attempt in range(1, repeats + 1):
+        for position, task in enumerate(seq.tasks, start=1):
+            first = attempt == 1 and position == 1
+            perturb = None
+            if not first and seq.perturb_k > 0:
+                # Seeded per (sequence, run, attempt, position): reruns repeat, attempts differ.
+                mix = f"{seq.perturb_seed}:{run_seed}:{attempt}:{position}"
+                perturb = (seq.perturb_k, random.Random(mix).randrange(2**31))
+            episodes.append(
+                PlannedEpisode(
+                    task=task,
+                    subset=task.subset,
+                    keep_world=not first,
+                    perturb=perturb,
+                    attempt=attempt,
+                    sequence_id=seq.sequence_id,
+                    sequence_position=position,
+                )
+            )
+    return episodes
+
+
+def evaluate(
+    cfg: Config,
+    env: Env,
+    agent: Agent,
+    run_dir: Path,
+    progress: bool = True,
+    *,
+    stream: TextIO | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+) -> Summary:
+    """Run every planned episode, write per-episode and summary files under ``run_dir``, return the
+    summary. An episode aborted by an :class:`EnvAdapterError` is recorded as failed and the run goes on;
+    other exceptions propagate."""
+    subsets, plan = plan_episodes(cfg, env)
+    recorder = RecordingEnv(env)
+    by_subset: dict[str, list[EpisodeRecord]] = {s: [] for s in subsets}
+    bar = ProgressBar(len(plan), enabled=progress, stream=stream)
+    started = clock()
+    agent.begin_run(run_dir)
+    try:
+        for done, item in enumerate(plan, start=1):
+            record = _run_episode(item, env, recorder, agent, clock)
+            records = by_subset[item.subset]
+            records.append(record)
+            write_json_atomic(episode_result_path(run_dir, item.subset, len(records)), record.to_json())
+            bar.update(done, f"{item.subset} {item.task.task_id}")
+    finally:
+        agent.end_run()
+    everything = [r for records in by_subset.values() for r in records]
+    attempts = sorted({r.attempt for r in everything if r.attempt is not None})
+    summary = Summary(
+        mode=cfg.eval.mode,
+        subsets={s: summarize(records) for s, records in by_subset.items()},
+        overall=summarize(everything),
+        by_attempt={a: summarize([r for r in everything if r.attempt == a]) for a in attempts},
+    )
+    for subset, stats in summary.subsets.items():
+        write_json_atomic(run_dir / subset / "results" / "summary.json", stats.model_dump(mode="json"))
+    write_json_atomic(run_dir / "summary.json", summary.model_dump(mode="json"))
+    overall = summary.overall
+    bar.finish(
+        f"robomem: {overall.n} episodes in {clock() - started:.1f}s, SR {100 * overall.sr:.1f}%"
+        f" ({overall.errors} env errors) -> {run_dir}"
+    )
+    return summary
+
+
+def _run_episode(
+    item: PlannedEpisode, env: Env, recorder: RecordingEnv, agent: Agent, clock: Callable[[], float]
+) -> EpisodeRecord:
+    recorder.start_episode()
+    perturbations: tuple[str, ...] | None = None
+    stats = EpisodeStats()
+    error = None
+    started = clock()
+    try:
+        if item.perturb is not None:
+            perturbations = tuple(env.perturb(*item.perturb))
+            started = clock()  # the episode's time is the agent's, not the perturbation's
+        observation = recorder.reset(item.task, keep_world=item.keep_world)
+        stats = agent.run_episode(recorder, item.task, observation)
+    except EnvAdapterError as err:
+        error = f"{type(err).__name__}: {err}"
+    elapsed = clock() - started
+    info = recorder.last_info
+    steps = recorder.num_steps
+    task = item.task
+    return EpisodeRecord(
+        instruction=task.instruction,
+        task_success=0.0 if error is not None or info is None else float(info["task_success"]),
+        task_progress=0.0 if info is None else float(info["task_progress"]),
+        num_steps=steps,
+        planner_steps=stats.planner_steps,
+        planner_output_error=stats.planner_output_error,
+        num_invalid_actions=recorder.num_invalid_actions,
+        num_invalid_action_ratio=recorder.num_invalid_actions / steps if steps else 0.0,
+        episode_elapsed_seconds=round(elapsed, 3),
+        empty_plan=stats.empty_plan,
+        task_id=task.task_id,
+        subset=item.subset,
+        task_type=task.task_type,
+        scene=task.scene,
+        gold_plan_length=task.gold_plan_length,
+        attempt=item.attempt,
+        sequence_id=item.sequence_id,
+        sequence_position=item.sequence_position,
+        perturbations=perturbations,
+        error=error,
+    )
+
+
+def format_table(summary: Summary) -> str:
+    """One line per subset (then all subsets pooled, then per attempt in lifelong mode) with SR and GC
+    and their 95% confidence intervals, e.g. ``base  n=50  SR 12.0% [5.6, 23.8]  GC 30.1% [24.0, 36.2]``."""
+    rows: list[tuple[str, SubsetSummary]] = list(summary.subsets.items())
+    if len(summary.subsets) != 1:
+        rows.append(("all", summary.overall))
+    rows += [(f"attempt {a}", stats) for a, stats in summary.by_attempt.items()]
+    label_width = max(len(label) for label, _ in rows)
+    n_width = max(len(str(stats.n)) for _, stats in rows)
+    return "\n".join(_row(label, stats, label_width, n_width) for label, stats in rows)
+
+
+def _row(label: str, s: SubsetSummary, label_width: int, n_width: int) -> str:
+    def pct(x: float) -> str:
+        return f"{100 * x:.1f}"
+
+    line = (
+        f"{label.ljust(label_width)}  n={str(s.n).ljust(n_width)}"
+        f"  SR {pct(s.sr):>5}% [{pct(s.sr_ci[0])}, {pct(s.sr_ci[1])}]"
+        f"  GC {pct(s.gc):>5}% [{pct(s.gc_ci[0])}, {pct(s.gc_ci[1])}]"
+        f"  steps {s.mean_steps:.1f}  invalid {pct(s.invalid_action_ratio)}%"
+    )
+    return line + (f"  errors {s.errors}" if s.errors else "")
