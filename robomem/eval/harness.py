@@ -133,7 +133,9 @@ def _lifelong_episodes(seq: LifelongSequence, repeats: int, run_seed: int) -> li
     episodes = []
     for attempt in range(1, repeats + 1):
         for position, task in enumerate(seq.tasks, start=1):
-            first = attempt == 1 and position == 1
+            # Every attempt restarts the house from its initial state, like a re-staged real kitchen: only
+            # the agent's memory carries over, so attempt 2 can't find its goals already done by attempt 1.
+            first = position == 1
             perturb = None
             if not first and seq.perturb_k > 0:
                 # Seeded per (sequence, run, attempt, position): reruns repeat, attempts differ.

@@ -201,21 +201,20 @@ def _lifelong_run(tmp_path: Path, *overrides: str) -> tuple[ScriptedTestEnv, Any
 def test_lifelong_keeps_the_world_and_perturbs_between_tasks(tmp_path: Path) -> None:
     env, _, _ = _lifelong_run(tmp_path)
     resets_and_perturbs = [c for c in env.calls if c[0] != "step"]
-    # Only the very first task of each sequence restores the house, also across attempts.
+    # The first task of every attempt restores the house; later tasks keep it, after a perturbation.
     shape = [(c[0], c[1], c[2]) if c[0] == "reset" else ("perturb", c[1]) for c in resets_and_perturbs]
     assert shape == [
         ("reset", "a1", False),
         ("perturb", 2),
         ("reset", "a2", True),
-        ("perturb", 2),
-        ("reset", "a1", True),
+        ("reset", "a1", False),
         ("perturb", 2),
         ("reset", "a2", True),
         ("reset", "b1", False),  # perturb_k 0: nobody moves anything
-        ("reset", "b1", True),
+        ("reset", "b1", False),
     ]
     seeds = [c[2] for c in env.calls if c[0] == "perturb"]
-    assert len(set(seeds)) == 3
+    assert len(set(seeds)) == 2
     again, _, _ = _lifelong_run(tmp_path / "again")
     assert [c[2] for c in again.calls if c[0] == "perturb"] == seeds  # reruns repeat
     other, _, _ = _lifelong_run(tmp_path / "other", "eval.seed=1")
@@ -231,8 +230,10 @@ def test_lifelong_results_are_tagged_with_attempts(tmp_path: Path) -> None:
         ("b1", 1, "seq_b", 1),
         ("b1", 2, "seq_b", 1),
     ]
-    assert "perturbations" not in base[0]
-    assert base[1]["perturbations"] == ["object_0 moved", "object_1 moved"]
+    # First tasks of an attempt start in a restored house: nobody moved anything before them.
+    assert all("perturbations" not in r for r in base)
+    spatial = [_episode(run_dir, "spatial", n) for n in (1, 2)]
+    assert [r["perturbations"] for r in spatial] == [["object_0 moved", "object_1 moved"]] * 2
     assert list(base[0]) == [*EB_KEYS, *EXTRA_KEYS, "attempt", "sequence_id", "sequence_position"]
     assert summary.mode == "lifelong"
     assert sorted(summary.by_attempt) == [1, 2]
@@ -243,7 +244,8 @@ def test_lifelong_results_are_tagged_with_attempts(tmp_path: Path) -> None:
 def test_lifelong_subset_filter_and_sequence_limit(tmp_path: Path) -> None:
     env, summary, _ = _lifelong_run(tmp_path, "eval.subsets=[spatial]", "eval.episodes=1")
     assert list(summary.subsets) == ["spatial"]
-    assert [c[1:] for c in env.calls if c[0] == "reset"] == [("a2", False), ("a2", True)]
+    # With a1 filtered out, a2 opens each attempt, so the house is restored both times.
+    assert [c[1:] for c in env.calls if c[0] == "reset"] == [("a2", False), ("a2", False)]
 
 
 def test_lifelong_subsets_are_the_sequences_own_labels(tmp_path: Path) -> None:
