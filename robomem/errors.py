@@ -7,12 +7,16 @@ from enum import StrEnum
 
 __all__ = (
     "ConfigError",
+    "EmbedderError",
     "EnvAdapterError",
     "EnvConnectionError",
     "EnvTimeoutError",
     "ErrorCode",
+    "LLMError",
+    "ModelNotInstalledError",
     "RegistryError",
     "RobomemError",
+    "StoreError",
     "SuiteError",
 )
 
@@ -25,6 +29,9 @@ class ErrorCode(StrEnum):
     ENV_CONNECTION = "env-connection"
     SUITE = "suite"
     INSTALL = "install"
+    LLM = "llm"
+    EMBEDDER = "embedder"
+    STORE = "store"
 
 
 class RobomemError(Exception):
@@ -73,3 +80,44 @@ class EnvConnectionError(EnvAdapterError):
     """The robot or env server is unreachable or died."""
 
     code = ErrorCode.ENV_CONNECTION
+
+
+class EmbedderError(RobomemError):
+    """The embedder cannot produce vectors (bad model files, bad input)."""
+
+    code = ErrorCode.EMBEDDER
+
+
+class ModelNotInstalledError(EmbedderError):
+    """The offline model files are not installed (robomem never downloads them at run time)."""
+
+    code = ErrorCode.INSTALL
+
+
+class StoreError(RobomemError):
+    """A memory store cannot be opened or used (unreachable server, mismatched embedder, corrupt files)."""
+
+    code = ErrorCode.STORE
+
+
+class LLMError(RobomemError):
+    """An LLM endpoint could not answer: timeout, refused connection, an HTTP error after retries, or a
+    rejected request. Bad *content* is never an error: it comes back as an ``LLMReply`` with ``data=None``.
+    The message names the role and the endpoint, never the API key."""
+
+    code = ErrorCode.LLM
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        role: str | None = None,
+        base_url: str | None = None,
+        status: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.role = role
+        self.base_url = base_url
+        #: The HTTP status the server answered with; ``None`` when no response came (timeout, refused).
+        self.status = status
+        super().__init__(message, hint=hint)

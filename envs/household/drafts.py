@@ -144,11 +144,11 @@ class Drafter:
         world = self.world
         prep = world.spec(target).preposition
         fridge = "refrigerator" if self.profile == "habitat" else "fridge"
-        pre = (
-            (Condition(object=Ref(type=world.entities[obj].type, text="sliced"), states=("sliced",)),)
-            if sliced
-            else ()
-        )
+
+        def pre(o: Ref) -> tuple[Condition, ...]:
+            # Long-horizon chains count slicing as its own goal condition, as ALFRED does.
+            return (Condition(object=o, states=("sliced",), text=f"{o.text} is sliced"),) if sliced else ()
+
         if kind == MOVABLE:
             vessels = [
                 n
@@ -213,7 +213,7 @@ class Drafter:
             if len(bind(world, o)) < 2:
                 return None
             many = _many(o, world)
-            goal = pre + (
+            goal = pre(o) + (
                 Condition(object=o, states=states, inside=r, text=f"{o.text} is {prep} {r.text}"),
                 Condition(object=o, states=states, inside=r, count=2, text=f"two {many} are {prep} {r.text}"),
             )
@@ -224,13 +224,13 @@ class Drafter:
         if refs is None:
             return None
         o, r = refs
-        state_goal = tuple(
-            Condition(object=o, states=states, text=f"{o.text} is {' and '.join(states)}")
-            for _ in (1,)
+        state_goal = (
+            (Condition(object=o, states=states, text=f"{o.text} is {' and '.join(states)}"),)
             if states and kind != SIMPLE
+            else ()
         )
         goal = (
-            pre
+            pre(o)
             + state_goal
             + (Condition(object=o, states=states, inside=r, text=f"{o.text} is {prep} {r.text}"),)
         )

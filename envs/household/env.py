@@ -90,6 +90,7 @@ class HouseholdEnv(Env):
                 )
         else:
             self._world = self.suite.world(task.scene)
+            self._world.apply_effects()  # a hand-written scene may not have applied them (fridge → cold)
         world = self._world
         self._profile.on_reset(world)
         self._task = task
@@ -161,7 +162,7 @@ class HouseholdEnv(Env):
         """Someone else moves ``k`` objects (never the one in the robot's hand) to other receptacles."""
         world = self.world
         rng = random.Random(seed)
-        movable = sorted(n for n, e in world.entities.items() if world.spec(n).pickable and n != world.held)
+        movable = sorted(n for n in world.entities if world.spec(n).pickable and not world.in_hand(n))
         places = sorted(
             n
             for n, e in world.entities.items()

@@ -93,6 +93,7 @@ def generate_scene(profile: str, scene_id: str, seed: int) -> World:
         entities=entities,
         agent_room=rooms[0][0],
     )
+    world.apply_effects()  # things that start in the fridge are cold from the start
     world.check_invariants()
     return world
 

@@ -87,7 +87,13 @@ class World:
         if self.spec(name).kind != "object":
             return name
         chain = self.ancestors(name)
-        return chain[-1] if chain else None
+        if not chain or self.in_hand(name):
+            return None
+        return chain[-1]
+
+    def in_hand(self, name: str) -> bool:
+        """Held, or inside the container the agent holds (it travels with the hand)."""
+        return self.held is not None and (name == self.held or self.held in self.ancestors(name))
 
     def is_closed(self, name: str) -> bool:
         return self.entities[name].open is False
@@ -127,8 +133,8 @@ class World:
 
     def is_visible(self, name: str) -> bool:
         """Perceivable now: held, or inside the agent's place (or its room's floor) and not hidden."""
-        if name == self.held:
-            return True
+        if self.in_hand(name):
+            return self.hidden_by(name) is None
         place = self.place_of(name)
         if place is None:
             return False
@@ -185,7 +191,11 @@ class World:
         return any(e.anchor == sink and e.on for e in self.entities.values())
 
     def move(self, obj: str, container: str | None) -> None:
-        self.entities[obj].parent = container
+        entity = self.entities[obj]
+        entity.parent = container
+        entity.room = self.entities[container].room if container is not None else self.agent_room
+        for child in self.children(obj):  # contents travel along
+            self.move(child.name, obj)
 
     # ---- invariants and serialisation ------------------------------------------------------------------
     def check_invariants(self) -> None:

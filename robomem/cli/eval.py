@@ -18,7 +18,7 @@ from robomem.cli._parser import Subcommands
 from robomem.config import Config, dump_config, load_config, resolve_run_dir
 from robomem.errors import ConfigError
 from robomem.eval.harness import evaluate, format_table, plan_episodes
-from robomem.eval.results import write_bytes_atomic
+from robomem.storage import write_bytes_atomic
 
 __all__ = ("add_eval_parser", "overrides_from_args", "run_eval")
 

@@ -12,7 +12,7 @@ from typing import cast
 
 from robomem.cli._parser import Subcommands
 from robomem.errors import SuiteError
-from robomem.eval.results import write_bytes_atomic
+from robomem.storage import write_bytes_atomic
 
 __all__ = ("PROFILES", "add_suites_parser", "run_suites")
 

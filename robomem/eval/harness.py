@@ -21,7 +21,8 @@ from robomem.config import Config
 from robomem.errors import ConfigError, EnvAdapterError
 from robomem.eval._progress import ProgressBar
 from robomem.eval.metrics import SubsetSummary, Summary, summarize
-from robomem.eval.results import EpisodeRecord, episode_result_path, write_json_atomic
+from robomem.eval.results import EpisodeRecord, episode_result_path
+from robomem.storage import write_json_atomic
 
 __all__ = ("PlannedEpisode", "RecordingEnv", "evaluate", "format_table", "plan_episodes")
 

@@ -7,9 +7,6 @@ then robomem's extras, so robomem runs and EB runs can be compared file for file
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +17,6 @@ __all__ = (
     "EXTRA_KEYS",
     "EpisodeRecord",
     "episode_result_path",
-    "write_bytes_atomic",
-    "write_json_atomic",
 )
 
 EB_KEYS = (
@@ -76,25 +71,3 @@ class EpisodeRecord(BaseModel):
 
 def episode_result_path(run_dir: Path, subset: str, n: int) -> Path:
     return run_dir / subset / "results" / f"episode_{n}_final_res.json"
-
-
-def write_json_atomic(path: Path, data: object) -> None:
-    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    write_bytes_atomic(path, text.encode("utf-8"))
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write via a temp file in the same folder, fsync, then rename: readers never see half a file,
-    and a crash leaves either the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), 0o644)  # mkstemp creates 0600; results are meant to be shared
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -113,8 +113,8 @@ class AlfredProfile(Profile):
                 f"Cannot find {arg}. This object may not exist in this scene. "
                 "Try to explore other instances instead."
             )
-        if arg == world.held:
-            return OK
+        if world.in_hand(arg):
+            return OK  # it is already in (or inside what is in) the robot's hand
         place = world.place_of(arg)
         assert place is not None
         world.agent_location = place

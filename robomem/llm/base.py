@@ -1,0 +1,51 @@
+"""The LLM contract every cognitive operation sees. Planner, critic, summarizer and memory operations talk
+to an :class:`LLMClient`, never to an SDK, so any OpenAI-compatible endpoint (or a scripted test server)
+fits behind it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+__all__ = ("ChatMessage", "LLMClient", "LLMReply", "text_message")
+
+#: An OpenAI-style chat message: ``{"role": "user", "content": "..."}`` or with content parts
+#: (``[{"type": "text", ...}, {"type": "image_url", "image_url": {"url": "data:image/png;base64,..."}}]``).
+ChatMessage = dict[str, Any]
+
+
+def text_message(role: str, text: str) -> ChatMessage:
+    return {"role": role, "content": text}
+
+
+@dataclass(frozen=True)
+class LLMReply:
+    """One completion. ``text`` is the raw content; ``data`` the parsed JSON object when a schema was asked
+    for and the reply parsed (``None`` otherwise — callers decide what a malformed reply means)."""
+
+    text: str
+    data: dict[str, Any] | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_s: float = 0.0
+    model: str = ""
+    #: Why ``data`` is ``None`` although a schema was requested (``"malformed JSON"``, ...).
+    error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class LLMClient(Protocol):
+    """``role`` names the caller (``planner``, ``critic``, ``summarizer``, ``memory.relations``, ...): it
+    selects per-role model settings and keys the per-node accounting. ``schema`` is a JSON schema the reply must
+    follow; implementations ask for structured output and parse tolerantly."""
+
+    def complete(
+        self,
+        messages: list[ChatMessage],
+        *,
+        role: str,
+        schema: dict[str, Any] | None = None,
+        schema_name: str = "reply",
+    ) -> LLMReply: ...

@@ -1,0 +1,143 @@
+"""Configuration of the LLM backend (``llm``): defaults for every call plus per-role overrides.
+
+A role is the caller's name (``planner``, ``critic``, ``summarizer``, ``memory.relations`` ...). Overrides
+cascade along the dotted prefixes: for ``memory.relations`` the settings of ``memory`` apply first, then
+those of ``memory.relations``, each one only where it sets a field, over the defaults.
+
+The API key is never part of the config: only the *name* of the environment variable holding it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = ("LLMConfig", "RoleOverride", "RoleSettings", "StructuredOutput")
+
+StructuredOutput = Literal["json_schema", "json_object", "none"]
+
+_ROLE = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _check_env_name(value: str | None) -> str | None:
+    # Only a variable *name* belongs here; anything else is most likely a pasted key, which must not
+    # sit in a config file (nor be echoed back in the error).
+    if value is not None and not _ENV_NAME.match(value):
+        raise ValueError(
+            "must be the name of an environment variable (the key itself never goes in a config)"
+        )
+    return value
+
+
+def _no_inline_key(data: object) -> object:
+    if isinstance(data, dict) and "api_key" in data:
+        raise ValueError("api_key does not belong in a config: set api_key_env to the variable holding it")
+    return data
+
+
+#: Validation errors never echo input values: a key pasted in the wrong field must not end up in a log.
+_MODEL_CONFIG = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+
+class RoleOverride(BaseModel):
+    """Settings of one role; a field left unset inherits from the shorter prefix, then the defaults."""
+
+    model_config = _MODEL_CONFIG
+
+    model: str | None = None
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    max_tokens: int | None = Field(default=None, ge=1)
+    timeout_s: float | None = Field(default=None, gt=0.0)
+    base_url: str | None = None
+    api_key_env: str | None = None
+    structured_output: StructuredOutput | None = None
+    repair_attempts: int | None = Field(default=None, ge=0, le=3)
+
+    _inline_key = model_validator(mode="before")(_no_inline_key)
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        return _check_env_name(value)
+
+
+@dataclass(frozen=True)
+class RoleSettings:
+    """The effective settings of one call, after the role's overrides are applied."""
+
+    model: str
+    temperature: float
+    max_tokens: int
+    timeout_s: float
+    base_url: str | None
+    api_key_env: str
+    structured_output: StructuredOutput
+    repair_attempts: int
+
+
+class LLMConfig(BaseModel):
+    model_config = _MODEL_CONFIG
+
+    #: ``openai``: any OpenAI-compatible chat-completions endpoint (OpenAI, vLLM, llama.cpp, Ollama ...).
+    type: Literal["openai"] = "openai"
+    #: ``None`` means the SDK default (``$OPENAI_BASE_URL``, else api.openai.com); local servers need ``/v1``.
+    base_url: str | None = None
+    #: The environment variable the key is read from. Local servers that need no key get a dummy one,
+    #: because the SDK refuses to start without any.
+    api_key_env: str = "OPENAI_API_KEY"
+    model: str
+    #: Explicit because the SDK's defaults (600 s, 2 retries) let one hung server stall a run for 30 min.
+    timeout_s: float = Field(default=60.0, gt=0.0)
+    max_retries: int = Field(default=1, ge=0, le=10)
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    max_tokens: int = Field(default=1024, ge=1)
+    #: How a JSON reply is requested when the caller passes a schema. ``json_schema`` falls back to
+    #: ``json_object`` (then ``none``) on servers that reject it; every reply is parsed and checked locally.
+    structured_output: StructuredOutput = "json_schema"
+    #: Sent as ``json_schema.strict``. OpenAI's strict mode needs every property required and
+    #: ``additionalProperties: false``; turn it off for schemas that are not written that way.
+    strict_schema: bool = True
+    #: After a malformed JSON reply, ask again this many times with a correction message (style rule 2).
+    repair_attempts: int = Field(default=1, ge=0, le=3)
+    #: Calls in flight at once from one client, across all threads.
+    concurrency: int = Field(default=4, ge=1, le=256)
+    roles: dict[str, RoleOverride] = Field(default_factory=dict)
+
+    _inline_key = model_validator(mode="before")(_no_inline_key)
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_name(cls, value: str) -> str:
+        _check_env_name(value)
+        return value
+
+    @field_validator("roles")
+    @classmethod
+    def _role_names(cls, value: dict[str, RoleOverride]) -> dict[str, RoleOverride]:
+        for name in value:
+            if not _ROLE.match(name):
+                raise ValueError(f"bad role name {name!r}: use dotted words such as 'memory.relations'")
+        return value
+
+    def for_role(self, role: str) -> RoleSettings:
+        """The settings of ``role``: defaults, then each configured dotted prefix from shortest to longest."""
+        settings = RoleSettings(
+            model=self.model,
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            timeout_s=self.timeout_s,
+            base_url=self.base_url,
+            api_key_env=self.api_key_env,
+            structured_output=self.structured_output,
+            repair_attempts=self.repair_attempts,
+        )
+        parts = role.split(".")
+        for end in range(1, len(parts) + 1):
+            override = self.roles.get(".".join(parts[:end]))
+            if override is not None:
+                settings = replace(settings, **override.model_dump(exclude_none=True))
+        return settings
