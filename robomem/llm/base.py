@@ -38,8 +38,9 @@ class LLMReply:
 @runtime_checkable
 class LLMClient(Protocol):
     """``role`` names the caller (``planner``, ``critic``, ``summarizer``, ``memory.relations``, ...): it
-    selects per-role model settings and keys the per-node accounting. ``schema`` is a JSON schema the reply must
-    follow; implementations ask for structured output and parse tolerantly."""
+    selects per-role model settings and keys the per-node accounting. ``schema`` is a JSON schema the reply
+    must follow; implementations ask for structured output and parse tolerantly. Transport failures raise
+    :class:`robomem.errors.LLMError`; bad *content* never raises (``LLMReply.data`` is ``None``)."""
 
     def complete(
         self,
