@@ -1,0 +1,1 @@
+"""Benchmarks: runnable scripts, not a package robomem ships."""

@@ -1,0 +1,199 @@
+"""Episodic memory: every finished episode's trajectory — instruction, actions, feedback, outcome, steps —
+successes and failures alike, in a vector store; retrieval returns the top 5 most similar past episodes.
+
+Consolidation uses the same ADD / UPDATE / DELETE / NOOP step as semantic memory, keyed by (site,
+instruction): a repeated identical trajectory is a NOOP (its count grows), a shorter success replaces a longer
+one (UPDATE), and a success retires the stored failure of the same task (DELETE — its lessons live on in
+semantic memory and the trajectory in the archive). Every raw trajectory is also appended to the archive.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from modules.hippocampus.base import (
+    EpisodeContext,
+    EpisodeOutcome,
+    MemoryStore,
+    StepRecord,
+    StepSummary,
+    StoreResult,
+    UpdateStats,
+)
+from modules.hippocampus.longterm import Candidate, Decision, DeterministicDecider, LLMDecider, LongTermIndex
+from robomem.embeddings.base import Embedder
+from robomem.llm.base import LLMClient
+from robomem.storage import append_jsonl, read_jsonl
+from robomem.stores.base import VectorHit, VectorStore
+
+__all__ = ("EpisodicConfig", "EpisodicDecider", "EpisodicMemory", "episode_candidates")
+
+
+class EpisodicConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    top_k: int = Field(default=5, ge=0)
+    n_update: int = Field(default=10, ge=1)
+    decider: Literal["deterministic", "llm"] = "deterministic"
+    #: Characters of one episode shown to the planner.
+    item_chars: int = Field(default=600, ge=100)
+    max_items: int = Field(default=100_000, ge=10)
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9 ]", " ", text.lower()).split())
+
+
+def render_trajectory(outcome: EpisodeOutcome) -> str:
+    ctx = outcome.context
+    verdict = "success" if outcome.success else f"failure (progress {outcome.progress:.0%})"
+    steps = "; ".join(
+        f"{i}. {s.action} -> {'ok' if s.success else s.feedback.removeprefix('Last action is invalid. ')}"
+        for i, s in enumerate(outcome.steps, 1)
+    )
+    head = f"Task: {ctx.instruction} | site: {ctx.site}"
+    return f"{head} | outcome: {verdict} in {len(outcome.steps)} steps | {steps}"
+
+
+def episode_candidates(outcome: EpisodeOutcome) -> list[Candidate]:
+    """The episode itself, plus — after a success — a retraction of the stored failure of the same task."""
+    ctx = outcome.context
+    task_key = f"{ctx.site}:{_norm(ctx.instruction)}"
+    meta: dict[str, str | int | float | bool] = {
+        "kind": "episode",
+        "site": ctx.site,
+        "success": outcome.success,
+        "steps": len(outcome.steps),
+        "progress": outcome.progress,
+        "task_type": ctx.task_type,
+        "episode_id": ctx.episode_id,
+        "actions": _norm(" | ".join(s.action for s in outcome.steps)),
+    }
+    embed_text = f"Task: {ctx.instruction}"
+    key = f"episode:{'ok' if outcome.success else 'fail'}:{task_key}"
+    candidates = [Candidate(render_trajectory(outcome), meta, key=key, embed_text=embed_text)]
+    if outcome.success:
+        retract: dict[str, str | int | float | bool] = {"kind": "episode", "site": ctx.site, "retract": True}
+        candidates.append(
+            Candidate(
+                f"retract failure of {task_key}",
+                retract,
+                key=f"episode:fail:{task_key}",
+                embed_text=embed_text,
+            )
+        )
+    return candidates
+
+
+class EpisodicDecider(DeterministicDecider):
+    """Same-task successes: keep the shorter demonstration; identical trajectories: NOOP."""
+
+    def decide(self, candidate: Candidate, similar: Sequence[VectorHit]) -> Decision:
+        same = [h.item for h in similar if candidate.key and h.item.metadata.get("key") == candidate.key]
+        if candidate.metadata.get("retract") or not same:
+            return (
+                super().decide(candidate, similar) if candidate.metadata.get("retract") else Decision("ADD")
+            )
+        stored = same[0]
+        if stored.metadata.get("actions") == candidate.metadata.get("actions"):
+            return Decision("NOOP", stored.id, reason="the same trajectory again")
+        if candidate.metadata.get("success") and int(candidate.metadata["steps"]) >= int(
+            stored.metadata.get("steps", 0)
+        ):
+            return Decision("NOOP", stored.id, reason="a shorter success is already stored")
+        return Decision("UPDATE", stored.id, reason="a newer failure or a shorter success of the same task")
+
+
+class EpisodicMemory(MemoryStore):
+    name = "episodic"
+
+    def __init__(
+        self,
+        config: EpisodicConfig,
+        *,
+        store: VectorStore,
+        embedder: Embedder,
+        memory_dir: Path,
+        llm: LLMClient | None = None,
+    ) -> None:
+        self.config = config
+        self.index = LongTermIndex(store, embedder, memory_dir / "episodic_archive.jsonl")
+        self.raw_log = memory_dir / "episodes.jsonl"
+        fallback = EpisodicDecider(dedup_threshold=1.01)  # episodes consolidate by task key, not by wording
+        if config.decider == "llm" and llm is None:
+            raise ValueError("episodic.decider=llm needs an LLM client")
+        self.decider: EpisodicDecider | LLMDecider = (
+            LLMDecider(llm, fallback, role="memory.episodic") if config.decider == "llm" and llm else fallback
+        )
+        self.context: EpisodeContext | None = None
+        self.steps: list[StepRecord] = []
+        self._lock = threading.Lock()
+        self._logged = {str(r.get("episode_id")) for r in read_jsonl(self.raw_log) if isinstance(r, dict)}
+
+    def begin_episode(self, context: EpisodeContext) -> None:
+        self.context = context
+        self.steps = []
+
+    def update(self, summary: StepSummary) -> UpdateStats:
+        if summary.action is not None:
+            with self._lock:
+                self.steps.append(
+                    StepRecord(summary.action, summary.feedback or "", bool(summary.action_success))
+                )
+        return UpdateStats(self.name)
+
+    def retrieve(self, queries: Sequence[str]) -> StoreResult:
+        hits = self.index.search(queries, self.config.top_k, {"kind": "episode"})
+        limit = self.config.item_chars
+        lines = tuple(
+            h.item.text if len(h.item.text) <= limit else h.item.text[: limit - 3] + "..." for h in hits
+        )
+        data = [{"id": h.item.id, "text": h.item.text, "score": h.score, **h.item.metadata} for h in hits]
+        return StoreResult(self.name, lines, data)
+
+    def end_episode(self, outcome: EpisodeOutcome) -> UpdateStats:
+        candidates = episode_candidates(outcome)
+        decisions = []
+        for candidate in candidates:
+            similar = self.index.similar(candidate.similarity_text, self.config.n_update, {"kind": "episode"})
+            keyed = self.index.store.get(where={"key": candidate.key})
+            known = {h.item.id for h in similar}
+            similar = [*similar, *(VectorHit(item, 1.0) for item in keyed if item.id not in known)]
+            decisions.append(self.decider.decide(candidate, similar))
+        report = self.index.apply(
+            candidates,
+            decisions,
+            episode_id=outcome.context.episode_id,
+            now=outcome.time,
+            new_id=outcome.context.episode_id,
+        )
+        self.index.evict_over(self.config.max_items)
+        with self._lock:
+            self.steps = []
+            if outcome.context.episode_id not in self._logged:
+                # The raw trajectory, whatever the consolidation decided: experience is never lost.
+                append_jsonl(
+                    self.raw_log,
+                    {
+                        "episode_id": outcome.context.episode_id,
+                        "site": outcome.context.site,
+                        "text": candidates[0].text,
+                        "success": outcome.success,
+                        "time": outcome.time,
+                    },
+                )
+                self._logged.add(outcome.context.episode_id)
+        return UpdateStats(
+            self.name,
+            touched=sum(report.counts.values()),
+            details={**report.counts, "replays_skipped": report.skipped_replays},
+        )
+
+    def close(self) -> None:
+        self.index.store.close()

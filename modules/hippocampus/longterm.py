@@ -1,0 +1,280 @@
+"""Shared machinery of the two long-term stores (episodic and semantic), updated the paper's way (after
+Mem0): candidate items → the top-N most similar existing items → a decision per candidate, ADD / UPDATE /
+DELETE / NOOP → applied.
+
+Writes are idempotent per episode (item ids are deterministic and every item remembers which episodes
+touched it), so an episode replayed after a crash never duplicates memory. Deleted and replaced texts are
+appended to an archive file first: raw experience is never lost, only taken out of retrieval.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from modules.hippocampus.prompting import ask_json
+from robomem.embeddings.base import Embedder
+from robomem.llm.base import LLMClient
+from robomem.storage import append_jsonl, read_jsonl
+from robomem.stores.base import Metadata, VectorHit, VectorItem, VectorStore
+
+__all__ = (
+    "Candidate",
+    "Decision",
+    "DeterministicDecider",
+    "LLMDecider",
+    "LongTermIndex",
+    "Op",
+    "stable_id",
+)
+
+Op = Literal["ADD", "UPDATE", "DELETE", "NOOP"]
+
+
+def stable_id(*parts: str) -> str:
+    return hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=10).hexdigest()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A new item proposed by a creator. ``key`` is a structured identity when the creator knows one (two
+    candidates with the same key are about the same fact); similarity is computed on ``embed_text``."""
+
+    text: str
+    metadata: dict[str, str | int | float | bool]
+    key: str = ""
+    embed_text: str = ""
+
+    @property
+    def similarity_text(self) -> str:
+        return self.embed_text or self.text
+
+
+@dataclass(frozen=True)
+class Decision:
+    op: Op
+    #: The existing item an UPDATE/DELETE/NOOP refers to.
+    target_id: str | None = None
+    #: New text for ADD/UPDATE (defaults to the candidate's text).
+    text: str | None = None
+    reason: str = ""
+
+
+@dataclass
+class ApplyReport:
+    counts: dict[str, int] = field(default_factory=lambda: {"ADD": 0, "UPDATE": 0, "DELETE": 0, "NOOP": 0})
+    skipped_replays: int = 0
+
+
+class LongTermIndex:
+    """One collection of long-term items plus its archive. Thread-safe for the memory system's fan-out."""
+
+    def __init__(self, store: VectorStore, embedder: Embedder, archive: Path) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.archive = archive
+        self._lock = threading.Lock()
+
+    def similar(self, text: str, k: int, where: Metadata | None = None) -> list[VectorHit]:
+        if k <= 0 or self.store.count() == 0:
+            return []
+        return self.store.query(self.embedder.embed([text]), k, where)[0]
+
+    def search(self, queries: Sequence[str], k: int, where: Metadata | None = None) -> list[VectorHit]:
+        """Best ``k`` items over all queries (an item's score is its best score for any query)."""
+        if k <= 0 or not queries or self.store.count() == 0:
+            return []
+        best: dict[str, VectorHit] = {}
+        for hits in self.store.query(self.embedder.embed(list(queries)), k, where):
+            for hit in hits:
+                if hit.item.id not in best or hit.score > best[hit.item.id].score:
+                    best[hit.item.id] = hit
+        return sorted(best.values(), key=lambda h: (-h.score, h.item.id))[:k]
+
+    def apply(
+        self,
+        candidates: Sequence[Candidate],
+        decisions: Sequence[Decision],
+        *,
+        episode_id: str,
+        now: float,
+        new_id: str,
+    ) -> ApplyReport:
+        """Apply one decision per candidate. ``new_id`` seeds the ids of added items."""
+        report = ApplyReport()
+        with self._lock:
+            for index, (candidate, decision) in enumerate(zip(candidates, decisions, strict=True)):
+                target = self.store.get([decision.target_id])[0] if decision.target_id else None
+                if target is not None and episode_id in _episodes(target):
+                    report.skipped_replays += 1  # this episode already touched it (a resumed run)
+                    continue
+                if decision.op in ("DELETE", "NOOP") and target is None:
+                    continue  # nothing to retract or to confirm
+                if decision.op == "ADD" or target is None:
+                    item_id = stable_id(new_id, candidate.key or candidate.text, str(index))
+                    meta = {
+                        **candidate.metadata,
+                        "key": candidate.key,
+                        "created": now,
+                        "updated": now,
+                        "count": 1,
+                        "episodes": episode_id,
+                    }
+                    self._upsert(VectorItem(item_id, decision.text or candidate.text, meta), candidate)
+                    report.counts["ADD"] += 1
+                    continue
+                assert target is not None
+                touched = _touch(target, episode_id)
+                count = int(target.metadata.get("count", 1)) + 1
+                if decision.op == "DELETE":
+                    self._archive("DELETE", target, decision.reason)
+                    self.store.delete([target.id])
+                elif decision.op == "UPDATE":
+                    self._archive("UPDATE", target, decision.reason)
+                    meta = {
+                        **target.metadata,
+                        **candidate.metadata,
+                        "key": candidate.key,
+                        "updated": now,
+                        "count": count,
+                        "episodes": touched,
+                    }
+                    self._upsert(VectorItem(target.id, decision.text or candidate.text, meta), candidate)
+                else:  # NOOP: the fact is known; remember that it was seen again
+                    meta = {**target.metadata, "updated": now, "count": count, "episodes": touched}
+                    self.store.upsert(
+                        [VectorItem(target.id, target.text, meta)], self.embedder.embed([_embed_text(target)])
+                    )
+                report.counts[decision.op] += 1
+        return report
+
+    def _upsert(self, item: VectorItem, candidate: Candidate) -> None:
+        meta = {**item.metadata, "embed_text": candidate.similarity_text}
+        self.store.upsert(
+            [VectorItem(item.id, item.text, meta)], self.embedder.embed([candidate.similarity_text])
+        )
+
+    def _archive(self, op: str, item: VectorItem, reason: str) -> None:
+        append_jsonl(
+            self.archive,
+            {"op": op, "id": item.id, "text": item.text, "metadata": item.metadata, "reason": reason},
+        )
+
+    def evict_over(self, max_items: int) -> int:
+        """Archive and remove the least confirmed, least recently updated items beyond ``max_items``."""
+        with self._lock:
+            excess = self.store.count() - max_items
+            if excess <= 0:
+                return 0
+            items = self.store.get()
+            items.sort(key=lambda i: (int(i.metadata.get("count", 1)), float(i.metadata.get("updated", 0.0))))
+            for item in items[:excess]:
+                self._archive("EVICT", item, f"over max_items={max_items}")
+            self.store.delete([item.id for item in items[:excess]])
+            return excess
+
+    def items(self, where: Metadata | None = None) -> list[VectorItem]:
+        return self.store.get(where=where)
+
+    def archived(self) -> list[dict[str, Any]]:
+        return [r for r in read_jsonl(self.archive) if isinstance(r, dict)]
+
+
+#: Episodes remembered per item: enough to recognise a replayed episode (always among the latest).
+RECENT_EPISODES = 16
+
+
+def _episodes(item: VectorItem) -> set[str]:
+    return set(str(item.metadata.get("episodes", "")).split(","))
+
+
+def _touch(item: VectorItem, episode_id: str) -> str:
+    recent = [e for e in str(item.metadata.get("episodes", "")).split(",") if e]
+    return ",".join([*recent, episode_id][-RECENT_EPISODES:])
+
+
+def _embed_text(item: VectorItem) -> str:
+    return str(item.metadata.get("embed_text", item.text))
+
+
+DECISION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "op": {"type": "string", "enum": ["ADD", "UPDATE", "DELETE", "NOOP"]},
+        "target_id": {"type": ["string", "null"]},
+        "text": {"type": ["string", "null"]},
+        "reason": {"type": "string"},
+    },
+    "required": ["op", "target_id", "text", "reason"],
+    "additionalProperties": False,
+}
+
+
+class DeterministicDecider:
+    """Same key and same text → NOOP; same key, new text → UPDATE (a retraction candidate → DELETE); no key
+    match but a near-duplicate (cosine ≥ ``dedup_threshold``) → NOOP; otherwise ADD."""
+
+    def __init__(self, dedup_threshold: float) -> None:
+        self.dedup_threshold = dedup_threshold
+
+    def decide(self, candidate: Candidate, similar: Sequence[VectorHit]) -> Decision:
+        same_key = [h for h in similar if candidate.key and h.item.metadata.get("key") == candidate.key]
+        if candidate.metadata.get("retract"):
+            if same_key:
+                return Decision("DELETE", same_key[0].item.id, reason="contradicted by a newer observation")
+            return Decision("NOOP", None, reason="nothing to retract")
+        if same_key:
+            target = same_key[0].item
+            if target.text == candidate.text:
+                return Decision("NOOP", target.id, reason="already known")
+            return Decision("UPDATE", target.id, reason="same fact, newer content")
+        near = [h for h in similar if h.score >= self.dedup_threshold]
+        if near:
+            return Decision("NOOP", near[0].item.id, reason=f"near-duplicate (cosine {near[0].score:.2f})")
+        return Decision("ADD", reason="new")
+
+
+class LLMDecider:
+    """The paper's LLM updater: shows the candidate and the top-N similar items, asks for one decision, and
+    validates it (a target must be one of the items shown); anything invalid falls back to deterministic."""
+
+    def __init__(self, llm: LLMClient, fallback: DeterministicDecider, *, role: str) -> None:
+        self.llm = llm
+        self.fallback = fallback
+        self.role = role
+        self.failures = 0
+
+    def decide(self, candidate: Candidate, similar: Sequence[VectorHit]) -> Decision:
+        shown = {h.item.id: h.item for h in similar}
+        existing = "\n".join(f"- id={i}: {item.text}" for i, item in shown.items()) or "(none)"
+        data, _ = ask_json(
+            self.llm,
+            role=self.role,
+            prompt="longterm_decide",
+            schema=DECISION_SCHEMA,
+            candidate=candidate.text,
+            existing=existing,
+        )
+        decision = _valid_decision(data, shown)
+        if decision is None:
+            self.failures += 1
+            return self.fallback.decide(candidate, similar)
+        return decision
+
+
+def _valid_decision(data: dict[str, Any] | None, shown: dict[str, VectorItem]) -> Decision | None:
+    if data is None or data.get("op") not in ("ADD", "UPDATE", "DELETE", "NOOP"):
+        return None
+    op = data["op"]
+    target = data.get("target_id")
+    text = data.get("text")
+    if op != "ADD" and target not in shown:
+        return None
+    if text is not None and not isinstance(text, str):
+        return None
+    reason = data.get("reason") if isinstance(data.get("reason"), str) else ""
+    return Decision(op, target if op != "ADD" else None, text or None, f"llm: {reason}")

@@ -1,0 +1,34 @@
+"""Prompt files and JSON-schema calls shared by the memory operations' LLM implementations.
+
+Prompts live as ``prompts/<name>.txt`` next to this module and use ``$name`` placeholders
+(:class:`string.Template`), because the prompts themselves contain JSON braces.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from string import Template
+from typing import Any
+
+from robomem.llm.base import LLMClient, text_message
+
+__all__ = ("ask_json", "load_prompt")
+
+PROMPT_DIR = Path(__file__).parent / "prompts"
+
+
+@lru_cache(maxsize=32)
+def load_prompt(name: str) -> Template:
+    return Template((PROMPT_DIR / f"{name}.txt").read_text(encoding="utf-8"))
+
+
+def ask_json(
+    llm: LLMClient, *, role: str, prompt: str, schema: dict[str, Any], **variables: str
+) -> tuple[dict[str, Any] | None, str | None]:
+    """Render ``prompt`` and ask for a reply following ``schema``: (parsed object, error)."""
+    text = load_prompt(prompt).safe_substitute(variables)
+    reply = llm.complete([text_message("user", text)], role=role, schema=schema, schema_name=prompt)
+    if reply.data is None:
+        return None, reply.error or "no JSON object in the reply"
+    return reply.data, None

@@ -1,0 +1,143 @@
+"""Semantic memory: time-independent lessons, at action level (hold everywhere) and task level (about one
+house, tagged with its site). Written after each episode: lesson creation → the top-N similar existing
+lessons → ADD / UPDATE / DELETE / NOOP. Retrieval returns the best action-level and task-level lessons for
+the step's queries (2 + 2 by default, as in the paper)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from modules.hippocampus.base import (
+    EpisodeContext,
+    EpisodeOutcome,
+    MemoryStore,
+    StepSummary,
+    StoreResult,
+    UpdateStats,
+)
+from modules.hippocampus.lessons import DeterministicLessonCreator, LLMLessonCreator, StepFact
+from modules.hippocampus.longterm import DeterministicDecider, LLMDecider, LongTermIndex, stable_id
+from robomem.embeddings.base import Embedder
+from robomem.llm.base import LLMClient
+from robomem.stores.base import VectorHit, VectorStore
+
+__all__ = ("SemanticConfig", "SemanticMemory")
+
+
+class SemanticConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    action_k: int = Field(default=2, ge=0)
+    task_k: int = Field(default=2, ge=0)
+    #: Existing lessons compared with each candidate (the paper's N_update).
+    n_update: int = Field(default=10, ge=1)
+    creator: Literal["deterministic", "llm"] = "deterministic"
+    decider: Literal["deterministic", "llm"] = "deterministic"
+    #: Cosine similarity above which a new lesson counts as a near-duplicate of a stored one.
+    dedup_threshold: float = Field(default=0.92, gt=0, le=1)
+    #: Lessons kept; beyond it the least confirmed, oldest are archived.
+    max_items: int = Field(default=20_000, ge=10)
+
+
+class SemanticMemory(MemoryStore):
+    name = "semantic"
+
+    def __init__(
+        self,
+        config: SemanticConfig,
+        *,
+        store: VectorStore,
+        embedder: Embedder,
+        memory_dir: Path,
+        llm: LLMClient | None = None,
+    ) -> None:
+        self.config = config
+        self.index = LongTermIndex(store, embedder, memory_dir / "semantic_archive.jsonl")
+        deterministic = DeterministicLessonCreator()
+        decider = DeterministicDecider(config.dedup_threshold)
+        if (config.creator == "llm" or config.decider == "llm") and llm is None:
+            raise ValueError("semantic memory with an LLM creator/decider needs an LLM client")
+        self.creator: DeterministicLessonCreator | LLMLessonCreator = (
+            LLMLessonCreator(llm, deterministic) if config.creator == "llm" and llm else deterministic
+        )
+        self.decider: DeterministicDecider | LLMDecider = (
+            LLMDecider(llm, decider, role="memory.semantic") if config.decider == "llm" and llm else decider
+        )
+        self.context: EpisodeContext | None = None
+        self.facts: list[StepFact] = []
+        self._lock = threading.Lock()
+
+    def begin_episode(self, context: EpisodeContext) -> None:
+        self.context = context
+        self.facts = []
+
+    def update(self, summary: StepSummary) -> UpdateStats:
+        if summary.action is None:
+            return UpdateStats(self.name)
+        perception = summary.perception
+        holding_type = None
+        if perception is not None and perception.holding is not None:
+            holding_type = next((e.type for e in perception.entities if e.name == perception.holding), None)
+        fact = StepFact(
+            action=summary.action,
+            feedback=summary.feedback or "",
+            success=bool(summary.action_success),
+            place=perception.location if perception is not None else None,
+            holding_type=holding_type,
+        )
+        with self._lock:
+            self.facts.append(fact)
+        return UpdateStats(self.name, touched=0, details={"buffered": len(self.facts)})
+
+    def retrieve(self, queries: Sequence[str]) -> StoreResult:
+        site = self.context.site if self.context else ""
+        actions = self.index.search(queries, self.config.action_k, {"kind": "lesson", "level": "action"})
+        tasks = self.index.search(
+            queries, self.config.task_k, {"kind": "lesson", "level": "task", "site": site}
+        )
+        hits = actions + tasks
+        lines = tuple(f"[{h.item.metadata.get('level')}] {h.item.text}" for h in hits)
+        data = [
+            {"id": h.item.id, "level": h.item.metadata.get("level"), "text": h.item.text, "score": h.score}
+            for h in hits
+        ]
+        return StoreResult(self.name, lines, data)
+
+    def end_episode(self, outcome: EpisodeOutcome) -> UpdateStats:
+        with self._lock:
+            facts, self.facts = self.facts, []
+        candidates = self.creator.create(outcome, facts)
+        decisions = []
+        for candidate in candidates:
+            where = {"kind": "lesson", "level": str(candidate.metadata["level"])}
+            similar = self.index.similar(candidate.similarity_text, self.config.n_update, where)
+            if candidate.key:
+                # The stored item with the same key may rank below ten near neighbours: fetch it directly.
+                keyed = self.index.store.get(where={"key": candidate.key})
+                known = {h.item.id for h in similar}
+                similar = [*similar, *(VectorHit(item, 1.0) for item in keyed if item.id not in known)]
+            decisions.append(self.decider.decide(candidate, similar))
+        report = self.index.apply(
+            candidates,
+            decisions,
+            episode_id=outcome.context.episode_id,
+            now=outcome.time,
+            new_id=stable_id("semantic", outcome.context.site),
+        )
+        self._enforce_cap()
+        return UpdateStats(
+            self.name,
+            touched=sum(report.counts.values()),
+            details={**report.counts, "replays_skipped": report.skipped_replays},
+        )
+
+    def _enforce_cap(self) -> None:
+        self.index.evict_over(self.config.max_items)
+
+    def close(self) -> None:
+        self.index.store.close()

@@ -1,0 +1,64 @@
+"""Configuration of spatial memory (``memory.spatial``): the paper's hyper-parameters plus the bounds that
+keep a lifelong, per-site graph small and every update local."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = ("SpatialConfig",)
+
+
+class SpatialConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: Seed vertices per query (the paper's n = 3, App. E5).
+    top_n: int = Field(default=3, ge=1)
+    #: Hops expanded around the seeds (the paper's k = 2); hops follow edges in both directions.
+    hops: int = Field(default=2, ge=0)
+    #: Cap on the nodes one expansion may add, so a hub (a room with 40 pieces of furniture) cannot blow
+    #: up locality; neighbours reached through recently seen edges are kept first.
+    max_expand: int = Field(default=24, ge=0)
+    #: Seeds below this cosine similarity are ignored (0 keeps the paper's plain top-n).
+    min_similarity: float = Field(default=0.0, ge=-1.0, le=1.0)
+    #: Retrieval text budget; tokens are estimated as ``len(text) / 4`` (no tokenizer on the hot path).
+    token_budget: int = Field(default=300, ge=0)
+    #: Always retrieve the agent's own relations (where am I, what do I hold) besides the query seeds.
+    retrieve_agent: bool = True
+
+    #: ``deterministic`` reads the structured perception and the executed action; ``llm`` asks the model
+    #: for relations in the step summary text (for environments that give pixels only).
+    extractor: Literal["deterministic", "llm"] = "deterministic"
+    #: ``deterministic`` applies the functional-relation rules; ``llm`` asks the model for edits, which are
+    #: validated and fall back to the deterministic rules when malformed or inconsistent.
+    resolver: Literal["deterministic", "llm"] = "deterministic"
+
+    #: Name of the agent's own vertex (never pruned or forgotten).
+    agent: str = "I"
+    #: Confidence of beliefs by provenance (``observed`` beliefs start at 1.0).
+    inferred_confidence: float = Field(default=0.8, gt=0.0, le=1.0)
+    reported_confidence: float = Field(default=0.7, gt=0.0, le=1.0)
+    #: Negative evidence: a belief "X in C" whose container C is visible while X is not seen is multiplied
+    #: by ``weaken_factor`` (once per visit) and retired to history once below ``drop_below``.
+    weaken_factor: float = Field(default=0.5, gt=0.0, lt=1.0)
+    drop_below: float = Field(default=0.3, ge=0.0, le=1.0)
+
+    #: Bound on live nodes per site: beyond it the least recently seen, least confident nodes are forgotten
+    #: (moved to history) in batches of ``evict_batch`` extra nodes, so eviction scans are rare.
+    max_nodes: int = Field(default=5000, ge=16)
+    evict_batch: int = Field(default=64, ge=0)
+    #: Nodes not seen for this many episodes of the site are forgotten at ``begin_episode`` (None: never).
+    forget_after_episodes: int | None = Field(default=50, ge=1)
+
+    #: Seconds SQLite waits for another process's write lock before giving up.
+    busy_timeout_s: float = Field(default=30.0, gt=0.0)
+
+    @model_validator(mode="after")
+    def _check(self) -> SpatialConfig:
+        if self.drop_below >= 1.0 or self.drop_below > self.inferred_confidence:
+            # A fresh inferred belief must not be born below the retirement threshold.
+            raise ValueError("drop_below must be below inferred_confidence (and below 1)")
+        if self.drop_below > self.reported_confidence:
+            raise ValueError("drop_below must be below reported_confidence")
+        return self

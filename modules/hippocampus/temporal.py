@@ -1,0 +1,155 @@
+"""Temporal memory: a FIFO of step summaries ("what I have done"), local to one episode.
+
+Capacity N (3 by default, as in the paper's EB runs). When a summary arrives and the buffer is full, the N
+entries are compressed into one entry placed at the front, so context stays bounded while older steps fade
+(the paper's known weakness: repeated compression loses detail). The buffer is saved atomically after every
+update so a resumed episode continues with exactly the same memory.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from modules.hippocampus.base import EpisodeContext, MemoryStore, StepSummary, StoreResult, UpdateStats
+from modules.hippocampus.prompting import ask_json
+from robomem.llm.base import LLMClient
+from robomem.storage import write_json_atomic
+
+__all__ = ("DeterministicCompressor", "LLMCompressor", "TemporalConfig", "TemporalEntry", "TemporalMemory")
+
+SUMMARY_SCHEMA = {
+    "type": "object",
+    "properties": {"summary": {"type": "string"}},
+    "required": ["summary"],
+    "additionalProperties": False,
+}
+
+
+class TemporalConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    capacity: int = Field(default=3, ge=2)
+    compressor: Literal["deterministic", "llm"] = "deterministic"
+    #: Longest compressed entry, in characters (deterministic compressor).
+    max_chars: int = Field(default=400, ge=80)
+
+
+@dataclass(frozen=True)
+class TemporalEntry:
+    text: str
+    first_step: int
+    last_step: int
+
+    @property
+    def compressed(self) -> bool:
+        return self.first_step != self.last_step
+
+    def line(self) -> str:
+        steps = (
+            f"step {self.first_step}" if not self.compressed else f"steps {self.first_step}-{self.last_step}"
+        )
+        return f"[{steps}] {self.text}"
+
+
+class DeterministicCompressor:
+    """Keeps the first sentence of each entry, oldest first, cut to a character budget."""
+
+    def __init__(self, max_chars: int) -> None:
+        self.max_chars = max_chars
+
+    def compress(self, entries: Sequence[TemporalEntry], instruction: str) -> str:
+        parts = [re.split(r"(?<=[.!?])\s", e.text.strip(), maxsplit=1)[0] for e in entries]
+        text = " ".join(parts)
+        if len(text) > self.max_chars:
+            # Keep the newest part: the oldest detail is what compression is allowed to lose.
+            text = "..." + text[-(self.max_chars - 3) :]
+        return text
+
+
+class LLMCompressor:
+    """Asks the LLM for the compressed summary; falls back to the deterministic one on a bad reply."""
+
+    def __init__(self, llm: LLMClient, fallback: DeterministicCompressor) -> None:
+        self.llm = llm
+        self.fallback = fallback
+        self.failures = 0
+
+    def compress(self, entries: Sequence[TemporalEntry], instruction: str) -> str:
+        data, _ = ask_json(
+            self.llm,
+            role="memory.temporal",
+            prompt="temporal_compress",
+            schema=SUMMARY_SCHEMA,
+            instruction=instruction,
+            entries="\n".join(e.line() for e in entries),
+        )
+        summary = data.get("summary") if data else None
+        if not isinstance(summary, str) or not summary.strip():
+            self.failures += 1
+            return self.fallback.compress(entries, instruction)
+        return " ".join(summary.split())
+
+
+class TemporalMemory(MemoryStore):
+    name = "temporal"
+
+    def __init__(self, config: TemporalConfig, *, memory_dir: Path, llm: LLMClient | None = None) -> None:
+        self.config = config
+        self.folder = memory_dir / "temporal"
+        fallback = DeterministicCompressor(config.max_chars)
+        if config.compressor == "llm":
+            if llm is None:
+                raise ValueError("temporal.compressor=llm needs an LLM client")
+            self.compressor: DeterministicCompressor | LLMCompressor = LLMCompressor(llm, fallback)
+        else:
+            self.compressor = fallback
+        self.context: EpisodeContext | None = None
+        self.entries: list[TemporalEntry] = []
+
+    def _path(self, episode_id: str) -> Path:
+        return self.folder / (re.sub(r"[^A-Za-z0-9._-]", "_", episode_id) + ".json")
+
+    def begin_episode(self, context: EpisodeContext) -> None:
+        """Temporal memory is per episode: a new episode starts empty, a resumed one reloads its buffer."""
+        self.context = context
+        path = self._path(context.episode_id)
+        self.entries = []
+        if path.exists():
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            self.entries = [TemporalEntry(**e) for e in raw["entries"]]
+
+    def update(self, summary: StepSummary) -> UpdateStats:
+        if self.context is None or self.context.episode_id != summary.context.episode_id:
+            self.begin_episode(summary.context)
+        entry = TemporalEntry(summary.text, summary.step, summary.step)
+        compressed = 0
+        if len(self.entries) >= self.config.capacity:
+            merged = TemporalEntry(
+                self.compressor.compress(self.entries, summary.context.instruction),
+                self.entries[0].first_step,
+                self.entries[-1].last_step,
+            )
+            compressed = len(self.entries)
+            self.entries = [merged]
+        self.entries.append(entry)
+        write_json_atomic(
+            self._path(summary.context.episode_id),
+            {"episode_id": summary.context.episode_id, "entries": [asdict(e) for e in self.entries]},
+        )
+        return UpdateStats(self.name, touched=1 + compressed, details={"compressed": compressed})
+
+    def retrieve(self, queries: Sequence[str]) -> StoreResult:
+        # The whole buffer, oldest first: temporal memory answers "what have I done", not a query.
+        return StoreResult(self.name, tuple(e.line() for e in self.entries), data=list(self.entries))
+
+    def wipe(self) -> None:
+        for path in self.folder.glob("*.json"):
+            path.unlink()
+        self.entries = []

@@ -1,0 +1,56 @@
+"""The vector-store contract used by episodic and semantic memory.
+
+Scores: higher = more similar, cosine similarity in [-1, 1] (vectors are unit length). Stores hold the
+vectors robomem computed: no store ever embeds text itself (Chroma's default embedder would download a
+model at run time).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from robomem.embeddings.base import Vectors
+
+__all__ = ("Metadata", "VectorHit", "VectorItem", "VectorStore")
+
+Metadata = Mapping[str, str | int | float | bool]
+
+
+@dataclass(frozen=True)
+class VectorItem:
+    id: str
+    text: str
+    metadata: dict[str, str | int | float | bool] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VectorHit:
+    item: VectorItem
+    score: float
+
+
+class VectorStore(ABC):
+    """One collection. ``where`` filters are equality on metadata keys (``{"kind": "action"}``)."""
+
+    @abstractmethod
+    def upsert(self, items: Sequence[VectorItem], vectors: Vectors) -> None:
+        """Insert or replace items by id, atomically per call as far as the backend allows."""
+
+    @abstractmethod
+    def query(self, vectors: Vectors, k: int, where: Metadata | None = None) -> list[list[VectorHit]]:
+        """The ``k`` nearest items for each query vector, best first."""
+
+    @abstractmethod
+    def get(self, ids: Sequence[str] | None = None, where: Metadata | None = None) -> list[VectorItem]:
+        """Items by id and/or filter; all items when both are ``None``."""
+
+    @abstractmethod
+    def delete(self, ids: Sequence[str]) -> None: ...
+
+    @abstractmethod
+    def count(self) -> int: ...
+
+    def close(self) -> None:
+        """Release the backend (files, connections). Safe to call twice."""
