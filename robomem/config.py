@@ -8,6 +8,7 @@ The ``env`` and ``agent`` sections are plug-ins: their ``type`` selects a regist
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +33,7 @@ __all__ = (
     "Config",
     "EvalConfig",
     "RunConfig",
+    "apply_overrides",
     "dump_config",
     "load_config",
     "resolve_run_dir",
@@ -210,6 +212,15 @@ def _set_dotted(raw: dict[str, Any], key: str, value: object) -> None:
             raise ConfigError(f"is not a mapping, cannot set {key!r}", key=where)
         node = child
     node[leaf] = value
+
+
+def apply_overrides(raw: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+    """Apply ``dotted.key=value`` overrides (values parsed as YAML) to a copy of ``raw``."""
+    result = copy.deepcopy(raw)
+    for item in overrides:
+        key, value = _parse_override(item)
+        _set_dotted(result, key, value)
+    return result
 
 
 def dump_config(cfg: Config) -> dict[str, Any]:

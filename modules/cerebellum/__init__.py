@@ -1,3 +1,6 @@
-"""Cerebellum: executes one skill through the environment contract (filled by issue #4)."""
+"""Cerebellum: executes one skill through the environment contract."""
 
-__all__: tuple[str, ...] = ()
+from modules.cerebellum.base import Execution, Executor
+from modules.cerebellum.executor import ExecutorConfig, SkillExecutor
+
+__all__ = ("Execution", "Executor", "ExecutorConfig", "SkillExecutor")

@@ -26,7 +26,14 @@ from modules.hippocampus.base import (
     StoreResult,
     UpdateStats,
 )
-from modules.hippocampus.longterm import Candidate, Decision, DeterministicDecider, LLMDecider, LongTermIndex
+from modules.hippocampus.longterm import (
+    Candidate,
+    Decision,
+    DeterministicDecider,
+    LLMDecider,
+    LongTermIndex,
+    PendingLog,
+)
 from robomem.embeddings.base import Embedder
 from robomem.llm.base import LLMClient
 from robomem.storage import append_jsonl, read_jsonl
@@ -133,20 +140,26 @@ class EpisodicMemory(MemoryStore):
         )
         self.context: EpisodeContext | None = None
         self.steps: list[StepRecord] = []
+        self.pending = PendingLog(memory_dir / "pending" / "episodic")
+        self._last_step = -1
         self._lock = threading.Lock()
         self._logged = {str(r.get("episode_id")) for r in read_jsonl(self.raw_log) if isinstance(r, dict)}
 
     def begin_episode(self, context: EpisodeContext) -> None:
         self.context = context
-        self.steps = []
+        logged = self.pending.load(context.episode_id)  # non-empty only when resuming a killed episode
+        self.steps = [StepRecord(r["action"], r["feedback"], r["success"]) for r in logged]
+        self._last_step = max((int(r["step"]) for r in logged), default=-1)
 
     def update(self, summary: StepSummary) -> UpdateStats:
-        if summary.action is not None:
-            with self._lock:
-                self.steps.append(
-                    StepRecord(summary.action, summary.feedback or "", bool(summary.action_success))
-                )
-        return UpdateStats(self.name)
+        if summary.action is None or summary.step <= self._last_step:
+            return UpdateStats(self.name)
+        record = StepRecord(summary.action, summary.feedback or "", bool(summary.action_success))
+        with self._lock:
+            self.pending.append(summary.context.episode_id, {**record.__dict__, "step": summary.step})
+            self.steps.append(record)
+            self._last_step = summary.step
+        return UpdateStats(self.name, touched=1)
 
     def retrieve(self, queries: Sequence[str]) -> StoreResult:
         hits = self.index.search(queries, self.config.top_k, {"kind": "episode"})
@@ -176,6 +189,7 @@ class EpisodicMemory(MemoryStore):
         self.index.evict_over(self.config.max_items)
         with self._lock:
             self.steps = []
+            self.pending.clear(outcome.context.episode_id)
             if outcome.context.episode_id not in self._logged:
                 # The raw trajectory, whatever the consolidation decided: experience is never lost.
                 append_jsonl(

@@ -10,6 +10,7 @@ appended to an archive file first: raw experience is never lost, only taken out 
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ __all__ = (
     "LLMDecider",
     "LongTermIndex",
     "Op",
+    "PendingLog",
     "stable_id",
 )
 
@@ -37,6 +39,26 @@ Op = Literal["ADD", "UPDATE", "DELETE", "NOOP"]
 
 def stable_id(*parts: str) -> str:
     return hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=10).hexdigest()
+
+
+class PendingLog:
+    """What a long-term store buffers during an episode, appended to disk per step, so a process killed
+    mid-episode resumes with the same buffer. Steps already logged are ignored (a re-run step)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _path(self, episode_id: str) -> Path:
+        return self.folder / (re.sub(r"[^A-Za-z0-9._-]", "_", episode_id) + ".jsonl")
+
+    def load(self, episode_id: str) -> list[dict[str, Any]]:
+        return [r for r in read_jsonl(self._path(episode_id)) if isinstance(r, dict)]
+
+    def append(self, episode_id: str, record: dict[str, Any]) -> None:
+        append_jsonl(self._path(episode_id), record)
+
+    def clear(self, episode_id: str) -> None:
+        self._path(episode_id).unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,13 @@ from modules.hippocampus.base import (
     UpdateStats,
 )
 from modules.hippocampus.lessons import DeterministicLessonCreator, LLMLessonCreator, StepFact
-from modules.hippocampus.longterm import DeterministicDecider, LLMDecider, LongTermIndex, stable_id
+from modules.hippocampus.longterm import (
+    DeterministicDecider,
+    LLMDecider,
+    LongTermIndex,
+    PendingLog,
+    stable_id,
+)
 from robomem.embeddings.base import Embedder
 from robomem.llm.base import LLMClient
 from robomem.stores.base import VectorHit, VectorStore
@@ -70,14 +76,18 @@ class SemanticMemory(MemoryStore):
         )
         self.context: EpisodeContext | None = None
         self.facts: list[StepFact] = []
+        self.pending = PendingLog(memory_dir / "pending" / "semantic")
+        self._last_step = -1
         self._lock = threading.Lock()
 
     def begin_episode(self, context: EpisodeContext) -> None:
         self.context = context
-        self.facts = []
+        logged = self.pending.load(context.episode_id)  # non-empty only when resuming a killed episode
+        self.facts = [StepFact(**{k: v for k, v in r.items() if k != "step"}) for r in logged]
+        self._last_step = max((int(r["step"]) for r in logged), default=-1)
 
     def update(self, summary: StepSummary) -> UpdateStats:
-        if summary.action is None:
+        if summary.action is None or summary.step <= self._last_step:
             return UpdateStats(self.name)
         perception = summary.perception
         holding_type = None
@@ -91,7 +101,9 @@ class SemanticMemory(MemoryStore):
             holding_type=holding_type,
         )
         with self._lock:
+            self.pending.append(summary.context.episode_id, {**fact.__dict__, "step": summary.step})
             self.facts.append(fact)
+            self._last_step = summary.step
         return UpdateStats(self.name, touched=0, details={"buffered": len(self.facts)})
 
     def retrieve(self, queries: Sequence[str]) -> StoreResult:
@@ -111,6 +123,7 @@ class SemanticMemory(MemoryStore):
     def end_episode(self, outcome: EpisodeOutcome) -> UpdateStats:
         with self._lock:
             facts, self.facts = self.facts, []
+            self.pending.clear(outcome.context.episode_id)
         candidates = self.creator.create(outcome, facts)
         decisions = []
         for candidate in candidates:

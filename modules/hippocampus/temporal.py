@@ -17,7 +17,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from modules.hippocampus.base import EpisodeContext, MemoryStore, StepSummary, StoreResult, UpdateStats
+from modules.hippocampus.base import (
+    EpisodeContext,
+    EpisodeOutcome,
+    MemoryStore,
+    StepSummary,
+    StoreResult,
+    UpdateStats,
+)
 from modules.hippocampus.prompting import ask_json
 from robomem.llm.base import LLMClient
 from robomem.storage import write_json_atomic
@@ -128,6 +135,8 @@ class TemporalMemory(MemoryStore):
     def update(self, summary: StepSummary) -> UpdateStats:
         if self.context is None or self.context.episode_id != summary.context.episode_id:
             self.begin_episode(summary.context)
+        if self.entries and summary.step <= self.entries[-1].last_step:
+            return UpdateStats(self.name)  # this step is already remembered (a resumed episode re-ran it)
         entry = TemporalEntry(summary.text, summary.step, summary.step)
         compressed = 0
         if len(self.entries) >= self.config.capacity:
@@ -144,6 +153,12 @@ class TemporalMemory(MemoryStore):
             {"episode_id": summary.context.episode_id, "entries": [asdict(e) for e in self.entries]},
         )
         return UpdateStats(self.name, touched=1 + compressed, details={"compressed": compressed})
+
+    def end_episode(self, outcome: EpisodeOutcome) -> UpdateStats:
+        # The episode's story now lives in episodic memory; the running buffer is no longer needed.
+        self._path(outcome.context.episode_id).unlink(missing_ok=True)
+        self.entries = []
+        return UpdateStats(self.name)
 
     def retrieve(self, queries: Sequence[str]) -> StoreResult:
         # The whole buffer, oldest first: temporal memory answers "what have I done", not a query.

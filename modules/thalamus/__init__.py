@@ -1,3 +1,6 @@
-"""Thalamus: step summary and retrieval queries from perception and feedback (filled by issue #4)."""
+"""Thalamus: step summary and retrieval queries, produced from perception and feedback."""
 
-__all__: tuple[str, ...] = ()
+from modules.thalamus.base import Perceived, Thalamus
+from modules.thalamus.deterministic import DeterministicThalamus
+
+__all__ = ("DeterministicThalamus", "Perceived", "Thalamus")

@@ -1,11 +1,31 @@
-"""Agents: ``agent.type`` in the config selects an entry of :data:`AGENTS`."""
+"""Agents: ``agent.type`` in the config selects an entry of :data:`AGENTS`.
+
+Factories take the agent's config and keyword options from the command line (``fresh_memory``); agents
+without memory ignore them.
+"""
+
+from typing import Any
 
 from robomem.agents.base import Agent, EpisodeStats
 from robomem.agents.random_agent import RandomAgent, RandomAgentConfig
+from robomem.agents.robomemory_config import RoboMemoryAgentConfig
 from robomem.registry import Registry
 
-__all__ = ("AGENTS", "Agent", "EpisodeStats", "RandomAgent", "RandomAgentConfig")
+__all__ = ("AGENTS", "Agent", "EpisodeStats", "RandomAgent", "RandomAgentConfig", "RoboMemoryAgentConfig")
 
 AGENTS: Registry[Agent] = Registry("agent")
 
-AGENTS.add("random", RandomAgent, RandomAgentConfig)
+
+def _random(config: RandomAgentConfig, **_options: Any) -> Agent:
+    return RandomAgent(config)
+
+
+def _robomem(config: Any, *, fresh_memory: bool = False, **_options: Any) -> Agent:
+    # Imported on use: the LangGraph agent pulls in langgraph, the memory stores and the embedder.
+    from robomem.agents.robomemory import RoboMemoryAgent
+
+    return RoboMemoryAgent(config, fresh_memory=fresh_memory)
+
+
+AGENTS.add("random", _random, RandomAgentConfig)
+AGENTS.add("robomem", _robomem, RoboMemoryAgentConfig)

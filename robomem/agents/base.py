@@ -39,6 +39,10 @@ class Agent(ABC):
         """Called once after the last episode of a run, also when the run failed."""
 
     @abstractmethod
-    def run_episode(self, env: Env, task: Task, observation: Observation) -> EpisodeStats:
+    def run_episode(
+        self, env: Env, task: Task, observation: Observation, *, episode_id: str = ""
+    ) -> EpisodeStats:
         """Act in ``env`` (already reset to ``task``; ``observation`` is the reset observation) by calling
-        ``env.step`` until a step result has ``done``. Re-read ``env.skills`` after each reset."""
+        ``env.step`` until a step result has ``done``. Re-read ``env.skills`` after each reset.
+
+        ``episode_id`` is unique within the run and stable across a resume (e.g. ``base/7``)."""

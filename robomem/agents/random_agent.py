@@ -31,7 +31,9 @@ class RandomAgent(Agent):
     def __init__(self, config: RandomAgentConfig) -> None:
         self.config = config
 
-    def run_episode(self, env: Env, task: Task, observation: Observation) -> EpisodeStats:
+    def run_episode(
+        self, env: Env, task: Task, observation: Observation, *, episode_id: str = ""
+    ) -> EpisodeStats:
         # A string seed is hashed with SHA-512 by `random`, so it is stable across processes.
         rng = random.Random(f"{self.config.seed}:{task.task_id}")
         steps = 0

@@ -3,12 +3,18 @@
 Flags are shorthands for config keys (``--episodes 5`` is ``eval.episodes=5``); any other
 ``dotted.key=value`` argument (optionally written ``--dotted.key=value``) overrides that key. Flags apply
 first, so an explicit dotted override wins.
+
+``--llm local`` starts a tiny LLM on this machine (SmolLM2-135M behind llama.cpp's OpenAI-compatible server,
+127.0.0.1 only; install it with ``make local-llm``) for the whole run, and points the agent's LLM
+(``agent.llm.*``, every role) at it. It proves the pipeline offline; the model is far too small to plan well.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import yaml
@@ -18,6 +24,7 @@ from robomem.cli._parser import Subcommands
 from robomem.config import Config, dump_config, load_config, resolve_run_dir
 from robomem.errors import ConfigError
 from robomem.eval.harness import evaluate, format_table, plan_episodes
+from robomem.llm.config import LLMConfig
 from robomem.storage import write_bytes_atomic
 
 __all__ = ("add_eval_parser", "overrides_from_args", "run_eval")
@@ -40,6 +47,11 @@ def add_eval_parser(commands: Subcommands) -> None:
     parser.add_argument("--lifelong", action="store_true", help="lifelong mode [eval.mode=lifelong]")
     parser.add_argument(
         "--no-progress", dest="progress", action="store_false", help="no progress bar on stderr"
+    )
+    parser.add_argument(
+        "--llm",
+        choices=("local",),
+        help="local: serve the agent's LLM from SmolLM2-135M on 127.0.0.1 (make local-llm) [agent.llm.*]",
     )
     parser.set_defaults(run=run_eval)
 
@@ -66,7 +78,42 @@ def overrides_from_args(args: argparse.Namespace, extra: list[str]) -> list[str]
 
 
 def run_eval(args: argparse.Namespace, extra: list[str]) -> int:
-    cfg = load_config(args.config, overrides_from_args(args, extra))
+    overrides = overrides_from_args(args, extra)
+    with ExitStack() as stack:
+        if getattr(args, "llm", None) == "local":
+            overrides = _start_local_llm(stack, args.config, overrides)
+        return _run(args, load_config(args.config, overrides))
+
+
+def _start_local_llm(stack: ExitStack, path: str | None, overrides: list[str]) -> list[str]:
+    """Start the local LLM server (stopped when ``stack`` closes) and return ``overrides`` preceded by the
+    ones pointing ``agent.llm`` at it, so an explicit ``agent.llm.*=...`` argument still wins. The config is
+    validated before anything starts."""
+    from robomem.llm.local import LOCAL_MODEL, LocalLLMServer, local_llm_overrides
+
+    try:
+        cfg = load_config(path, [*local_llm_overrides("http://127.0.0.1:1/v1"), *overrides])
+    except ConfigError as err:
+        if err.key != "agent.llm":
+            raise
+        cfg = load_config(path, overrides)  # the agent has no `llm` section
+    llm = getattr(cfg.agent, "llm", None)
+    if not isinstance(llm, LLMConfig):
+        agent_type = getattr(cfg.agent, "type", "?")
+        raise ConfigError(
+            f"--llm local needs an agent that uses an LLM (an `llm` section); {agent_type!r} has none",
+            key="agent.type",
+        )
+    server = stack.enter_context(LocalLLMServer())
+    print(
+        f"robomem: local LLM {LOCAL_MODEL} (llama.cpp) at {server.base_url}, "
+        f"started in {server.start_time_s or 0.0:.1f} s",
+        file=sys.stderr,
+    )
+    return [*local_llm_overrides(server.base_url, tuple(llm.roles)), *overrides]
+
+
+def _run(args: argparse.Namespace, cfg: Config) -> int:
     # Imported here so `robomem --help` and `robomem suites` do not load every environment.
     from envs.registry import ENVS
 

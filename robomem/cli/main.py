@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from robomem import __version__
 from robomem.cli._parser import EXIT_USAGE, Parser
 from robomem.cli.eval import add_eval_parser
+from robomem.cli.memory import add_memory_parser
 from robomem.cli.suites import add_suites_parser
 from robomem.errors import RobomemError
 
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
     add_eval_parser(commands)
     add_suites_parser(commands)
+    add_memory_parser(commands)
     return parser
 
 

@@ -7,6 +7,7 @@ Nothing is written outside the run directory.
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable
@@ -42,6 +43,8 @@ class RecordingEnv(Env):
         self.num_invalid_actions = 0
         self.last_info: StepInfo | None = None
         self.done = False
+        #: Every step of the episode as ``{"action", "feedback", "success", "step"}`` (the step log).
+        self.steps: list[dict[str, object]] = []
 
     @property
     def skills(self) -> tuple[str, ...]:
@@ -59,6 +62,14 @@ class RecordingEnv(Env):
         self.num_steps += 1
         if not result.info["last_action_success"]:
             self.num_invalid_actions += 1
+        self.steps.append(
+            {
+                "action": result.info["action_description"],
+                "feedback": result.info["env_feedback"],
+                "success": result.info["last_action_success"],
+                "step": result.info["env_step"],
+            }
+        )
         self.last_info = result.info
         self.done = result.done
         return result
@@ -165,10 +176,15 @@ def evaluate(
     *,
     stream: TextIO | None = None,
     clock: Callable[[], float] = time.perf_counter,
+    resume: bool = False,
 ) -> Summary:
     """Run every planned episode, write per-episode and summary files under ``run_dir``, return the
     summary. An episode aborted by an :class:`EnvAdapterError` is recorded as failed and the run goes on;
-    other exceptions propagate."""
+    other exceptions propagate.
+
+    With ``resume``, episodes whose result file exists are not run again (in lifelong mode their logged
+    actions are replayed so the house is where they left it); the first unfinished one continues from the
+    agent's checkpoint."""
     subsets, plan = plan_episodes(cfg, env)
     recorder = RecordingEnv(env)
     by_subset: dict[str, list[EpisodeRecord]] = {s: [] for s in subsets}
@@ -177,10 +193,19 @@ def evaluate(
     agent.begin_run(run_dir)
     try:
         for done, item in enumerate(plan, start=1):
-            record = _run_episode(item, env, recorder, agent, clock)
             records = by_subset[item.subset]
+            n = len(records) + 1
+            result_path = episode_result_path(run_dir, item.subset, n)
+            if resume and result_path.exists():
+                records.append(EpisodeRecord.model_validate_json(result_path.read_text(encoding="utf-8")))
+                if cfg.eval.mode == "lifelong":
+                    _fast_forward(item, env, step_log_path(run_dir, item.subset, n))
+                bar.update(done, f"{item.subset} {item.task.task_id} (done before)")
+                continue
+            record = _run_episode(item, env, recorder, agent, clock, episode_id=f"{item.subset}/{n}")
             records.append(record)
-            write_json_atomic(episode_result_path(run_dir, item.subset, len(records)), record.to_json())
+            write_json_atomic(step_log_path(run_dir, item.subset, n), recorder.steps)
+            write_json_atomic(result_path, record.to_json())
             bar.update(done, f"{item.subset} {item.task.task_id}")
     finally:
         agent.end_run()
@@ -203,8 +228,28 @@ def evaluate(
     return summary
 
 
+def step_log_path(run_dir: Path, subset: str, n: int) -> Path:
+    return run_dir / subset / "steps" / f"episode_{n}_steps.json"
+
+
+def _fast_forward(item: PlannedEpisode, env: Env, log: Path) -> None:
+    """Replay a finished episode's logged actions, without the agent, to rebuild the persistent house."""
+    if item.perturb is not None:
+        env.perturb(*item.perturb)
+    env.reset(item.task, keep_world=item.keep_world)
+    steps = json.loads(log.read_text(encoding="utf-8")) if log.exists() else []
+    for step in steps:
+        env.step(str(step["action"]))
+
+
 def _run_episode(
-    item: PlannedEpisode, env: Env, recorder: RecordingEnv, agent: Agent, clock: Callable[[], float]
+    item: PlannedEpisode,
+    env: Env,
+    recorder: RecordingEnv,
+    agent: Agent,
+    clock: Callable[[], float],
+    *,
+    episode_id: str,
 ) -> EpisodeRecord:
     recorder.start_episode()
     perturbations: tuple[str, ...] | None = None
@@ -216,7 +261,7 @@ def _run_episode(
             perturbations = tuple(env.perturb(*item.perturb))
             started = clock()  # the episode's time is the agent's, not the perturbation's
         observation = recorder.reset(item.task, keep_world=item.keep_world)
-        stats = agent.run_episode(recorder, item.task, observation)
+        stats = agent.run_episode(recorder, item.task, observation, episode_id=episode_id)
     except EnvAdapterError as err:
         error = f"{type(err).__name__}: {err}"
     elapsed = clock() - started

@@ -144,7 +144,9 @@ class ScriptedAgent(Agent):
     def end_run(self) -> None:
         self.events.append("end")
 
-    def run_episode(self, env: Env, task: Task, observation: Observation) -> EpisodeStats:
+    def run_episode(
+        self, env: Env, task: Task, observation: Observation, *, episode_id: str = ""
+    ) -> EpisodeStats:
         script = self.scripts.get(task.task_id, ())
         if not script:
             return EpisodeStats(empty_plan=True)

@@ -188,19 +188,21 @@ class Belief:
 
 @dataclass(frozen=True)
 class NodeState:
-    """The perceivable states of one retrieved node (``{"open": False}`` for a closed fridge)."""
+    """One retrieved node: its type, perceivable states (``{"open": False}`` for a closed fridge) and visual
+    attributes (``{"color": "red"}``), so a planner can resolve "the red mug" from memory."""
 
     node: str
     type: str
     kind: str
     states: Mapping[str, bool]
     last_seen: Stamp
+    attributes: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class SpatialRecall:
-    """``StoreResult.data`` of spatial memory: every retrieved belief and node state (the text lines are
-    the budget-cut rendering of the same beliefs)."""
+    """``StoreResult.data`` of spatial memory: every retrieved belief, and every retrieved node with its
+    type, states and attributes (the text lines are the budget-cut rendering of the same beliefs)."""
 
     site: str
     seeds: tuple[str, ...]

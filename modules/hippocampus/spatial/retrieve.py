@@ -84,9 +84,9 @@ def retrieve_local(
     for name in sorted(hops, key=lambda n: (hops[n], n)):
         node = graph.node(name)
         line = format_states(name, node) if node.states else None
-        if node.states:
-            values = {k: v.value for k, v in node.states.items()}
-            states.append(NodeState(name, node.type, node.kind, values, node.last_seen))
+        # Every retrieved node, stateless ones too: a planner needs their types, kinds and attributes.
+        values = {k: v.value for k, v in node.states.items()}
+        states.append(NodeState(name, node.type, node.kind, values, node.last_seen, dict(node.attributes)))
         if line is not None:
             at_seed = seed_rank(name) if hops[name] == 0 else 0
             when = (-node.last_seen.episode, -node.last_seen.step)

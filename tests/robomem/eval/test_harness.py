@@ -123,9 +123,14 @@ def test_nothing_is_written_outside_the_run_dir(episodic_run: tuple[Path, Any, S
         "base/results/episode_2_final_res.json",
         "base/results/episode_3_final_res.json",
         "base/results/summary.json",
+        "base/steps/episode_1_steps.json",
+        "base/steps/episode_2_steps.json",
+        "base/steps/episode_3_steps.json",
         "spatial/results/episode_1_final_res.json",
         "spatial/results/episode_2_final_res.json",
         "spatial/results/summary.json",
+        "spatial/steps/episode_1_steps.json",
+        "spatial/steps/episode_2_steps.json",
         "summary.json",
     ]
 
@@ -149,7 +154,9 @@ def test_unknown_subset_fails_before_anything_is_written(tmp_path: Path) -> None
 
 def test_other_exceptions_propagate(tmp_path: Path) -> None:
     class BrokenAgent(Agent):
-        def run_episode(self, env: Env, task: Task, observation: Observation) -> EpisodeStats:
+        def run_episode(
+            self, env: Env, task: Task, observation: Observation, *, episode_id: str = ""
+        ) -> EpisodeStats:
             raise KeyError("agent bug")
 
     with pytest.raises(KeyError, match="agent bug"):

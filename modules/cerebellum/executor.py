@@ -1,0 +1,53 @@
+"""The skill executor: one action through the env contract, with a timeout, failures turned into feedback.
+
+* A skill that runs but fails is a normal result (EmbodiedBench feedback, ``success=False``).
+* A skill that does not finish in ``timeout_s`` (:class:`robomem.errors.EnvTimeoutError`, raised by the env
+  after it stopped the skill) becomes a failed step with a timeout feedback, so the planner replans.
+* An unreachable robot or env server (:class:`robomem.errors.EnvConnectionError`) is not a failed skill: it
+  propagates, so the episode ends cleanly (the agent saves memory first) instead of acting blind.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from envs.base import Env
+from modules.cerebellum.base import Execution
+from robomem.errors import EnvTimeoutError
+
+__all__ = ("ExecutorConfig", "SkillExecutor")
+
+
+class ExecutorConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: Longest a single skill may run; ``None`` lets the environment decide.
+    timeout_s: float | None = Field(default=120.0, gt=0)
+
+
+class SkillExecutor:
+    def __init__(self, config: ExecutorConfig | None = None) -> None:
+        self.config = config or ExecutorConfig()
+
+    def execute(self, env: Env, action: str) -> Execution:
+        # The env validates `action` against its own skill set (and counts an unknown one as invalid);
+        # robomem never sends anything else to an environment.
+        try:
+            result = env.step(action, timeout_s=self.config.timeout_s)
+        except EnvTimeoutError as err:
+            return Execution(
+                action=action,
+                success=False,
+                feedback=f"Last action is invalid. The skill did not finish in time ({err}).",
+                done=False,
+                timed_out=True,
+            )
+        info = result.info
+        return Execution(
+            action=action,
+            success=bool(info["last_action_success"]),
+            feedback=info["env_feedback"],
+            done=result.done,
+            observation=result.observation,
+            info=info,
+        )

@@ -1,0 +1,74 @@
+"""The planning contracts: a :class:`Planner` proposes a multi-step plan of skills, a :class:`Critic` gates
+each action before it runs (except the first action of every new plan — the paper's fix for endless
+replanning).
+
+Both see the same :class:`PlanningInput`: the task (instruction and, where the environment gives one, the
+structured goal), the current observation, the skill list, what memory retrieved this step, what happened so
+far in the episode, and the critic's last objection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from envs.base import Observation
+from envs.task import Task
+from modules.hippocampus.base import StoreResult
+
+__all__ = ("ExecutedAction", "Plan", "Planner", "PlanningInput", "Critic", "Verdict")
+
+
+@dataclass(frozen=True)
+class ExecutedAction:
+    action: str
+    feedback: str
+    success: bool
+    step: int
+
+
+@dataclass(frozen=True)
+class PlanningInput:
+    task: Task
+    observation: Observation
+    skills: tuple[str, ...]
+    #: Retrieved memory per store (``temporal``, ``spatial``, ``episodic``, ``semantic``); absent stores are
+    #: simply missing (ablations).
+    memory: Mapping[str, StoreResult] = field(default_factory=dict)
+    history: tuple[ExecutedAction, ...] = ()
+    #: Why the critic rejected the last proposal, if it did.
+    reflection: str | None = None
+    #: Steps left before the environment's step limit.
+    steps_left: int | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Skill texts to execute in order. ``output_error``: the planner's reply was malformed or named actions
+    outside the skill set (EmbodiedBench's ``planner_output_error``); ``empty``: the planner chose to do
+    nothing (EmbodiedBench's ``empty_plan``, which ends the episode)."""
+
+    actions: tuple[str, ...]
+    reasoning: str = ""
+    output_error: bool = False
+    empty: bool = False
+    raw: str = ""
+
+
+@runtime_checkable
+class Planner(Protocol):
+    def plan(self, inp: PlanningInput) -> Plan: ...
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    reason: str = ""
+
+
+@runtime_checkable
+class Critic(Protocol):
+    def review(self, action: str, remaining: tuple[str, ...], inp: PlanningInput) -> Verdict:
+        """Is ``action`` (followed by ``remaining``) still appropriate now?"""
+        ...

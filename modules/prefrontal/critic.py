@@ -1,0 +1,154 @@
+"""The offline default critic (``critic.type: deterministic``): checks the next action's preconditions against
+the current beliefs, the way the paper's critic judges "whether the proposed action remains appropriate under
+the latest environment".
+
+It objects only when the beliefs say the action will fail (holding something before ``pick up``, the target
+not here, a closed receptacle, no knife for ``slice``, a door already open...), and says why, so the planner
+can use the reason as reflection. Whatever it does not know, it lets through: the paper's critic is told to
+encourage exploration, and a critic that blocks progress is worse than none.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from modules.prefrontal.base import PlanningInput, Verdict
+from modules.prefrontal.beliefs import BeliefState
+from modules.prefrontal.skills import KNIVES, SkillCall, parse_skill
+
+__all__ = ("DeterministicCritic", "DeterministicCriticConfig")
+
+OK = Verdict(True)
+
+
+class DeterministicCriticConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type: Literal["deterministic"] = "deterministic"
+
+
+class DeterministicCritic:
+    def __init__(self, config: DeterministicCriticConfig | None = None) -> None:
+        self.config = config or DeterministicCriticConfig()
+
+    def review(self, action: str, remaining: tuple[str, ...], inp: PlanningInput) -> Verdict:
+        b = BeliefState.from_input(inp)
+        if action not in b.skills:
+            return Verdict(False, f"'{action}' is not in the skill list; use one of the listed skills.")
+        call = parse_skill(action)
+        if call is None:
+            return OK
+        check = _CHECKS.get(call.verb)
+        return check(b, call) if check is not None else OK
+
+
+def _no(reason: str) -> Verdict:
+    return Verdict(False, reason)
+
+
+def _targets(b: BeliefState, name: str) -> list[str]:
+    """What an action on ``name`` may act on: the instance, and for ALFRED's bare type any instance of it."""
+    names = [name]
+    if b.skills.alfred and name in b.skills.types:
+        names += [n for n in b.instances(name) if n != name]
+    return names
+
+
+def _where(b: BeliefState, name: str) -> str:
+    place = b.place_of(name)
+    if place is not None:
+        return f" It is believed to be at {place}."
+    hint = b.get(name).hints[0][0] if b.get(name).hints else None
+    return f" Memory suggests looking at {hint}." if hint else ""
+
+
+def _go(b: BeliefState, name: str) -> str:
+    return f"find the {name}" if b.skills.alfred else f"navigate to where the {name} is"
+
+
+def _check_find(b: BeliefState, call: SkillCall) -> Verdict:
+    if call.arg in b.facts.missing:
+        return _no(f"{call.arg} does not exist here (finding it already failed); explore other instances.")
+    return OK
+
+
+def _check_pick(b: BeliefState, call: SkillCall) -> Verdict:
+    name = call.arg or ""
+    if b.holding is not None:
+        release = "put it down or drop it" if b.skills.alfred else "place it somewhere"
+        return _no(f"I am holding {b.holding} and can hold only one thing: {release} before picking up {name}.")
+    if not b.perceived or b.visible_of(_targets(b, name)):
+        return OK
+    here = b.location
+    if here is not None and b.is_open(here) is False:
+        return _no(f"{name} is not visible: {here} is closed. Open {here} first.")
+    return _no(f"{name} is not within reach here.{_where(b, name)} First {_go(b, name)}.")
+
+
+def _check_put(b: BeliefState, call: SkillCall) -> Verdict:
+    if b.holding is None:
+        return _no("I am not holding anything to put down.")
+    target = b.facts.put_target if call.verb == "put" else call.arg
+    if call.verb == "place" and b.perceived and target != b.location:
+        return _no(f"I am not at the {target}: navigate to it before placing anything there.")
+    if target is not None and b.is_open(target) is False and b.nearby(target):
+        return _no(f"{target} is closed: open it before putting {b.holding} in.")
+    if target is not None and (b.type_of(b.holding), target) in b.facts.unfit:
+        return _no(f"{b.holding} did not fit in {target} before; use another receptacle.")
+    return OK
+
+
+def _check_drop(b: BeliefState, call: SkillCall) -> Verdict:
+    return OK if b.holding is not None else _no("I am not holding anything to drop.")
+
+
+def _check_door(b: BeliefState, call: SkillCall) -> Verdict:
+    name, opening = call.arg or "", call.verb == "open"
+    targets = [n for n in _targets(b, name) if b.nearby(n)]
+    if b.perceived and not targets:
+        return _no(f"{name} is not nearby.{_where(b, name)} First {_go(b, name)}.")
+    states = [b.get(n).states.get("open") for n in targets or [name]]
+    if states and all(s is opening for s in states):
+        return _no(f"{name} is already {'open' if opening else 'closed'}.")
+    return OK
+
+
+def _check_toggle(b: BeliefState, call: SkillCall) -> Verdict:
+    name, on = call.arg or "", call.verb == "on"
+    targets = [n for n in _targets(b, name) if b.nearby(n)]
+    if b.perceived and not targets:
+        return _no(f"{name} is not nearby.{_where(b, name)} First {_go(b, name)}.")
+    states = [b.get(n).states.get("on") for n in targets or [name]]
+    if states and all(s is on for s in states):
+        return _no(f"{name} is already {'on' if on else 'off'}.")
+    return OK
+
+
+def _check_slice(b: BeliefState, call: SkillCall) -> Verdict:
+    name = call.arg or ""
+    if b.holding is None or b.type_of(b.holding) not in KNIVES:
+        return _no(f"Slicing needs a knife in hand; pick up a knife before slicing the {name}.")
+    if name == b.holding:
+        return _no(f"Put the {name} down before slicing it.")
+    targets = _targets(b, name)
+    if b.perceived and not b.visible_of(targets):
+        return _no(f"{name} is not within reach here.{_where(b, name)} First {_go(b, name)}.")
+    if all(b.get(n).states.get("sliced") for n in b.visible_of(targets) or [name]):
+        return _no(f"{name} is already sliced.")
+    return OK
+
+
+_CHECKS = {
+    "find": _check_find,
+    "pick": _check_pick,
+    "put": _check_put,
+    "place": _check_put,
+    "drop": _check_drop,
+    "open": _check_door,
+    "close": _check_door,
+    "on": _check_toggle,
+    "off": _check_toggle,
+    "slice": _check_slice,
+}

@@ -1,0 +1,117 @@
+"""The LLM critic: a CLEA-style per-action gate (the paper's Critic C). It reasons first, then answers
+``ok`` with feedback; it is told to encourage exploration and to object rarely, because every objection
+costs a re-plan.
+
+An unusable reply (malformed JSON, missing keys, ``ok`` not a boolean) is never an objection: the
+``fallback`` critic decides if there is one, else the action is approved. ``failures`` counts such
+replies. Transport failures (:class:`robomem.errors.LLMError`) propagate.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from modules.prefrontal.base import Critic, PlanningInput, Verdict
+from modules.prefrontal.prompting import clip, history_section, memory_section, render, user_message
+from robomem.llm.base import LLMClient
+
+__all__ = ("CRITIC_SCHEMA", "LLMCritic", "LLMCriticConfig")
+
+log = logging.getLogger(__name__)
+
+ROLE = "critic"
+UNUSABLE = "critic reply unusable"
+
+CRITIC_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "reasoning": {"type": "string"},
+        "ok": {"type": "boolean"},
+        "feedback": {"type": "string"},
+    },
+    "required": ["reasoning", "ok", "feedback"],
+    "additionalProperties": False,
+}
+# Small models write booleans as words; anything else is not an answer.
+_WORDS = {"true": True, "yes": True, "false": False, "no": False}
+
+
+class LLMCriticConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type: Literal["llm"] = "llm"
+    memory_chars: int = Field(default=800, ge=0)
+    observation_chars: int = Field(default=2000, ge=0)
+    #: The critic judges the present: a short recent history is enough.
+    history_steps: int = Field(default=8, ge=0)
+    history_chars: int = Field(default=1200, ge=0)
+    #: How many of the plan's remaining actions to show after the proposed one.
+    remaining_actions: int = Field(default=10, ge=0)
+    feedback_chars: int = Field(default=600, ge=1)
+    max_images: int = Field(default=1, ge=0, le=8)
+
+
+def _as_bool(value: object) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return _WORDS.get(value.strip().lower())
+    return None
+
+
+class LLMCritic:
+    def __init__(self, config: LLMCriticConfig, *, llm: LLMClient, fallback: Critic | None = None) -> None:
+        self.config = config
+        self.llm = llm
+        self.fallback = fallback
+        self.failures = 0
+
+    def prompt(self, action: str, remaining: tuple[str, ...], inp: PlanningInput) -> str:
+        cfg = self.config
+        shown = remaining[: cfg.remaining_actions]
+        rest = "\n".join(f"- {a}" for a in shown) or "(nothing: this is the last action of the plan)"
+        if len(remaining) > len(shown):
+            rest += f"\n- ... and {len(remaining) - len(shown)} more"
+        return render(
+            "critic",
+            instruction=inp.task.instruction.strip(),
+            observation=clip(inp.observation.text, cfg.observation_chars) or "(no text observation)",
+            memory=memory_section(inp.memory, cfg.memory_chars),
+            history=history_section(
+                inp.history, inp.skills, max_steps=cfg.history_steps, chars=cfg.history_chars
+            ),
+            action=action,
+            remaining=rest,
+        )
+
+    def review(self, action: str, remaining: tuple[str, ...], inp: PlanningInput) -> Verdict:
+        message = user_message(
+            self.prompt(action, remaining, inp), inp.observation.images, self.config.max_images
+        )
+        reply = self.llm.complete([message], role=ROLE, schema=CRITIC_SCHEMA, schema_name="critique")
+        verdict = self._verdict(reply.data)
+        if verdict is not None:
+            return verdict
+        self.failures += 1
+        log.warning(
+            "unusable critic reply (%s); %s",
+            reply.error or "bad 'ok'",
+            "fallback" if self.fallback else "approving",
+        )
+        if self.fallback is not None:
+            return self.fallback.review(action, remaining, inp)
+        return Verdict(True, UNUSABLE)
+
+    def _verdict(self, data: dict[str, Any] | None) -> Verdict | None:
+        if data is None:
+            return None
+        ok = _as_bool(data.get("ok"))
+        if ok is None:
+            return None
+        feedback, reasoning = (str(data.get(k) or "").strip() for k in ("feedback", "reasoning"))
+        # A rejection must say why, or the planner re-plans blind: fall back on the reasoning.
+        reason = feedback or ("" if ok else reasoning)
+        return Verdict(ok, clip(reason, self.config.feedback_chars))

@@ -1,0 +1,173 @@
+"""The RoboMemory agent (``agent.type: robomem``): the LangGraph loop with the four brain modules.
+
+Per run it opens the memory directory, one LangGraph SQLite checkpointer (``<run>/checkpoints.sqlite``) and
+the LLM client (when any role uses one). Per episode it runs the graph with the episode id as thread id; if
+that thread already has a checkpoint (the process was killed), it replays the executed actions into the
+freshly reset environment and continues from the checkpoint, so no step is lost and no memory write repeats
+(stores are idempotent per step and per episode).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.graph.state import CompiledStateGraph
+
+from envs.base import Env, Observation
+from envs.task import Task
+from modules.cerebellum.executor import SkillExecutor
+from modules.hippocampus.base import EpisodeContext, EpisodeOutcome, StepRecord
+from modules.hippocampus.factory import open_memory
+from modules.hippocampus.system import MemorySystem
+from modules.prefrontal.registry import CRITICS, PLANNERS
+from modules.thalamus.base import Thalamus
+from modules.thalamus.deterministic import DeterministicThalamus
+from robomem.agents.base import Agent, EpisodeStats
+from robomem.agents.robomemory_config import RoboMemoryAgentConfig
+from robomem.context import EpisodeRuntime
+from robomem.errors import EnvAdapterError, RobomemError
+from robomem.graph import build_graph
+from robomem.llm.accounting import LLMAccounting
+from robomem.llm.base import LLMClient
+from robomem.llm.factory import make_llm
+from robomem.state import AgentState, initial_state
+
+__all__ = ("RoboMemoryAgent",)
+
+
+class RoboMemoryAgent(Agent):
+    def __init__(self, config: RoboMemoryAgentConfig, *, fresh_memory: bool = False) -> None:
+        if config.uses_llm() and config.llm is None:
+            raise RobomemError("an LLM role is configured but agent.llm is not set (base_url, model)")
+        self.config = config
+        self.fresh_memory = fresh_memory
+        self.run_dir: Path | None = None
+        self.memory: MemorySystem | None = None
+        self.llm: LLMClient | None = None
+        self.accounting = LLMAccounting()
+        self._conn: sqlite3.Connection | None = None
+        self._graph: CompiledStateGraph[AgentState, EpisodeRuntime, AgentState, AgentState] | None = None
+
+    # ---- run lifecycle ---------------------------------------------------------------------------------
+    def begin_run(self, run_dir: Path) -> None:
+        cfg = self.config
+        self.run_dir = run_dir
+        if cfg.llm is not None and cfg.uses_llm():
+            self.llm = make_llm(cfg.llm, accounting=self.accounting)
+        if cfg.memory.stores:
+            memory_dir = Path(cfg.memory.dir) if cfg.memory.dir else run_dir / "memory"
+            self.memory = open_memory(cfg.memory, memory_dir, llm=self.llm, fresh=self.fresh_memory)
+        checkpointer = None
+        if cfg.checkpoint:
+            self._conn = sqlite3.connect(run_dir / "checkpoints.sqlite", check_same_thread=False)
+            checkpointer = SqliteSaver(self._conn)
+        self._graph = build_graph().compile(checkpointer=checkpointer)
+        self.thalamus = self._thalamus()
+        self.planner = PLANNERS.build(cfg.planner, llm=self.llm)
+        self.critic = CRITICS.build(cfg.critic, llm=self.llm) if cfg.critic is not None else None
+        self.executor = SkillExecutor(cfg.executor)
+
+    def end_run(self) -> None:
+        try:
+            if self.memory is not None:
+                self.memory.close()
+        finally:
+            if self._conn is not None:
+                self._conn.close()
+            if self.run_dir is not None and self.llm is not None:
+                self.accounting.write(self.run_dir / "llm_usage.json")
+            close = getattr(self.llm, "close", None)
+            if callable(close):
+                close()
+
+    def _thalamus(self) -> Thalamus:
+        deterministic = DeterministicThalamus()
+        if self.config.thalamus.type == "deterministic":
+            return deterministic
+        from modules.thalamus.llm import LLMThalamus, LLMThalamusConfig
+
+        assert self.llm is not None
+        return LLMThalamus(LLMThalamusConfig(), llm=self.llm, fallback=deterministic)
+
+    # ---- one episode -----------------------------------------------------------------------------------
+    def run_episode(
+        self, env: Env, task: Task, observation: Observation, *, episode_id: str = ""
+    ) -> EpisodeStats:
+        if self._graph is None:
+            raise RobomemError("begin_run() must be called before run_episode()")
+        run = self.run_dir.name if self.run_dir is not None else "run"
+        episode = EpisodeContext(
+            site=task.scene,
+            episode_id=f"{run}/{episode_id or task.task_id}",
+            instruction=task.instruction,
+            task_type=task.task_type,
+        )
+        runtime = EpisodeRuntime(
+            env=env,
+            task=task,
+            episode=episode,
+            thalamus=self.thalamus,
+            planner=self.planner,
+            executor=self.executor,
+            critic=self.critic,
+            memory=self.memory,
+            max_output_errors=self.config.max_output_errors,
+            max_steps=self.config.max_steps,
+        )
+        config: RunnableConfig = {
+            "configurable": {"thread_id": episode.episode_id},
+            "recursion_limit": 12 * self.config.max_steps + 50,
+        }
+        if self.memory is not None:
+            self.memory.begin_episode(episode)
+        saved: dict[str, Any] = dict(self._graph.get_state(config).values) if self.config.checkpoint else {}
+        state: dict[str, Any] = {}
+        try:
+            if saved:
+                _replay(env, saved.get("history", []))  # the environment restarted with the process
+            if saved.get("done"):
+                state = saved  # finished, but the process died before its results were written
+            else:
+                start = None if saved else initial_state(observation.model_dump(mode="json"))
+                state = dict(self._graph.invoke(start, config, context=runtime, durability="sync"))
+        finally:
+            # Whatever happened (even an unreachable robot), what the episode taught is written down.
+            if self.memory is not None:
+                if not state and self.config.checkpoint:
+                    state = dict(self._graph.get_state(config).values)
+                self._end_memory(episode, state, runtime)
+        return EpisodeStats(
+            planner_steps=state.get("planner_steps", 0),
+            planner_output_error=state.get("planner_output_error", 0),
+            empty_plan=bool(state.get("empty_plan")),
+        )
+
+    def _end_memory(self, episode: EpisodeContext, state: dict[str, Any], runtime: EpisodeRuntime) -> None:
+        assert self.memory is not None
+        history = state.get("history", [])
+        observation = state.get("observation")
+        outcome = EpisodeOutcome(
+            context=episode,
+            success=bool(state.get("success")),
+            progress=float(state.get("progress", 0.0)),
+            steps=tuple(StepRecord(h["action"], h["feedback"], bool(h["success"])) for h in history),
+            final_perception=Observation.model_validate(observation).perception if observation else None,
+            time=runtime.clock(),
+        )
+        self.memory.end_episode(outcome)
+        self.memory.flush()
+
+
+def _replay(env: Env, history: list[dict[str, Any]]) -> None:
+    """Bring a freshly reset environment back to where the killed process left it."""
+    for record in history:
+        result = env.step(record["action"])
+        if result.info["env_feedback"] != record["feedback"]:
+            raise EnvAdapterError(
+                f"cannot resume: replaying {record['action']!r} gave {result.info['env_feedback']!r}, "
+                f"not {record['feedback']!r} (the environment is not deterministic)"
+            )

@@ -1,0 +1,62 @@
+"""Configuration of the RoboMemory agent (``agent.type: robomem``), kept apart from the agent so that reading
+a config never imports LangGraph or the memory stores."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, field_validator
+
+from modules.cerebellum.executor import ExecutorConfig
+from modules.hippocampus.config import MemoryConfig
+from modules.prefrontal.registry import CRITICS, PLANNERS, plugin_config
+from robomem.llm.config import LLMConfig
+
+__all__ = ("RoboMemoryAgentConfig", "ThalamusConfig")
+
+
+class ThalamusConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type: Literal["deterministic", "llm"] = "deterministic"
+
+
+class RoboMemoryAgentConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type: Literal["robomem"] = "robomem"
+    #: The planner plug-in: ``symbolic`` (offline default), ``llm``, or a ``robomem.planners`` entry point.
+    planner: SerializeAsAny[BaseModel] = Field(
+        default_factory=lambda: plugin_config(PLANNERS, {"type": "symbolic"})
+    )
+    #: The critic; ``null`` runs without one (an ablation).
+    critic: SerializeAsAny[BaseModel] | None = Field(
+        default_factory=lambda: plugin_config(CRITICS, {"type": "deterministic"})
+    )
+    thalamus: ThalamusConfig = Field(default_factory=ThalamusConfig)
+    memory: MemoryConfig = Field(default_factory=MemoryConfig)
+    #: The LLM endpoint every LLM role uses (per-role overrides inside); required only if a role is ``llm``.
+    llm: LLMConfig | None = None
+    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
+    max_output_errors: int = Field(default=3, ge=1)
+    max_steps: int = Field(default=1000, ge=1)
+    #: Checkpoint every step so ``robomem eval --resume`` can continue after a crash.
+    checkpoint: bool = True
+
+    @field_validator("planner", mode="before")
+    @classmethod
+    def _planner(cls, value: object) -> BaseModel:
+        return plugin_config(PLANNERS, value, section="agent.planner")
+
+    @field_validator("critic", mode="before")
+    @classmethod
+    def _critic(cls, value: object) -> BaseModel | None:
+        return None if value is None else plugin_config(CRITICS, value, section="agent.critic")
+
+    def uses_llm(self) -> bool:
+        return (
+            getattr(self.planner, "type", "") == "llm"
+            or getattr(self.critic, "type", "") == "llm"
+            or self.thalamus.type == "llm"
+            or self.memory.needs_llm()
+        )

@@ -1,0 +1,112 @@
+"""Read-only view of a memory directory for ``robomem memory show|export``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from modules.hippocampus.config import MemoryConfig
+from modules.hippocampus.spatial.memory import SpatialMemory
+from robomem.storage import read_jsonl, write_text_atomic
+from robomem.stores.base import VectorItem, VectorStore
+from robomem.stores.factory import open_vector_store
+from robomem.stores.graph_sqlite import SqliteGraphStore
+from robomem.testing.hashing import HashingEmbedder
+
+__all__ = ("MemoryView",)
+
+LONG_TERM = ("episodic", "semantic")
+
+
+class MemoryView:
+    def __init__(self, config: MemoryConfig, memory_dir: Path, manifest: dict[str, Any]) -> None:
+        self.memory_dir = memory_dir
+        self.vectors: dict[str, VectorStore] = {}
+        for name in LONG_TERM:
+            self.vectors[name] = open_vector_store(
+                config.vector,
+                memory_dir=memory_dir,
+                name=name,
+                embedder_name=str(manifest["embedder"]),
+                dim=int(manifest["dim"]),
+            )
+        self.sites: list[str] = []
+        self.spatial: SpatialMemory | None = None
+        if (memory_dir / "spatial.sqlite").exists():
+            store = SqliteGraphStore(memory_dir / "spatial.sqlite", busy_timeout_s=5.0)
+            self.sites = store.sites()
+            store.close()
+            # Inspection never embeds anything; the embedder only has to satisfy the constructor.
+            self.spatial = SpatialMemory(config.spatial, memory_dir=memory_dir, embedder=HashingEmbedder())
+
+    def __enter__(self) -> MemoryView:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        for store in self.vectors.values():
+            store.close()
+        if self.spatial is not None:
+            self.spatial.close()
+
+    def _recent(self, name: str, n: int) -> list[VectorItem]:
+        items = self.vectors[name].get()
+        items.sort(key=lambda i: float(i.metadata.get("updated", 0.0)), reverse=True)
+        return items[:n]
+
+    def render(self, recent: int) -> str:
+        lines = [f"memory: {self.memory_dir}"]
+        for site in self.sites:
+            assert self.spatial is not None
+            stats = self.spatial.stats(site)
+            lines.append(f"spatial [{site}]: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.items())))
+            graph = self.spatial.graph(site)
+            newest = sorted(
+                graph.edges(), key=lambda e: (e[1].last_seen.episode, e[1].last_seen.step), reverse=True
+            )
+            for (subject, relation, obj), data in newest[:recent]:
+                seen = data.last_seen
+                lines.append(
+                    f"  {subject} {relation} {obj} "
+                    f"(conf {data.confidence:.2f}, ep {seen.episode} step {seen.step})"
+                )
+        for name in LONG_TERM:
+            store = self.vectors[name]
+            archived = len(read_jsonl(self.memory_dir / f"{name}_archive.jsonl"))
+            lines.append(f"{name}: {store.count()} items, {archived} archived")
+            for item in self._recent(name, recent):
+                text = item.text if len(item.text) <= 160 else item.text[:157] + "..."
+                lines.append(f"  [{item.metadata.get('count', 1)}x] {text}")
+        raw = len(read_jsonl(self.memory_dir / "episodes.jsonl"))
+        lines.append(f"raw episode log: {raw} episodes")
+        return "\n".join(lines)
+
+    def export(self, out: Path) -> list[Path]:
+        written: list[Path] = []
+        for site in self.sites:
+            assert self.spatial is not None
+            safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in site)
+            for suffix, write in (
+                (".graphml", self.spatial.export_graphml),
+                (".json", self.spatial.export_json),
+            ):
+                path = out / "spatial" / f"{safe}{suffix}"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                write(site, path)
+                written.append(path)
+        for name in LONG_TERM:
+            items = self.vectors[name].get()
+            text = "".join(
+                json.dumps(
+                    {"id": i.id, "text": i.text, "metadata": i.metadata}, ensure_ascii=False, sort_keys=True
+                )
+                + "\n"
+                for i in items
+            )
+            path = out / f"{name}.jsonl"
+            write_text_atomic(path, text)
+            written.append(path)
+        return written

@@ -1,0 +1,73 @@
+"""``robomem memory show|export|wipe --memory-dir DIR``: inspect what an agent remembers.
+
+* ``show`` prints counts per store and site, and the most recent facts.
+* ``export`` writes each site's knowledge graph (GraphML and JSON) and the long-term items (JSONL).
+* ``wipe`` deletes everything — only with ``--yes`` (memory is never wiped implicitly).
+
+The vector backend comes from the memory's manifest; ``memory.vector.host=...`` style overrides select a
+Chroma server. No embedding model is loaded: inspection never needs one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from robomem.cli._parser import Subcommands
+from robomem.errors import ConfigError
+
+__all__ = ("add_memory_parser", "run_memory")
+
+
+def add_memory_parser(commands: Subcommands) -> None:
+    parser = commands.add_parser(
+        "memory",
+        help="inspect, export or wipe a memory directory",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("action", choices=("show", "export", "wipe"))
+    parser.add_argument("--memory-dir", required=True, metavar="DIR", help="the memory directory")
+    parser.add_argument("--out", metavar="DIR", help="export: destination folder [DIR/export]")
+    parser.add_argument("--recent", type=int, default=5, metavar="N", help="show: recent facts per store")
+    parser.add_argument("--yes", action="store_true", help="wipe: really delete everything")
+    parser.set_defaults(run=run_memory)
+
+
+def _memory_config(memory_dir: Path, overrides: list[str]) -> tuple[Any, dict[str, Any]]:
+    from modules.hippocampus.config import MemoryConfig
+    from robomem.config import apply_overrides
+
+    manifest_path = memory_dir / "manifest.json"
+    if not manifest_path.exists():
+        raise ConfigError(f"{str(memory_dir)!r} is not a robomem memory directory (no manifest.json)")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    raw: dict[str, Any] = {"vector": {"type": manifest.get("vector_backend", "chroma")}}
+    for item in overrides:
+        raw = apply_overrides(raw, [item.removeprefix("--").removeprefix("memory.")])
+    return MemoryConfig.model_validate(raw), manifest
+
+
+def run_memory(args: argparse.Namespace, extra: list[str]) -> int:
+    memory_dir = Path(args.memory_dir)
+    config, manifest = _memory_config(memory_dir, extra)
+    if args.action == "wipe":
+        if not args.yes:
+            raise ConfigError("wipe deletes everything in the memory directory; add --yes to confirm")
+        from modules.hippocampus.factory import wipe_memory
+
+        wipe_memory(config, memory_dir)
+        print(f"wiped {memory_dir}")
+        return 0
+    from robomem.cli._memory_view import MemoryView
+
+    with MemoryView(config, memory_dir, manifest) as view:
+        if args.action == "show":
+            print(view.render(args.recent))
+        else:
+            out = Path(args.out) if args.out else memory_dir / "export"
+            for path in view.export(out):
+                print(path)
+    return 0

@@ -1,0 +1,185 @@
+"""The whole memory system from config: an oracle-driven household episode through all four stores,
+persistence across processes, a shared Chroma server, the offline MiniLM default, the inspection CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from envs.household.config import HouseholdConfig
+from envs.household.env import HouseholdEnv
+from envs.household.oracle import solve
+from modules.hippocampus.base import EpisodeContext, EpisodeOutcome, StepRecord
+from modules.hippocampus.config import MemoryConfig
+from modules.hippocampus.factory import open_memory
+from modules.hippocampus.system import MemorySystem
+from modules.prefrontal.base import ExecutedAction
+from modules.thalamus.deterministic import DeterministicThalamus
+from robomem.cli.main import main
+from robomem.embeddings.config import EmbedderConfig
+from robomem.errors import StoreError
+from robomem.stores.config import VectorConfig
+from tests.conftest import ChromaServer
+
+FAST = MemoryConfig(embedder=EmbedderConfig(type="hashing"), vector=VectorConfig(type="exact"))
+
+
+def _episode(memory: MemorySystem, episode_id: str = "run/base/1") -> tuple[str, str]:
+    """Solve one committed task with the oracle while the memory watches every step; returns
+    (the task's scene, the place where the picked object was found)."""
+    env = HouseholdEnv(HouseholdConfig(max_steps=60))
+    task = next(t for t in env.tasks("base") if t.task_type == "pick_and_place_simple")
+    thalamus = DeterministicThalamus()
+    ctx = EpisodeContext(site=task.scene, episode_id=episode_id, instruction=task.instruction)
+    memory.begin_episode(ctx)
+    observation = env.reset(task)
+    perceived = thalamus.perceive(ctx, task, 0, observation, None)
+    memory.update(perceived.summary)
+    probe = HouseholdEnv(HouseholdConfig(max_steps=60))
+    probe.reset(task)
+    actions = solve(probe)
+    found_at = ""
+    history: list[StepRecord] = []
+    for action in actions:
+        place = env.world.agent_location
+        result = env.step(action)
+        info = result.info
+        if action.startswith("pick up"):
+            found_at = place or ""
+        last = ExecutedAction(action, info["env_feedback"], info["last_action_success"], info["env_step"])
+        history.append(StepRecord(action, info["env_feedback"], info["last_action_success"]))
+        perceived = thalamus.perceive(ctx, task, info["env_step"], result.observation, last)
+        memory.update(perceived.summary)
+        memory.retrieve(perceived.queries)
+    memory.end_episode(EpisodeOutcome(ctx, success=True, progress=1.0, steps=tuple(history), time=1.0))
+    return task.scene, found_at
+
+
+def test_one_episode_reaches_every_store(tmp_path: Path) -> None:
+    memory = open_memory(FAST, tmp_path / "mem")
+    try:
+        scene, found_at = _episode(memory)
+        results = memory.retrieve(["where was the object found"])
+    finally:
+        memory.close()
+    assert set(results) == {"temporal", "spatial", "episodic", "semantic"}
+    assert results["episodic"].lines[0].startswith("Task: ")
+    assert any(f"was found at {found_at}" in line for line in results["semantic"].lines)
+    assert {t.phase for t in memory.timings} == {"update", "retrieve"}
+    assert all(set(t.per_store) == set(results) for t in memory.timings)
+    manifest = json.loads((tmp_path / "mem" / "manifest.json").read_text())
+    assert manifest["embedder"] == "hashing-ngrams-v1"
+
+
+def test_reopening_in_a_new_process_restores_everything(tmp_path: Path) -> None:
+    memory = open_memory(FAST, tmp_path / "mem")
+    _episode(memory)
+    queries = ["Mug", "CounterTop", "put the object"]
+    before = {name: result.lines for name, result in memory.retrieve(queries).items() if name != "temporal"}
+    memory.close()
+    script = textwrap.dedent(
+        f"""
+        import json
+        from modules.hippocampus.base import EpisodeContext
+        from modules.hippocampus.config import MemoryConfig
+        from modules.hippocampus.factory import open_memory
+        from robomem.embeddings.config import EmbedderConfig
+        from robomem.stores.config import VectorConfig
+        config = MemoryConfig(embedder=EmbedderConfig(type="hashing"), vector=VectorConfig(type="exact"))
+        memory = open_memory(config, __import__("pathlib").Path({str(tmp_path / "mem")!r}))
+        site = json.loads({json.dumps(json.dumps(_site(tmp_path)))})
+        memory.begin_episode(EpisodeContext(site=site, episode_id="run/base/2", instruction="x"))
+        out = {{n: list(r.lines) for n, r in memory.retrieve({queries!r}).items() if n != "temporal"}}
+        memory.close()
+        print(json.dumps(out))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    after = json.loads(done.stdout.strip().splitlines()[-1])
+    assert after == {name: list(lines) for name, lines in before.items()}
+
+
+def _site(tmp_path: Path) -> str:
+    env = HouseholdEnv(HouseholdConfig())
+    return next(t for t in env.tasks("base") if t.task_type == "pick_and_place_simple").scene
+
+
+def test_memory_is_never_wiped_implicitly_but_fresh_wipes(tmp_path: Path) -> None:
+    memory = open_memory(FAST, tmp_path / "mem")
+    _episode(memory)
+    memory.close()
+    reopened = open_memory(FAST, tmp_path / "mem")
+    assert reopened["episodic"].index.store.count() == 1  # type: ignore[attr-defined]
+    reopened.close()
+    fresh = open_memory(FAST, tmp_path / "mem", fresh=True)
+    assert fresh["episodic"].index.store.count() == 0  # type: ignore[attr-defined]
+    fresh.close()
+
+
+def test_a_memory_built_with_another_embedder_refuses_to_open(tmp_path: Path) -> None:
+    open_memory(FAST, tmp_path / "mem").close()
+    other = MemoryConfig(vector=VectorConfig(type="exact"))  # the MiniLM default
+    with pytest.raises(StoreError, match="was built with embedder 'hashing-ngrams-v1'"):
+        open_memory(other, tmp_path / "mem")
+
+
+def test_the_default_embedder_is_the_offline_minilm(tmp_path: Path) -> None:
+    memory = open_memory(MemoryConfig(vector=VectorConfig(type="exact")), tmp_path / "mem")
+    memory.close()
+    manifest = json.loads((tmp_path / "mem" / "manifest.json").read_text())
+    assert (manifest["embedder"], manifest["dim"]) == ("all-MiniLM-L6-v2", 384)
+
+
+@pytest.mark.chroma
+def test_long_term_memory_on_a_shared_chroma_server(tmp_path: Path, chroma_server: ChromaServer) -> None:
+    vector = VectorConfig(
+        type="chroma_http", host=chroma_server.host, port=chroma_server.port, namespace="shared1"
+    )
+    config = MemoryConfig(embedder=EmbedderConfig(type="hashing"), vector=vector)
+    robot_a = open_memory(config, tmp_path / "robot_a")
+    _episode(robot_a, "robot_a/base/1")
+    robot_a.close()
+    # A second robot with its own memory folder sees the first robot's long-term memory on the server.
+    robot_b = open_memory(config, tmp_path / "robot_b")
+    try:
+        robot_b.begin_episode(EpisodeContext(site="elsewhere", episode_id="robot_b/1", instruction="x"))
+        episodic = robot_b.retrieve(["put the object"])["episodic"]
+    finally:
+        robot_b.close()
+    assert len(episodic.lines) == 1
+    assert "robot_a/base/1" in str(episodic.data[0]["episode_id"])
+
+
+def test_memory_cli_show_export_wipe(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    memory = open_memory(FAST, tmp_path / "mem")
+    scene, _ = _episode(memory)
+    memory.close()
+    mem = str(tmp_path / "mem")
+    assert main(["memory", "show", "--memory-dir", mem]) == 0
+    shown = capsys.readouterr().out
+    assert f"spatial [{scene}]:" in shown
+    assert "episodic: 1 items, 0 archived" in shown
+    assert main(["memory", "export", "--memory-dir", mem, "--out", str(tmp_path / "out")]) == 0
+    exported = sorted(
+        p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*") if p.is_file()
+    )
+    assert exported == [
+        "episodic.jsonl",
+        "semantic.jsonl",
+        f"spatial/{scene}.graphml",
+        f"spatial/{scene}.json",
+    ]
+    assert json.loads((tmp_path / "out" / "episodic.jsonl").read_text().splitlines()[0])["text"].startswith(
+        "Task: "
+    )
+    assert main(["memory", "wipe", "--memory-dir", mem]) == 2  # refuses without --yes
+    assert (tmp_path / "mem" / "manifest.json").exists()
+    assert main(["memory", "wipe", "--memory-dir", mem, "--yes"]) == 0
+    assert list((tmp_path / "mem").iterdir()) == []

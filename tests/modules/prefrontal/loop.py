@@ -1,0 +1,146 @@
+"""A plain measurement loop (no LangGraph): thalamus → memory update → retrieve → planner ⇄ critic → env.
+
+It follows the paper's Algorithm 1 with EmbodiedBench's execution rules: the critic reviews every action of a
+plan except the first; a rejection, an invalid action or the end of the plan triggers a replan.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from envs.base import Env, Observation, StepResult
+from envs.household.config import HouseholdConfig
+from envs.household.env import HouseholdEnv
+from envs.task import Task
+from modules.hippocampus.base import EpisodeContext, EpisodeOutcome, StepRecord
+from modules.hippocampus.config import MemoryConfig
+from modules.hippocampus.factory import open_memory
+from modules.hippocampus.system import MemorySystem
+from modules.prefrontal.base import Critic, ExecutedAction, Planner, PlanningInput
+from modules.thalamus.deterministic import DeterministicThalamus
+from robomem.embeddings.config import EmbedderConfig
+from robomem.stores.config import VectorConfig
+
+__all__ = ("EpisodeRun", "GuardedEnv", "PrivilegedAccess", "fast_memory", "run_episode", "run_tasks")
+
+
+class PrivilegedAccess(AssertionError):
+    """The agent loop touched simulator internals."""
+
+
+class GuardedEnv(Env):
+    """Forwards the :class:`Env` contract only; any privileged attribute (``world``, ``bindings``...) raises."""
+
+    def __init__(self, inner: HouseholdEnv) -> None:
+        self._inner = inner
+        self.profile = inner.profile
+
+    @property
+    def skills(self) -> tuple[str, ...]:
+        return self._inner.skills
+
+    def reset(self, task: Task, *, keep_world: bool = False) -> Observation:
+        return self._inner.reset(task, keep_world=keep_world)
+
+    def step(self, action: int | str, *, timeout_s: float | None = None) -> StepResult:
+        return self._inner.step(action, timeout_s=timeout_s)
+
+    def tasks(self, subset: str) -> tuple[Task, ...]:
+        return self._inner.tasks(subset)
+
+    def __getattr__(self, name: str) -> object:
+        raise PrivilegedAccess(f"the agent loop read env.{name}")
+
+
+@dataclass(frozen=True)
+class EpisodeRun:
+    task: Task
+    success: bool
+    progress: float
+    steps: int
+    invalid: int
+    plans: int
+    rejections: int
+    actions: tuple[ExecutedAction, ...]
+
+
+def fast_memory(stores: tuple[str, ...] | None = None) -> MemoryConfig:
+    """The real memory system with the hashing embedder and exact vectors (fast, offline)."""
+    extra = {} if stores is None else {"stores": stores}
+    return MemoryConfig(embedder=EmbedderConfig(type="hashing"), vector=VectorConfig(type="exact"), **extra)
+
+
+def run_episode(
+    env: Env, task: Task, memory: MemorySystem, planner: Planner, critic: Critic | None, *, attempt: str = ""
+) -> EpisodeRun:
+    thalamus = DeterministicThalamus()
+    observation = env.reset(task)
+    context = EpisodeContext(task.scene, f"{task.task_id}{attempt}", task.instruction, task.task_type)
+    memory.begin_episode(context)
+    perceived = thalamus.perceive(context, task, 0, observation, None)
+    memory.update(perceived.summary)
+    history: list[ExecutedAction] = []
+    reflection: str | None = None
+    done = success = False
+    progress, invalid, plans, rejections = 0.0, 0, 0, 0
+    while not done:
+        inp = PlanningInput(
+            task, observation, env.skills, memory.retrieve(perceived.queries), tuple(history), reflection
+        )
+        plan = planner.plan(inp)
+        plans += 1
+        reflection = None
+        if plan.empty or not plan.actions:
+            break
+        for k, action in enumerate(plan.actions):
+            if k > 0 and critic is not None:
+                now = dataclasses.replace(
+                    inp,
+                    observation=observation,
+                    memory=memory.retrieve(perceived.queries),
+                    history=tuple(history),
+                )
+                verdict = critic.review(action, plan.actions[k + 1 :], now)
+                if not verdict.ok:
+                    reflection, rejections = verdict.reason, rejections + 1
+                    break
+            result = env.step(action)
+            info = result.info
+            executed = ExecutedAction(action, info["env_feedback"], info["last_action_success"], len(history) + 1)
+            history.append(executed)
+            observation = result.observation
+            perceived = thalamus.perceive(context, task, executed.step, observation, executed)
+            memory.update(perceived.summary)
+            success, progress, invalid = bool(info["task_success"]), info["task_progress"], info["num_invalid_actions"]
+            if result.done:
+                done = True
+                break
+            if not executed.success:
+                break
+    memory.end_episode(
+        EpisodeOutcome(
+            context, success, progress, tuple(StepRecord(a.action, a.feedback, a.success) for a in history)
+        )
+    )
+    return EpisodeRun(task, success, progress, len(history), invalid, plans, rejections, tuple(history))
+
+
+def run_tasks(
+    profile: str,
+    tasks: Iterable[Task],
+    memory_dir: Path,
+    planner: Planner,
+    critic: Critic | None,
+    *,
+    memory_config: MemoryConfig | None = None,
+) -> list[EpisodeRun]:
+    """Run ``tasks`` one after another with one memory (spatial memory is scoped per house)."""
+    env = GuardedEnv(HouseholdEnv(HouseholdConfig(profile=profile)))  # type: ignore[arg-type]
+    memory = open_memory(memory_config or fast_memory(), memory_dir)
+    try:
+        return [run_episode(env, task, memory, planner, critic) for task in tasks]
+    finally:
+        memory.close()

@@ -1,0 +1,104 @@
+"""Third-party planners plug in through the ``robomem.planners`` entry-point group — exercised with a real
+distribution's metadata on ``sys.path`` (what ``pip install`` of a plug-in package produces)."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from modules.prefrontal.registry import PLANNERS, load_planner_entry_points
+from robomem.cli.main import main
+from robomem.config import load_config
+
+PLANNER_MODULE = textwrap.dedent(
+    '''
+    from typing import Literal
+
+    from pydantic import BaseModel
+
+    from modules.prefrontal.base import Plan, PlanningInput
+
+
+    class GreedyFinder:
+        """Finds every thing the goal mentions, once, then stops."""
+
+        class Config(BaseModel):
+            type: Literal["greedy_finder"] = "greedy_finder"
+            max_plan_len: int = 3
+
+        def __init__(self, config: "GreedyFinder.Config", *, llm: object = None) -> None:
+            self.config = config
+
+        def plan(self, inp: PlanningInput) -> Plan:
+            done = {h.action for h in inp.history}
+            wanted = [f"find a {c.object.type}" for c in inp.task.goal]
+            actions = [a for a in dict.fromkeys(wanted) if a in inp.skills and a not in done]
+            return Plan(tuple(actions[: self.config.max_plan_len]), empty=not actions)
+    '''
+)
+
+
+@pytest.fixture
+def installed_plugin(tmp_path: Path) -> Iterator[Path]:
+    (tmp_path / "greedy_plugin.py").write_text(PLANNER_MODULE, encoding="utf-8")
+    dist = tmp_path / "greedy_plugin-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: greedy-plugin\nVersion: 0.1\n", encoding="utf-8"
+    )
+    (dist / "entry_points.txt").write_text(
+        "[robomem.planners]\ngreedy_finder = greedy_plugin:GreedyFinder\n", encoding="utf-8"
+    )
+    sys.path.insert(0, str(tmp_path))
+    try:
+        yield tmp_path
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("greedy_plugin", None)
+        if "greedy_finder" in PLANNERS:
+            PLANNERS.unregister("greedy_finder")
+
+
+def test_entry_point_planner_is_found_by_its_config_type(installed_plugin: Path) -> None:
+    cfg = load_config(
+        None, ["agent.type=robomem", "agent.planner.type=greedy_finder", "agent.planner.max_plan_len=2"]
+    )
+    assert type(cfg.agent.planner).__qualname__ == "GreedyFinder.Config"
+    assert cfg.agent.planner.max_plan_len == 2  # type: ignore[attr-defined]
+    assert load_planner_entry_points() == []  # already registered: loading again adds nothing
+
+
+def test_entry_point_planner_drives_an_evaluation(installed_plugin: Path, tmp_path: Path) -> None:
+    code = main(
+        [
+            "eval",
+            "--episodes",
+            "1",
+            "--subset",
+            "base",
+            "--no-progress",
+            "--run-dir",
+            str(tmp_path / "run"),
+            "agent.type=robomem",
+            "agent.planner.type=greedy_finder",
+            "agent.critic=null",
+            "agent.memory.embedder.type=hashing",
+            "agent.memory.vector.type=exact",
+        ]
+    )
+    assert code == 0
+    steps = (tmp_path / "run" / "base" / "steps" / "episode_1_steps.json").read_text()
+    assert '"action": "find a ' in steps
+
+
+def test_unknown_planner_type_lists_what_exists() -> None:
+    from robomem.errors import ConfigError
+
+    with pytest.raises(
+        ConfigError, match=r"agent.planner.type: unknown planner type 'nope'; available: llm, symbolic"
+    ):
+        load_config(None, ["agent.type=robomem", "agent.planner.type=nope"])

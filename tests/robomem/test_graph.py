@@ -1,0 +1,140 @@
+"""The LangGraph loop: topology snapshot, the critic's first-step exemption, replanning, limits, planner
+output errors — run on the real household simulator with scripted planners and critics."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from envs.household.config import HouseholdConfig
+from envs.household.env import HouseholdEnv
+from envs.task import Task
+from modules.cerebellum.executor import SkillExecutor
+from modules.hippocampus.base import EpisodeContext
+from modules.prefrontal.base import Plan, PlanningInput, Verdict
+from modules.thalamus.deterministic import DeterministicThalamus
+from robomem.context import EpisodeRuntime
+from robomem.graph import build_graph
+from robomem.state import AgentState, initial_state
+
+SNAPSHOT = Path(__file__).parent / "__snapshots__" / "graph.mmd"
+
+
+def test_topology_matches_the_snapshot() -> None:
+    drawing = build_graph().compile().get_graph().draw_mermaid()
+    # To accept an intended rewiring: write the new drawing to the snapshot file and review the diff.
+    assert drawing == SNAPSHOT.read_text(encoding="utf-8")
+
+
+def test_state_schema_is_json_only() -> None:
+    state = initial_state({"instruction": "x", "text": "y"})
+    assert json.loads(json.dumps(state)) == state
+
+
+class ScriptedPlanner:
+    def __init__(self, plans: Sequence[Plan]) -> None:
+        self.plans = list(plans)
+        self.inputs: list[PlanningInput] = []
+
+    def plan(self, inp: PlanningInput) -> Plan:
+        self.inputs.append(inp)
+        return self.plans.pop(0) if self.plans else Plan(actions=(), empty=True)
+
+
+class RecordingCritic:
+    def __init__(self, ok: bool) -> None:
+        self.ok = ok
+        self.reviewed: list[str] = []
+
+    def review(self, action: str, remaining: tuple[str, ...], inp: PlanningInput) -> Verdict:
+        self.reviewed.append(action)
+        return Verdict(self.ok, "" if self.ok else f"no {action} now")
+
+
+def _run(
+    planner: ScriptedPlanner, critic: RecordingCritic | None = None, **env_limits: int
+) -> tuple[AgentState, HouseholdEnv]:
+    env = HouseholdEnv(HouseholdConfig(**env_limits))  # type: ignore[arg-type]
+    task: Task = env.tasks("base")[0]
+    observation = env.reset(task)
+    runtime = EpisodeRuntime(
+        env=env,
+        task=task,
+        episode=EpisodeContext(site=task.scene, episode_id="t", instruction=task.instruction),
+        thalamus=DeterministicThalamus(),
+        planner=planner,
+        executor=SkillExecutor(),
+        critic=critic,
+    )
+    graph = build_graph().compile()
+    state = graph.invoke(
+        initial_state(observation.model_dump(mode="json")), {"recursion_limit": 500}, context=runtime
+    )
+    return state, env
+
+
+FIND = "find a CounterTop"
+
+
+def test_first_action_of_every_plan_skips_the_critic() -> None:
+    planner = ScriptedPlanner([Plan((FIND, "find a Fridge", "find a Sink")), Plan((FIND, "find a Sink"))])
+    critic = RecordingCritic(ok=False)
+    state, _ = _run(planner, critic)
+    # Each plan's first action runs unreviewed; the critic rejects the second, which forces a replan.
+    assert [h["action"] for h in state["history"]] == [FIND, FIND]
+    assert critic.reviewed == ["find a Fridge", "find a Sink"]
+    assert planner.inputs[1].reflection == "no find a Fridge now"
+    assert state["critic_rejections"] == 2
+    assert state["planner_steps"] == 3  # the third call returned the empty plan that ended the episode
+    assert state["empty_plan"] is True
+
+
+def test_approving_critic_lets_the_whole_plan_run() -> None:
+    planner = ScriptedPlanner([Plan((FIND, "find a Fridge", "find a Sink"))])
+    critic = RecordingCritic(ok=True)
+    state, _ = _run(planner, critic)
+    assert [h["action"] for h in state["history"]] == [FIND, "find a Fridge", "find a Sink"]
+    assert critic.reviewed == ["find a Fridge", "find a Sink"]
+
+
+def test_invalid_action_triggers_a_replan() -> None:
+    planner = ScriptedPlanner([Plan(("put down the object in hand", FIND)), Plan((FIND,))])
+    state, _ = _run(planner)
+    assert [(h["action"], h["success"]) for h in state["history"]] == [
+        ("put down the object in hand", False),
+        (FIND, True),
+    ]
+    assert state["invalid"] == 1
+    assert planner.inputs[1].history[0].feedback == "Last action is invalid. Robot is not holding any object"
+
+
+def test_step_limit_ends_the_episode() -> None:
+    planner = ScriptedPlanner([Plan((FIND, "find a Fridge") * 10)])
+    state, env = _run(planner, max_steps=5)
+    assert state["step"] == 5
+    assert state["done"] is True
+    assert len(state["history"]) == 5
+
+
+def test_invalid_action_limit_ends_the_episode() -> None:
+    planner = ScriptedPlanner([Plan(("drop the object in hand",)) for _ in range(10)])
+    state, _ = _run(planner, max_invalid_actions=3)
+    assert state["invalid"] == 3
+    assert state["done"] is True
+
+
+def test_planner_output_errors_are_counted_then_bounded() -> None:
+    planner = ScriptedPlanner([Plan((), output_error=True, raw="{oops") for _ in range(5)])
+    state, _ = _run(planner)
+    assert state["planner_output_error"] == 3  # EpisodeRuntime.max_output_errors
+    assert state["history"] == []
+    assert state["stop_reason"] == "the planner gave 3 unusable replies in a row"
+
+
+def test_an_output_error_then_a_good_plan_recovers() -> None:
+    planner = ScriptedPlanner([Plan((), output_error=True), Plan((FIND,))])
+    state, _ = _run(planner)
+    assert state["planner_output_error"] == 1
+    assert state["consecutive_output_errors"] == 0
+    assert [h["action"] for h in state["history"]] == [FIND]
