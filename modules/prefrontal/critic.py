@@ -78,7 +78,9 @@ def _check_pick(b: BeliefState, call: SkillCall) -> Verdict:
     name = call.arg or ""
     if b.holding is not None:
         release = "put it down or drop it" if b.skills.alfred else "place it somewhere"
-        return _no(f"I am holding {b.holding} and can hold only one thing: {release} before picking up {name}.")
+        return _no(
+            f"I am holding {b.holding} and can hold only one thing: {release} before picking up {name}."
+        )
     if not b.perceived or b.visible_of(_targets(b, name)):
         return OK
     here = b.location

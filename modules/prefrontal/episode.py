@@ -26,7 +26,9 @@ _HIDDEN = re.compile(r"^(.+?) is not visible because it is in (.+?)\.")
 _PUT_FAILED = re.compile(r"Putting the object on (.+?) failed")
 _NO_FIT = re.compile(r"The (.+?) does not fit at the (.+?)\.")
 _CLOSED = re.compile(r"The (.+?) is closed\. Open it")
-_ALREADY = re.compile(r"(Open|Close|Turn on|Turn off) action failed\. The (.+?) is already (open|closed|on|off)")
+_ALREADY = re.compile(
+    r"(Open|Close|Turn on|Turn off) action failed\. The (.+?) is already (open|closed|on|off)"
+)
 
 
 @dataclass

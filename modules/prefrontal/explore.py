@@ -57,7 +57,7 @@ def _look_alfred(builder: Builder, names: tuple[str, ...]) -> bool:
         if len(builder.actions) > before:
             builder.stop(f"looking at {name}")
             return True
-        builder.stopped = False
+        builder.stopped = False  # that one offered nothing to do; try the next
     return False
 
 
@@ -96,7 +96,7 @@ def _search_habitat(
         if len(builder.actions) > before:
             builder.stop(f"searching {place}")
             return True
-        builder.stopped = False
+        builder.stopped = False  # that one offered nothing to do; try the next
     return False
 
 
@@ -121,5 +121,5 @@ def explore_container(builder: Builder, ref: Ref, cands: Candidates) -> bool:
         if len(builder.actions) > before:
             builder.stop(f"looking at {name}")
             return True
-        builder.stopped = False
+        builder.stopped = False  # that one offered nothing to do; try the next
     return False

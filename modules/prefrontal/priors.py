@@ -3,7 +3,8 @@
 An LLM planner brings this knowledge for free; the offline planner gets a small, explicit table instead
 (``SymbolicPlannerConfig.commonsense_priors`` turns it off). It only orders the search of places the agent
 knows nothing about: beliefs and memory always come first. Keywords match type names case-insensitively
-(thing types by word, places by substring), so both vocabularies work (``CounterTop`` / ``counter``, ``Fridge`` / ``refrigerator``).
+(thing types by word, places by substring), so both vocabularies work (``CounterTop`` / ``counter``,
+``Fridge`` / ``refrigerator``).
 """
 
 from __future__ import annotations

@@ -126,7 +126,7 @@ class SkillSet:
         return frozenset(self.type_of(n) for v in ("navigate", "pick") for n in self.args(v))
 
     def type_of(self, name: str) -> str:
-        """``Cabinet_2`` → ``Cabinet`` (ALFRED), ``table 2`` → ``table`` (Habitat); a bare name is its type."""
+        """``Cabinet_2`` → ``Cabinet`` (ALFRED), ``table 2`` → ``table`` (Habitat); else the name itself."""
         match = (_ALFRED_SUFFIX if self.alfred else _HABITAT_SUFFIX).match(name)
         return match.group(1) if match else name
 

@@ -47,14 +47,15 @@ class SymbolicPlanner:
         items = agenda(inp.task.goal)
         if not items:
             return Plan((), reasoning="the task has no structured goal to plan for", empty=True)
-        notes: list[str] = []
+        # The critic's objection needs no special handling: it was about beliefs that are rebuilt fresh here.
+        notes: list[str] = [f"critic: {inp.reflection}"] if inp.reflection else []
         pending: list[tuple[Item, frozenset[str]]] = []
         for item in items:
-            done = satisfying(beliefs, item)
-            if len(done) >= item.count:
-                notes.append(f"{_label(item)}: done ({', '.join(done)})")
+            satisfied = satisfying(beliefs, item)
+            if len(satisfied) >= item.count:
+                notes.append(f"{_label(item)}: done ({', '.join(satisfied)})")
             else:
-                pending.append((item, frozenset(done)))
+                pending.append((item, frozenset(satisfied)))
         if pending:
             # Within the first open stage, an item whose instance is already known goes first: exploring for
             # the others can wait (and may become unnecessary as the agent moves around).
@@ -83,9 +84,7 @@ class SymbolicPlanner:
             cands = candidates(b, item.ref, exclude=done)
             unlocated = tuple(n for n in cands.yes if b.place_of(n) is None and not b.get(n).visible)
             anyway = self._anyway(builder, item, done)
-            explore_object(
-                builder, item.ref, cands, unlocated, anyway, priors=self.config.commonsense_priors
-            )
+            explore_object(builder, item.ref, cands, unlocated, anyway, priors=self.config.commonsense_priors)
             return
         container = self._choose_container(b, item, obj, done) if item.inside is not None else None
         if "sliced" in item.states and not b.get(obj).states.get("sliced"):

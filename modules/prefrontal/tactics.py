@@ -87,7 +87,10 @@ class Builder:
     def is_open(self, name: str) -> bool | None:
         if name == FLOOR:
             return True
-        return self.opened.get(name, self.b.is_open(name))
+        state = self.opened.get(name, self.b.is_open(name))
+        if state is None and not self.b.perceived:
+            return False  # blind: assume doors are shut until the agent opens them (or hears otherwise)
+        return state
 
     def reachable(self, obj: str) -> bool | None:
         """Can ``obj`` be picked (or sliced) without moving? ``None``: cannot tell."""
@@ -122,7 +125,7 @@ class Builder:
             self.at, self.moved = name, True
 
     def open_here(self, place: str | None) -> None:
-        """Open the place the agent stands at when it is (or may be) closed; stop when its state is unknown."""
+        """Open the place the agent stands at when it is closed; stop when its state is unknown."""
         if place is None:
             return
         state = self.is_open(place)

@@ -32,5 +32,5 @@ class Thalamus(Protocol):
         *,
         time: float = 0.0,
     ) -> Perceived:
-        """Summary and queries for the step just executed (``last`` is ``None`` on the initial observation)."""
+        """Summary and queries for the step just executed (``last``: ``None`` on the initial observation)."""
         ...

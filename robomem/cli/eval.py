@@ -49,6 +49,16 @@ def add_eval_parser(commands: Subcommands) -> None:
         "--no-progress", dest="progress", action="store_false", help="no progress bar on stderr"
     )
     parser.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="continue an interrupted run (finished episodes are kept; the unfinished one resumes)",
+    )
+    parser.add_argument(
+        "--fresh-memory",
+        action="store_true",
+        help="wipe the agent's memory directory before the run (memory is never wiped otherwise)",
+    )
+    parser.add_argument(
         "--llm",
         choices=("local",),
         help="local: serve the agent's LLM from SmolLM2-135M on 127.0.0.1 (make local-llm) [agent.llm.*]",
@@ -79,6 +89,14 @@ def overrides_from_args(args: argparse.Namespace, extra: list[str]) -> list[str]
 
 def run_eval(args: argparse.Namespace, extra: list[str]) -> int:
     overrides = overrides_from_args(args, extra)
+    if args.resume:
+        if args.fresh_memory:
+            raise ConfigError(
+                "--fresh-memory would wipe the memory the interrupted run was using; not with --resume"
+            )
+        if args.config is not None or args.run_dir is not None:
+            raise ConfigError("--resume takes the run's own config.yaml and folder; drop --config/--run-dir")
+        args.config = str(Path(args.resume) / "config.yaml")
     with ExitStack() as stack:
         if getattr(args, "llm", None) == "local":
             overrides = _start_local_llm(stack, args.config, overrides)
@@ -118,12 +136,15 @@ def _run(args: argparse.Namespace, cfg: Config) -> int:
     from envs.registry import ENVS
 
     with ENVS.build(cfg.env) as env:
-        agent = AGENTS.build(cfg.agent)
+        agent = AGENTS.build(cfg.agent, fresh_memory=args.fresh_memory)
         plan_episodes(cfg, env)  # a bad subset selection fails before a run folder exists
-        run_dir = _make_run_dir(cfg)
-        cfg = cfg.model_copy(update={"run": cfg.run.model_copy(update={"dir": str(run_dir)})})
-        write_bytes_atomic(run_dir / "config.yaml", _config_yaml(cfg))
-        summary = evaluate(cfg, env, agent, run_dir, progress=args.progress)
+        if args.resume:
+            run_dir = Path(args.resume)
+        else:
+            run_dir = _make_run_dir(cfg)
+            cfg = cfg.model_copy(update={"run": cfg.run.model_copy(update={"dir": str(run_dir)})})
+            write_bytes_atomic(run_dir / "config.yaml", _config_yaml(cfg))
+        summary = evaluate(cfg, env, agent, run_dir, progress=args.progress, resume=bool(args.resume))
     print(format_table(summary))
     return 0
 

@@ -98,11 +98,18 @@ def _check_server_installed() -> None:
 
 
 def local_llm_settings() -> dict[str, object]:
-    """The :class:`LLMConfig` fields (all but ``base_url``) for the local SmolLM2 server.
+    """The :class:`LLMConfig` fields (all but ``base_url``) for the local SmolLM2 server, as measured on
+    two cores with llama-cpp-python 0.3.36:
 
-    - ``structured_output="json_object"``: llama-cpp-python's server rejects ``json_schema`` (HTTP 422),
-      and takes ``{"type": "json_object", "schema": ...}``, which it compiles to a grammar. Plain
-      ``json_object`` without a schema lets the model loop until ``max_tokens``.
+    - ``structured_output="json_object"``: the server answers ``json_schema`` with HTTP 500 (its request
+      validation error; the client's fallback only reads 400/422 as "unsupported", so starting there would
+      fail every call). It takes ``{"type": "json_object", "schema": ...}`` and compiles the schema to a
+      grammar: valid JSON every time, unless cut off by ``max_tokens``. Plain ``json_object`` lets the model
+      loop on nested JSON until ``max_tokens``.
+    - ``max_tokens=256`` and ``repair_attempts=0``: grammar-constrained decoding runs at about 15 tokens/s
+      (unconstrained: about 130), so a reply that fills the budget takes about 17 s; a grammar-bound reply
+      is only malformed when truncated, and a repair would just truncate again.
+    - ``timeout_s=120``: room for a full 256-token grammar reply on a loaded machine.
     - ``concurrency=1``: the server decodes one request at a time; queueing in the client keeps the
       per-request timeout from counting time spent waiting behind other requests.
     - ``max_retries=0``: a local server that fails will fail again; retries only hide it.
@@ -110,13 +117,12 @@ def local_llm_settings() -> dict[str, object]:
     return {
         "model": LOCAL_MODEL,
         "api_key_env": _NO_KEY_ENV,
-        "timeout_s": 60.0,
+        "timeout_s": 120.0,
         "max_retries": 0,
         "temperature": 0.0,
         "max_tokens": 256,
         "structured_output": "json_object",
-        "strict_schema": False,
-        "repair_attempts": 1,
+        "repair_attempts": 0,
         "concurrency": 1,
     }
 
@@ -160,15 +166,16 @@ class LocalLLMServer:
         with LocalLLMServer() as server:
             client = OpenAICompatClient(local_llm_config(server.base_url))
 
-    The server's output goes to ``log_path`` (default: a temporary file, removed on close); a start that
-    fails or times out raises :class:`LLMError` quoting its tail.
+    ``n_ctx`` defaults to the model's full trained context, 8192 tokens: the RoboMemory planner's prompt
+    alone measured about 3,600. The server's output goes to ``log_path`` (default: a temporary file,
+    removed on close); a start that fails or times out raises :class:`LLMError` quoting its tail.
     """
 
     def __init__(
         self,
         model_path: str | Path | None = None,
         *,
-        n_ctx: int = 2048,
+        n_ctx: int = 8192,
         n_threads: int = 2,
         start_timeout_s: float = 120.0,
         log_path: str | Path | None = None,

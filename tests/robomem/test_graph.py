@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 from envs.household.config import HouseholdConfig
 from envs.household.env import HouseholdEnv
@@ -55,7 +56,7 @@ class RecordingCritic:
 def _run(
     planner: ScriptedPlanner, critic: RecordingCritic | None = None, **env_limits: int
 ) -> tuple[AgentState, HouseholdEnv]:
-    env = HouseholdEnv(HouseholdConfig(**env_limits))  # type: ignore[arg-type]
+    env = HouseholdEnv(HouseholdConfig(**env_limits))
     task: Task = env.tasks("base")[0]
     observation = env.reset(task)
     runtime = EpisodeRuntime(
@@ -71,7 +72,7 @@ def _run(
     state = graph.invoke(
         initial_state(observation.model_dump(mode="json")), {"recursion_limit": 500}, context=runtime
     )
-    return state, env
+    return cast(AgentState, state), env
 
 
 FIND = "find a CounterTop"
@@ -111,7 +112,7 @@ def test_invalid_action_triggers_a_replan() -> None:
 
 def test_step_limit_ends_the_episode() -> None:
     planner = ScriptedPlanner([Plan((FIND, "find a Fridge") * 10)])
-    state, env = _run(planner, max_steps=5)
+    state, _ = _run(planner, max_steps=5)
     assert state["step"] == 5
     assert state["done"] is True
     assert len(state["history"]) == 5

@@ -63,7 +63,7 @@ def _episode(memory: MemorySystem, episode_id: str = "run/base/1") -> tuple[str,
 def test_one_episode_reaches_every_store(tmp_path: Path) -> None:
     memory = open_memory(FAST, tmp_path / "mem")
     try:
-        scene, found_at = _episode(memory)
+        _, found_at = _episode(memory)
         results = memory.retrieve(["where was the object found"])
     finally:
         memory.close()

@@ -24,15 +24,15 @@ from modules.thalamus.deterministic import DeterministicThalamus
 from robomem.embeddings.config import EmbedderConfig
 from robomem.stores.config import VectorConfig
 
-__all__ = ("EpisodeRun", "GuardedEnv", "PrivilegedAccess", "fast_memory", "run_episode", "run_tasks")
+__all__ = ("EpisodeRun", "GuardedEnv", "PrivilegedAccessError", "fast_memory", "run_episode", "run_tasks")
 
 
-class PrivilegedAccess(AssertionError):
+class PrivilegedAccessError(AssertionError):
     """The agent loop touched simulator internals."""
 
 
 class GuardedEnv(Env):
-    """Forwards the :class:`Env` contract only; any privileged attribute (``world``, ``bindings``...) raises."""
+    """Forwards the :class:`Env` contract only; privileged attributes (``world``, ``bindings``) raise."""
 
     def __init__(self, inner: HouseholdEnv) -> None:
         self._inner = inner
@@ -52,7 +52,7 @@ class GuardedEnv(Env):
         return self._inner.tasks(subset)
 
     def __getattr__(self, name: str) -> object:
-        raise PrivilegedAccess(f"the agent loop read env.{name}")
+        raise PrivilegedAccessError(f"the agent loop read env.{name}")
 
 
 @dataclass(frozen=True)
@@ -109,12 +109,15 @@ def run_episode(
                     break
             result = env.step(action)
             info = result.info
-            executed = ExecutedAction(action, info["env_feedback"], info["last_action_success"], len(history) + 1)
+            executed = ExecutedAction(
+                action, info["env_feedback"], info["last_action_success"], len(history) + 1
+            )
             history.append(executed)
             observation = result.observation
             perceived = thalamus.perceive(context, task, executed.step, observation, executed)
             memory.update(perceived.summary)
-            success, progress, invalid = bool(info["task_success"]), info["task_progress"], info["num_invalid_actions"]
+            success, progress = bool(info["task_success"]), info["task_progress"]
+            invalid = info["num_invalid_actions"]
             if result.done:
                 done = True
                 break
@@ -138,7 +141,7 @@ def run_tasks(
     memory_config: MemoryConfig | None = None,
 ) -> list[EpisodeRun]:
     """Run ``tasks`` one after another with one memory (spatial memory is scoped per house)."""
-    env = GuardedEnv(HouseholdEnv(HouseholdConfig(profile=profile)))  # type: ignore[arg-type]
+    env = GuardedEnv(HouseholdEnv(HouseholdConfig(profile=profile)))
     memory = open_memory(memory_config or fast_memory(), memory_dir)
     try:
         return [run_episode(env, task, memory, planner, critic) for task in tasks]

@@ -38,7 +38,9 @@ def summarize(runs: list[EpisodeRun]) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--profile", nargs="+", default=["alfred", "habitat"])
     parser.add_argument("--subset", nargs="+", default=list(SUBSETS))
     parser.add_argument("--stores", nargs="*", default=None, help="memory stores (default: all four)")
@@ -50,14 +52,17 @@ def main() -> None:
     critic = None if args.no_critic else DeterministicCritic()
     memory = fast_memory(tuple(args.stores) if args.stores is not None else None)
     print(f"stores={memory.stores} priors={not args.no_priors} critic={critic is not None}")
-    print(f"{'profile':8} {'subset':20} {'SR':>5} {'GC':>5} {'steps':>6} {'gold':>5} {'won':>5} {'gold':>5} "
-          f"{'inv':>5} {'rej':>5} {'sec':>5}")
+    print(
+        f"{'profile':8} {'subset':20} {'SR':>5} {'GC':>5} {'steps':>6} {'gold':>5} {'won':>5} {'gold':>5} "
+        f"{'inv':>5} {'rej':>5} {'sec':>5}"
+    )
     for profile in args.profile:
         suite = load_suite("v1", profile)
         for subset in args.subset:
             start = time.monotonic()
             with tempfile.TemporaryDirectory() as folder:
-                runs = run_tasks(profile, suite.subsets[subset], Path(folder), planner, critic, memory_config=memory)
+                tasks = suite.subsets[subset]
+                runs = run_tasks(profile, tasks, Path(folder), planner, critic, memory_config=memory)
             s = summarize(runs)
             print(
                 f"{profile:8} {subset:20} {s['sr']:5.2f} {s['gc']:5.2f} {s['steps']:6.1f} {s['gold']:5.1f} "
@@ -68,7 +73,7 @@ def main() -> None:
             if args.failures:
                 for r in runs:
                     if not r.success:
-                        print(f"    FAIL {r.task.task_id} ({r.steps} steps, {r.invalid} invalid): {r.task.instruction}")
+                        print(f"    FAIL {r.task.task_id} ({r.steps} steps): {r.task.instruction}")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from modules.prefrontal.registry import PLANNERS, load_planner_entry_points
+from robomem.agents import RoboMemoryAgentConfig
 from robomem.cli.main import main
 from robomem.config import load_config
 
@@ -67,8 +68,9 @@ def test_entry_point_planner_is_found_by_its_config_type(installed_plugin: Path)
     cfg = load_config(
         None, ["agent.type=robomem", "agent.planner.type=greedy_finder", "agent.planner.max_plan_len=2"]
     )
+    assert isinstance(cfg.agent, RoboMemoryAgentConfig)
     assert type(cfg.agent.planner).__qualname__ == "GreedyFinder.Config"
-    assert cfg.agent.planner.max_plan_len == 2  # type: ignore[attr-defined]
+    assert cfg.agent.planner.model_dump() == {"type": "greedy_finder", "max_plan_len": 2}
     assert load_planner_entry_points() == []  # already registered: loading again adds nothing
 
 

@@ -1,0 +1,135 @@
+"""The deterministic critic: objects when beliefs say an action will fail, with a usable reason; lets
+through whatever it does not know."""
+
+from __future__ import annotations
+
+import pytest
+
+from envs.task import Condition
+from modules.prefrontal.base import Critic
+from modules.prefrontal.critic import DeterministicCritic
+from tests.modules.prefrontal.symbolic_helpers import (
+    Scene,
+    alfred_skills,
+    habitat_skills,
+    history,
+    planning_input,
+    ref,
+    task,
+)
+
+KITCHEN = Scene(
+    "Kitchen",
+    ["CounterTop", "Cabinet", "Sink", "Fridge", "Microwave"],
+    states={
+        "Cabinet": {"open": False},
+        "Fridge": {"open": True},
+        "Microwave": {"open": False, "on": False},
+        "Faucet": {"on": False},
+    },
+    anchors={"Faucet": "Sink"},
+)
+TASK = task(Condition(object=ref("Apple"), states=("sliced",), inside=ref("CounterTop")))
+CRITIC = DeterministicCritic()
+
+
+def review(action: str, perception=None, steps=(), skills=None, the_task=TASK) -> tuple[bool, str]:
+    inp = planning_input(the_task, skills or alfred_skills(), perception, steps=steps)
+    verdict = CRITIC.review(action, (), inp)
+    return verdict.ok, verdict.reason
+
+
+def test_is_a_critic() -> None:
+    assert isinstance(CRITIC, Critic)
+
+
+def test_pick_up_while_holding_something() -> None:
+    ok, reason = review(
+        "pick up the Apple",
+        KITCHEN.perceive(at="CounterTop", holding="Knife", objects={"Apple": "CounterTop"}),
+    )
+    assert not ok and "holding Knife" in reason and "put it down" in reason
+
+
+def test_pick_up_something_not_here() -> None:
+    ok, reason = review("pick up the Apple", KITCHEN.perceive(at="CounterTop"))
+    assert not ok and "not within reach" in reason and "find the Apple" in reason
+    ok, reason = review("pick up the Apple", KITCHEN.perceive(at="Cabinet"))
+    assert not ok and "Cabinet is closed" in reason and "Open Cabinet" in reason
+    assert review("pick up the Apple", KITCHEN.perceive(at="CounterTop", objects={"Apple_2": "CounterTop"}))[
+        0
+    ]
+    assert not review(
+        "pick up the Apple_2", KITCHEN.perceive(at="CounterTop", objects={"Apple": "CounterTop"})
+    )[0]
+
+
+def test_put_into_a_closed_receptacle() -> None:
+    steps = history("pick up the Apple", "find a Cabinet")
+    ok, reason = review("put down the object in hand", KITCHEN.perceive(at="Cabinet", holding="Apple"), steps)
+    assert not ok and "Cabinet is closed" in reason
+    steps = history("pick up the Apple", "find a Fridge")
+    assert review("put down the object in hand", KITCHEN.perceive(at="Fridge", holding="Apple"), steps)[0]
+    assert not review("put down the object in hand", KITCHEN.perceive(at="Fridge"))[0]  # nothing in hand
+
+
+def test_slicing_needs_a_knife_and_the_thing_within_reach() -> None:
+    here = {"Apple": "CounterTop"}
+    ok, reason = review("slice the Apple", KITCHEN.perceive(at="CounterTop", objects=here))
+    assert not ok and "knife" in reason
+    assert review("slice the Apple", KITCHEN.perceive(at="CounterTop", objects=here, holding="Knife"))[0]
+    ok, reason = review(
+        "slice the Apple",
+        KITCHEN.perceive(
+            at="CounterTop", objects=here, holding="Knife", object_states={"Apple": {"sliced": True}}
+        ),
+    )
+    assert not ok and "already sliced" in reason
+    assert not review("slice the Apple", KITCHEN.perceive(at="Sink", holding="Knife"))[0]
+
+
+def test_doors_and_switches() -> None:
+    ok, reason = review("open the Fridge", KITCHEN.perceive(at="Fridge"))
+    assert not ok and "already open" in reason
+    assert review("open the Cabinet", KITCHEN.perceive(at="Cabinet"))[0]
+    ok, reason = review("open the Cabinet", KITCHEN.perceive(at="CounterTop"))
+    assert not ok and "not nearby" in reason
+    assert review("turn on the Faucet", KITCHEN.perceive(at="Sink"))[0]
+    assert not review("turn on the Faucet", KITCHEN.perceive(at="Fridge"))[0]
+    assert not review("turn off the Microwave", KITCHEN.perceive(at="Microwave"))[0]  # already off
+
+
+def test_find_something_that_does_not_exist() -> None:
+    steps = history(("find a Apple_2", "Cannot find Apple_2. This object may not exist in this scene."))
+    ok, reason = review("find a Apple_2", KITCHEN.perceive(), steps)
+    assert not ok and "does not exist" in reason
+    assert review("find a Apple", KITCHEN.perceive(), steps)[0]
+
+
+def test_actions_outside_the_skill_list() -> None:
+    ok, reason = review("teleport to the moon", KITCHEN.perceive())
+    assert not ok and "skill list" in reason
+
+
+def test_habitat_place_needs_being_there() -> None:
+    room = Scene("kitchen", ["counter 1", "refrigerator", "cabinet 1"], types={"counter 1": "counter"})
+    habitat = task(Condition(object=ref("apple"), inside=ref("counter")), profile="habitat")
+    perceived = room.perceive(at="refrigerator", holding="apple")
+    ok, reason = review("place at the counter 1", perceived, skills=habitat_skills(), the_task=habitat)
+    assert not ok and "navigate to it" in reason
+    assert review("place at the refrigerator", perceived, skills=habitat_skills(), the_task=habitat)[0]
+
+
+@pytest.mark.parametrize(
+    ("action", "before"),
+    [
+        ("pick up the Apple", ("find a Apple",)),
+        ("slice the Apple", ("find a Knife", "pick up the Knife", "find a Apple")),
+        ("open the Cabinet", ("find a Cabinet",)),
+        ("turn on the Faucet", ("find a Sink",)),
+        ("put down the object in hand", ("pick up the Knife", "find a Cabinet")),
+    ],
+)
+def test_unknown_is_ok(action: str, before: tuple[str, ...]) -> None:
+    """Without perception the critic cannot know whether these work, so it lets them through."""
+    assert review(action, None, history(*before))[0]
