@@ -172,13 +172,10 @@ class EpisodicMemory(MemoryStore):
 
     def end_episode(self, outcome: EpisodeOutcome) -> UpdateStats:
         candidates = episode_candidates(outcome)
-        decisions = []
-        for candidate in candidates:
-            similar = self.index.similar(candidate.similarity_text, self.config.n_update, {"kind": "episode"})
-            keyed = self.index.store.get(where={"key": candidate.key})
-            known = {h.item.id for h in similar}
-            similar = [*similar, *(VectorHit(item, 1.0) for item in keyed if item.id not in known)]
-            decisions.append(self.decider.decide(candidate, similar))
+        decisions = [
+            self.decider.decide(c, self.index.neighbours(c, self.config.n_update, {"kind": "episode"}))
+            for c in candidates
+        ]
         report = self.index.apply(
             candidates,
             decisions,

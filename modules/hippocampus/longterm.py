@@ -106,6 +106,16 @@ class LongTermIndex:
             return []
         return self.store.query(self.embedder.embed([text]), k, where)[0]
 
+    def neighbours(self, candidate: Candidate, k: int, where: Metadata | None = None) -> list[VectorHit]:
+        """The ``k`` stored items most similar to ``candidate``, plus any stored under the same key (which
+        may rank below ``k`` near neighbours but is the one a decision must see)."""
+        similar = self.similar(candidate.similarity_text, k, where)
+        if not candidate.key:
+            return similar
+        known = {h.item.id for h in similar}
+        keyed = self.store.get(where={"key": candidate.key})
+        return [*similar, *(VectorHit(item, 1.0) for item in keyed if item.id not in known)]
+
     def search(self, queries: Sequence[str], k: int, where: Metadata | None = None) -> list[VectorHit]:
         """Best ``k`` items over all queries (an item's score is its best score for any query)."""
         if k <= 0 or not queries or self.store.count() == 0:

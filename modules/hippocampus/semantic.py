@@ -30,7 +30,7 @@ from modules.hippocampus.longterm import (
 )
 from robomem.embeddings.base import Embedder
 from robomem.llm.base import LLMClient
-from robomem.stores.base import VectorHit, VectorStore
+from robomem.stores.base import VectorStore
 
 __all__ = ("SemanticConfig", "SemanticMemory")
 
@@ -125,16 +125,15 @@ class SemanticMemory(MemoryStore):
             facts, self.facts = self.facts, []
             self.pending.clear(outcome.context.episode_id)
         candidates = self.creator.create(outcome, facts)
-        decisions = []
-        for candidate in candidates:
-            where = {"kind": "lesson", "level": str(candidate.metadata["level"])}
-            similar = self.index.similar(candidate.similarity_text, self.config.n_update, where)
-            if candidate.key:
-                # The stored item with the same key may rank below ten near neighbours: fetch it directly.
-                keyed = self.index.store.get(where={"key": candidate.key})
-                known = {h.item.id for h in similar}
-                similar = [*similar, *(VectorHit(item, 1.0) for item in keyed if item.id not in known)]
-            decisions.append(self.decider.decide(candidate, similar))
+        decisions = [
+            self.decider.decide(
+                c,
+                self.index.neighbours(
+                    c, self.config.n_update, {"kind": "lesson", "level": str(c.metadata["level"])}
+                ),
+            )
+            for c in candidates
+        ]
         report = self.index.apply(
             candidates,
             decisions,
