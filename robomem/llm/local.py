@@ -109,7 +109,8 @@ def local_llm_settings() -> dict[str, object]:
     - ``max_tokens=256`` and ``repair_attempts=0``: grammar-constrained decoding runs at about 15 tokens/s
       (unconstrained: about 130), so a reply that fills the budget takes about 17 s; a grammar-bound reply
       is only malformed when truncated, and a repair would just truncate again.
-    - ``timeout_s=120``: room for a full 256-token grammar reply on a loaded machine.
+    - ``timeout_s=300``: the RoboMemory planner's calls read a ~3,700-token prompt; they took 25-40 s on
+      average, and up to 106 s while four other jobs shared the two cores.
     - ``concurrency=1``: the server decodes one request at a time; queueing in the client keeps the
       per-request timeout from counting time spent waiting behind other requests.
     - ``max_retries=0``: a local server that fails will fail again; retries only hide it.
@@ -117,7 +118,7 @@ def local_llm_settings() -> dict[str, object]:
     return {
         "model": LOCAL_MODEL,
         "api_key_env": _NO_KEY_ENV,
-        "timeout_s": 120.0,
+        "timeout_s": 300.0,
         "max_retries": 0,
         "temperature": 0.0,
         "max_tokens": 256,
@@ -249,7 +250,10 @@ class LocalLLMServer:
     def _launch(self) -> str:
         assert self._log_path is not None
         port = _free_port()
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        # llama.cpp's OpenMP threads busy-wait between operations by default. On a loaded two-core machine
+        # that made each call 10-20x slower (a schema call: 20 s instead of 1.4 s); sleeping threads cost
+        # little when the machine is idle.
+        env = {"OMP_WAIT_POLICY": "PASSIVE", **os.environ, "PYTHONUNBUFFERED": "1"}
         started = time.monotonic()
         with self._log_path.open("wb") as log:
             process = subprocess.Popen(  # noqa: S603  # our own interpreter and arguments
