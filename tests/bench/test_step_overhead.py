@@ -1,0 +1,48 @@
+"""``bench/step_overhead.py`` at CI size: memory filled through the real stores, the real agent timed per node
+and per store, the report's shape (no timing is asserted)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench import step_overhead
+
+NODES = {"perceive", "memory_update", "memory_retrieve", "plan", "critic", "execute"}
+STORES = {"temporal", "spatial", "episodic", "semantic"}
+DISTRIBUTION = {"n", "median", "p95", "mean", "min", "max"}
+
+
+def test_quick_run_writes_the_report(tmp_path: Path) -> None:
+    out = tmp_path / "step_overhead.json"
+    assert step_overhead.main(["--quick", "--work-dir", str(tmp_path), "--out", str(out)]) == 0
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["benchmark"] == "step_overhead"
+    assert report["quick"] is True
+    assert {"cpu_count", "ram_gb", "python", "date"} <= set(report["machine"])
+    assert report["measuring_embedder"].startswith("all-MiniLM-L6-v2")
+    assert report["fill_embedder"] == "minilm"
+    assert [(c["layout"], c["kg_edges"], c["ltm_items"]) for c in report["cases"]] == [
+        ("site", 150, 150),
+        ("spread", 150, 150),
+    ]
+    assert set(report["target"]["p95_ms_by_layout"]) == {"site", "spread"}
+    assert isinstance(report["target"]["met"], bool)
+    for case in report["cases"]:
+        assert case["steps"] >= 6
+        assert set(case["framework_ms"]) == DISTRIBUTION
+        assert case["framework_ms"]["n"] == case["steps"]
+        assert set(case["per_node"]) == NODES
+        assert case["per_node"]["memory_update"]["when_run_ms"]["n"] == case["steps"]
+        for phase in ("update", "retrieve"):
+            assert set(case["per_store"][phase]) == STORES
+        assert set(case["episode_ms"]) == {"begin_episode", "end_episode", "flush"}
+        fill = case["fill"]
+        assert fill["spatial"]["edges"] >= 150
+        assert fill["longterm"]["items"] == 150
+        # The agent's site held the filled graph (site layout) or only its own house (spread).
+        site_nodes = case["memory_at_end"]["agent_site_graph"]["nodes"]
+        assert site_nodes > fill["spatial"]["agent_site_nodes"]
+        assert case["memory_at_end"]["episodic"] >= fill["longterm"]["episodic"]
+    # Everything was built under the work dir and removed afterwards.
+    assert [p.name for p in tmp_path.iterdir()] == ["step_overhead.json"]
