@@ -534,17 +534,16 @@ def mean_ci(values: Sequence[float], z: float = 1.96, digits: int = 3) -> dict[s
     """``{"n", "mean", "ci"}``: the mean and its normal-approximation 95% interval ``mean ± z·s/√n``, not
     clipped (for unbounded values such as step counts or differences of them). ``ci`` is ``None`` with fewer
     than two values, whose spread cannot be estimated; ``mean`` is ``None`` with none."""
+    from robomem.eval.metrics import normal_interval
+
     n = len(values)
     if n == 0:
         return {"n": 0, "mean": None, "ci": None}
-    mean = statistics.fmean(values)
-    if n < 2:
-        return {"n": 1, "mean": round(mean, digits), "ci": None}
-    half = z * statistics.stdev(values) / math.sqrt(n)
+    interval = normal_interval(values, z)
     return {
         "n": n,
-        "mean": round(mean, digits),
-        "ci": [round(mean - half, digits), round(mean + half, digits)],
+        "mean": round(statistics.fmean(values), digits),
+        "ci": None if interval is None else [round(interval[0], digits), round(interval[1], digits)],
     }
 
 

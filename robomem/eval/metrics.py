@@ -19,7 +19,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from robomem.eval.results import EpisodeRecord
 
-__all__ = ("Z_95", "SubsetSummary", "Summary", "mean_interval", "summarize", "wilson_interval")
+__all__ = (
+    "Z_95",
+    "SubsetSummary",
+    "Summary",
+    "mean_interval",
+    "normal_interval",
+    "summarize",
+    "wilson_interval",
+)
 
 #: Two-sided 95% normal quantile, rounded as in most papers' tables.
 Z_95 = 1.96
@@ -38,15 +46,24 @@ def wilson_interval(successes: int, n: int, z: float = Z_95) -> tuple[float, flo
     return max(0.0, center - half), min(1.0, center + half)
 
 
-def mean_interval(values: Sequence[float], z: float = Z_95) -> tuple[float, float]:
-    """Normal-approximation interval for the mean of values in [0, 1], clipped to [0, 1]."""
+def normal_interval(values: Sequence[float], z: float = Z_95) -> tuple[float, float] | None:
+    """``mean ± z·s/√n`` (sample standard deviation), unclipped; ``None`` with fewer than two values, whose
+    spread cannot be estimated."""
     n = len(values)
     if n < 2:
-        return 0.0, 1.0
+        return None
     mean = sum(values) / n
     variance = sum((v - mean) ** 2 for v in values) / (n - 1)
     half = z * math.sqrt(variance / n)
-    return max(0.0, mean - half), min(1.0, mean + half)
+    return mean - half, mean + half
+
+
+def mean_interval(values: Sequence[float], z: float = Z_95) -> tuple[float, float]:
+    """Normal-approximation interval for the mean of values in [0, 1], clipped to [0, 1]."""
+    interval = normal_interval(values, z)
+    if interval is None:
+        return 0.0, 1.0
+    return max(0.0, interval[0]), min(1.0, interval[1])
 
 
 class SubsetSummary(BaseModel):
