@@ -18,16 +18,15 @@ Which store calls the LLM when (the LLM memory operations are selected in ``Memo
   decision (episodic: per candidate, one for a failed episode) and one lesson-creation call (semantic;
   ``ops=all_llm`` adds one decision call per lesson).
 
-So no single fan-out has four stores calling the LLM. What is measured, per arm:
+So only the episode's last step has all four stores calling the LLM. What is measured, per arm, exactly as
+the agent does it:
 
 * ``ordinary_step``: ``update`` + ``retrieve`` of a step that compresses (temporal and spatial call the LLM);
-* ``final_step``: the last step's ``update`` + ``retrieve`` + ``end_episode``: all four stores call the LLM,
-  in two fan-outs (update: temporal, spatial; end: episodic, semantic);
-* ``fused`` arm, ``final_step``: the same work with each store's ``end_episode`` run right after its own
-  ``update`` inside the update fan-out (a probe wrapper does it), so all four LLM calls overlap in one
-  fan-out. The agent does not do this; it shows what the fan-out achieves when the calls can overlap.
+* ``final_step``: the last step, ``MemorySystem.update_and_end``: each store takes the step and then
+  consolidates the episode inside the same fan-out task, so all four stores' LLM calls overlap (no
+  retrieval: nothing is planned after the last step). A probe times each store's ``end_episode`` inside it.
 
-Arms: ``parallel`` (``MemoryConfig.parallel=true``), ``sequential`` (``false``), ``fused`` and
+Arms: ``parallel`` (``MemoryConfig.parallel=true``), ``sequential`` (``false``) and
 ``temporal_only`` (the temporal store alone: the paper's single-module baseline). Repeats are episodes; the
 arms take turns episode by episode, so a noisy neighbour hits them alike. Figures are medians (p95 given)
 over steps; ratios are ratios of medians.
@@ -99,30 +98,24 @@ OPS: dict[str, dict[str, dict[str, Any]]] = {
         "semantic": {"creator": "llm", "decider": "llm"},
     },
 }
-MODES = ("parallel", "sequential", "fused")
+MODES = ("parallel", "sequential")
 TARGET_PARALLEL_OVER_L = 1.25
 TARGET_SEQUENTIAL_OVER_PARALLEL = 3.0
 
 
 class _Probe(MemoryStore):
-    """Delegates to a store, timing ``end_episode``. With ``fuse`` set, the next ``update`` also ends the
-    episode (inside the same fan-out task)."""
+    """Delegates to a store, timing ``end_episode``."""
 
     def __init__(self, inner: MemoryStore) -> None:
         self.inner = inner
         self.name = inner.name
-        self.fuse: EpisodeOutcome | None = None
         self.end_s: float | None = None
 
     def begin_episode(self, context: EpisodeContext) -> None:
         self.inner.begin_episode(context)
 
     def update(self, summary: StepSummary) -> UpdateStats:
-        stats = self.inner.update(summary)
-        if self.fuse is not None:
-            outcome, self.fuse = self.fuse, None
-            self.end_episode(outcome)
-        return stats
+        return self.inner.update(summary)
 
     def retrieve(self, queries: Sequence[str]) -> StoreResult:
         return self.inner.retrieve(queries)
@@ -154,7 +147,7 @@ class _StepRun:
 @dataclass
 class _Arm:
     name: str
-    mode: str  # parallel | sequential | fused | temporal_only
+    mode: str  # parallel | sequential | temporal_only
     ops: str | None
     config: MemoryConfig
     system: MemorySystem
@@ -232,41 +225,30 @@ def _run_episode(
                 final_perception=gold.observation.perception,
                 time=float(gold.step),
             )
-            if arm.mode == "fused":
-                for probe in arm.probes.values():
-                    probe.fuse = outcome
         for probe in arm.probes.values():
             probe.end_s = None
         server.clear_requests()
         start = time.perf_counter()
-        arm.system.update(perceived.summary)
-        arm.system.retrieve(perceived.queries)
-        end_wall = 0.0
-        if outcome is not None and arm.mode != "fused":
-            end_start = time.perf_counter()
-            arm.system.end_episode(outcome)
-            end_wall = time.perf_counter() - end_start
+        if outcome is None:
+            arm.system.update(perceived.summary)
+            arm.system.retrieve(perceived.queries)
+        else:
+            arm.system.update_and_end(perceived.summary, outcome)
         wall = time.perf_counter() - start
-        arm.system.flush()  # the agent flushes after end_episode; not part of the measured step
+        arm.system.flush()  # the agent flushes after the episode; not part of the measured step
         if not record:
             continue
         calls = Counter(MEMORY_ROLE_STORES.get(r.role or "", "other") for r in server.chat_requests)
-        update, retrieve = _last_timing(arm.system, "update"), _last_timing(arm.system, "retrieve")
-        per_store: dict[str, dict[str, float]] = {
-            "update": dict(update.per_store),
-            "retrieve": dict(retrieve.per_store),
-        }
-        phases = {"update": update.wall_s, "retrieve": retrieve.wall_s}
-        if final:
-            per_store["end"] = {n: p.end_s for n, p in arm.probes.items() if p.end_s is not None}
-            if arm.mode == "fused":
-                # The probes ran end_episode inside the update fan-out: split it out of the update time.
-                per_store["update"] = {
-                    n: t - per_store["end"].get(n, 0.0) for n, t in per_store["update"].items()
-                }
-                phases["update+end (fused)"] = phases.pop("update")
-            else:
-                phases["end"] = end_wall
+        if outcome is None:
+            update, retrieve = _last_timing(arm.system, "update"), _last_timing(arm.system, "retrieve")
+            per_store = {"update": dict(update.per_store), "retrieve": dict(retrieve.per_store)}
+            phases = {"update": update.wall_s, "retrieve": retrieve.wall_s}
+        else:
+            fused = _last_timing(arm.system, "update+end")
+            end = {n: p.end_s for n, p in arm.probes.items() if p.end_s is not None}
+            # Each store's task ran its update and then its end_episode: split the two.
+            per_store = {"update": {n: t - end.get(n, 0.0) for n, t in fused.per_store.items()}, "end": end}
+            phases = {"update+end": fused.wall_s}
         compressing = calls.get("temporal", 0) > 0
         kind = "final_step" if final else ("ordinary_step" if compressing else "warm_step")
         arm.runs.append(_StepRun(kind, wall, phases, per_store, dict(calls)))
@@ -328,14 +310,6 @@ def _ratios(arms: dict[str, dict[str, Any]], ops: str, delay: float) -> dict[str
             "sequential_over_parallel": _ratio(sequential, parallel),
             "parallel_over_temporal_only_step": _ratio(parallel, temporal_step),
         }
-    fused, sequential = med(f"{ops}/fused", "final_step"), med(f"{ops}/sequential", "final_step")
-    out["fused_final_step"] = {
-        "parallel_s": fused,
-        "sequential_s": sequential,
-        "parallel_over_L": _ratio(fused, delay),
-        "sequential_over_parallel": _ratio(sequential, fused),
-        "parallel_over_temporal_only_step": _ratio(fused, temporal_step),
-    }
     return out
 
 
@@ -434,9 +408,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "ops": {name: OPS[name] for name in ops_list},
         "measured": (
             "ordinary_step: update + retrieve of a step in which temporal compresses (temporal and spatial "
-            "call the LLM); final_step: the last step's update + retrieve + end_episode (all four stores "
-            "call the LLM, in two fan-outs); fused_final_step: the fused arm's final step, where each "
-            "store's end_episode runs inside its update task so the four calls share one fan-out"
+            "call the LLM); final_step: the last step as the agent runs it, MemorySystem.update_and_end "
+            "(each store's update then end_episode in one fan-out task: all four stores call the LLM)"
         ),
         "arms": summaries,
         "ratios": ratios,

@@ -3,18 +3,20 @@ brain modules; a node only moves data between the state and the module it calls.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from langgraph.runtime import Runtime
 
 from envs.base import Observation
-from modules.hippocampus.base import StepSummary, StoreResult
+from modules.hippocampus.base import EpisodeOutcome, StepRecord, StepSummary, StoreResult
 from modules.prefrontal.base import ExecutedAction, PlanningInput
 from robomem.context import EpisodeRuntime
 from robomem.state import AgentState
 
 __all__ = (
     "critic",
+    "episode_outcome",
     "execute",
     "memory_retrieve",
     "memory_update",
@@ -59,11 +61,31 @@ def _summary(state: AgentState, ctx: EpisodeRuntime) -> StepSummary:
     )
 
 
+def episode_outcome(state: Mapping[str, Any], ctx: EpisodeRuntime) -> EpisodeOutcome:
+    """What long-term memory consolidates: the whole trajectory and how it ended."""
+    observation = state.get("observation")
+    return EpisodeOutcome(
+        context=ctx.episode,
+        success=bool(state.get("success")),
+        progress=float(state.get("progress", 0.0)),
+        steps=tuple(
+            StepRecord(h["action"], h["feedback"], bool(h["success"])) for h in state.get("history", [])
+        ),
+        final_perception=Observation.model_validate(observation).perception if observation else None,
+        time=ctx.clock(),
+    )
+
+
 def memory_update(state: AgentState, runtime: Runtime[EpisodeRuntime]) -> AgentState:
-    """Hippocampus: the four stores take the step summary, in parallel."""
+    """Hippocampus: the four stores take the step summary, in parallel. On the episode's last step they
+    also consolidate the episode in the same fan-out."""
     ctx = runtime.context
     if ctx.memory is not None:
-        ctx.memory.update(_summary(state, ctx))
+        if state.get("done"):
+            ctx.memory.update_and_end(_summary(state, ctx), episode_outcome(state, ctx))
+            ctx.scratch["memory_ended"] = True
+        else:
+            ctx.memory.update(_summary(state, ctx))
     return {}
 
 
@@ -77,6 +99,8 @@ def _retrieve(state: AgentState, ctx: EpisodeRuntime) -> dict[str, StoreResult]:
 
 def memory_retrieve(state: AgentState, runtime: Runtime[EpisodeRuntime]) -> AgentState:
     """Hippocampus: the four stores answer the step's queries, in parallel."""
+    if state.get("done"):
+        return {}  # nothing will be planned
     results = _retrieve(state, runtime.context)
     return {"memory": {name: list(result.lines) for name, result in results.items()}}
 

@@ -33,6 +33,7 @@ from modules.hippocampus.longterm import (
     LLMDecider,
     LongTermIndex,
     PendingLog,
+    decide,
 )
 from robomem.embeddings.base import Embedder
 from robomem.llm.base import LLMClient
@@ -162,7 +163,8 @@ class EpisodicMemory(MemoryStore):
         return UpdateStats(self.name, touched=1)
 
     def retrieve(self, queries: Sequence[str]) -> StoreResult:
-        hits = self.index.search(queries, self.config.top_k, {"kind": "episode"})
+        # No metadata filter: the collection holds episodes only, and a filtered query is slow in Chroma.
+        hits = self.index.search(queries, self.config.top_k)
         limit = self.config.item_chars
         lines = tuple(
             h.item.text if len(h.item.text) <= limit else h.item.text[: limit - 3] + "..." for h in hits
@@ -173,8 +175,7 @@ class EpisodicMemory(MemoryStore):
     def end_episode(self, outcome: EpisodeOutcome) -> UpdateStats:
         candidates = episode_candidates(outcome)
         decisions = [
-            self.decider.decide(c, self.index.neighbours(c, self.config.n_update, {"kind": "episode"}))
-            for c in candidates
+            decide(self.decider, c, self.index.neighbours(c, self.config.n_update)) for c in candidates
         ]
         report = self.index.apply(
             candidates,

@@ -22,15 +22,25 @@ from modules.hippocampus.base import (
 )
 from modules.hippocampus.lessons import DeterministicLessonCreator, LLMLessonCreator, StepFact
 from modules.hippocampus.longterm import (
+    Candidate,
     DeterministicDecider,
     LLMDecider,
     LongTermIndex,
     PendingLog,
+    decide,
     stable_id,
 )
 from robomem.embeddings.base import Embedder
 from robomem.llm.base import LLMClient
-from robomem.stores.base import VectorStore
+from robomem.stores.base import Metadata, VectorStore
+
+#: The two partitions a step searches: lessons that hold everywhere, and those about the current house.
+ACTION_LESSONS: Metadata = {"kind": "lesson", "level": "action"}
+
+
+def task_lessons(site: str) -> Metadata:
+    return {"kind": "lesson", "level": "task", "site": site}
+
 
 __all__ = ("SemanticConfig", "SemanticMemory")
 
@@ -82,6 +92,7 @@ class SemanticMemory(MemoryStore):
 
     def begin_episode(self, context: EpisodeContext) -> None:
         self.context = context
+        self.index.pin([ACTION_LESSONS, task_lessons(context.site)])
         logged = self.pending.load(context.episode_id)  # non-empty only when resuming a killed episode
         self.facts = [StepFact(**{k: v for k, v in r.items() if k != "step"}) for r in logged]
         self._last_step = max((int(r["step"]) for r in logged), default=-1)
@@ -108,10 +119,8 @@ class SemanticMemory(MemoryStore):
 
     def retrieve(self, queries: Sequence[str]) -> StoreResult:
         site = self.context.site if self.context else ""
-        actions = self.index.search(queries, self.config.action_k, {"kind": "lesson", "level": "action"})
-        tasks = self.index.search(
-            queries, self.config.task_k, {"kind": "lesson", "level": "task", "site": site}
-        )
+        actions = self.index.search(queries, self.config.action_k, ACTION_LESSONS)
+        tasks = self.index.search(queries, self.config.task_k, task_lessons(site))
         hits = actions + tasks
         lines = tuple(f"[{h.item.metadata.get('level')}] {h.item.text}" for h in hits)
         data = [
@@ -126,12 +135,7 @@ class SemanticMemory(MemoryStore):
             self.pending.clear(outcome.context.episode_id)
         candidates = self.creator.create(outcome, facts)
         decisions = [
-            self.decider.decide(
-                c,
-                self.index.neighbours(
-                    c, self.config.n_update, {"kind": "lesson", "level": str(c.metadata["level"])}
-                ),
-            )
+            decide(self.decider, c, self.index.neighbours(c, self.config.n_update, _partition_of(c)))
             for c in candidates
         ]
         report = self.index.apply(
@@ -153,3 +157,10 @@ class SemanticMemory(MemoryStore):
 
     def close(self) -> None:
         self.index.store.close()
+
+
+def _partition_of(candidate: Candidate) -> Metadata:
+    """Where a candidate's near-duplicates can be: a house's lesson is only compared with that house's."""
+    if candidate.metadata.get("level") == "task":
+        return task_lessons(str(candidate.metadata.get("site", "")))
+    return ACTION_LESSONS

@@ -151,6 +151,7 @@ class TemporalMemory(MemoryStore):
         write_json_atomic(
             self._path(summary.context.episode_id),
             {"episode_id": summary.context.episode_id, "entries": [asdict(e) for e in self.entries]},
+            durable=False,  # per-step scratch: see robomem.storage
         )
         return UpdateStats(self.name, touched=1 + compressed, details={"compressed": compressed})
 

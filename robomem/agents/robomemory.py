@@ -20,7 +20,7 @@ from langgraph.graph.state import CompiledStateGraph
 from envs.base import Env, Observation
 from envs.task import Task
 from modules.cerebellum.executor import SkillExecutor
-from modules.hippocampus.base import EpisodeContext, EpisodeOutcome, StepRecord
+from modules.hippocampus.base import EpisodeContext
 from modules.hippocampus.factory import open_memory
 from modules.hippocampus.system import MemorySystem
 from modules.prefrontal.registry import CRITICS, PLANNERS
@@ -34,6 +34,7 @@ from robomem.graph import build_graph
 from robomem.llm.accounting import LLMAccounting
 from robomem.llm.base import LLMClient
 from robomem.llm.factory import make_llm
+from robomem.nodes import episode_outcome
 from robomem.state import AgentState, initial_state
 
 __all__ = ("RoboMemoryAgent",)
@@ -139,26 +140,18 @@ class RoboMemoryAgent(Agent):
             if self.memory is not None:
                 if not state and self.config.checkpoint:
                     state = dict(self._graph.get_state(config).values)
-                self._end_memory(episode, state, runtime)
+                self._end_memory(state, runtime)
         return EpisodeStats(
             planner_steps=state.get("planner_steps", 0),
             planner_output_error=state.get("planner_output_error", 0),
             empty_plan=bool(state.get("empty_plan")),
         )
 
-    def _end_memory(self, episode: EpisodeContext, state: dict[str, Any], runtime: EpisodeRuntime) -> None:
+    def _end_memory(self, state: dict[str, Any], runtime: EpisodeRuntime) -> None:
         assert self.memory is not None
-        history = state.get("history", [])
-        observation = state.get("observation")
-        outcome = EpisodeOutcome(
-            context=episode,
-            success=bool(state.get("success")),
-            progress=float(state.get("progress", 0.0)),
-            steps=tuple(StepRecord(h["action"], h["feedback"], bool(h["success"])) for h in history),
-            final_perception=Observation.model_validate(observation).perception if observation else None,
-            time=runtime.clock(),
-        )
-        self.memory.end_episode(outcome)
+        if not runtime.scratch.get("memory_ended"):
+            # The loop did not reach its last memory update (given up, interrupted, env failure).
+            self.memory.end_episode(episode_outcome(state, runtime))
         self.memory.flush()
 
 

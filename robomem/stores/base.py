@@ -46,6 +46,15 @@ class VectorStore(ABC):
     def get(self, ids: Sequence[str] | None = None, where: Metadata | None = None) -> list[VectorItem]:
         """Items by id and/or filter; all items when both are ``None``."""
 
+    def get_with_vectors(self, where: Metadata | None = None) -> tuple[list[VectorItem], Vectors]:
+        """Items matching ``where`` and their stored (unit) vectors, row for row.
+
+        Optional: long-term memory uses it to keep a small filtered partition (one house's lessons) in
+        process memory, because filtered nearest-neighbour search is slow in some backends (a Chroma query
+        with a metadata filter costs 0.1-0.4 s at 1e5 items). Backends without it are queried directly.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not return stored vectors")
+
     @abstractmethod
     def delete(self, ids: Sequence[str]) -> None: ...
 

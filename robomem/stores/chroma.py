@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import chromadb
+import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
@@ -28,7 +29,7 @@ from chromadb.utils.embedding_functions import register_embedding_function
 
 from robomem.embeddings.base import Vectors
 from robomem.errors import StoreError
-from robomem.stores._common import EMBEDDER_KEY, check_items, check_queries, check_where
+from robomem.stores._common import EMBEDDER_KEY, check_items, check_queries, check_where, normalise_rows
 from robomem.stores.base import Metadata, VectorHit, VectorItem, VectorStore
 
 __all__ = ("ChromaVectorStore", "PrecomputedOnly")
@@ -351,6 +352,24 @@ class ChromaVectorStore(VectorStore):
         if wanted is None:
             return list(found.values())
         return [found[i] for i in wanted if i in found]
+
+    def get_with_vectors(self, where: Metadata | None = None) -> tuple[list[VectorItem], Vectors]:
+        check_where(where)
+        self._check_open()
+        with _errors("get"):
+            result = self.collection.get(
+                where=cast(Any, _where(where)), include=cast(Any, ["documents", "metadatas", "embeddings"])
+            )
+        n = len(result["ids"])
+        documents: Sequence[str | None] = result.get("documents") or [None] * n
+        metadatas: Sequence[Mapping[str, object] | None] = result.get("metadatas") or [None] * n
+        items = [
+            _item(item_id, doc, meta)
+            for item_id, doc, meta in zip(result["ids"], documents, metadatas, strict=True)
+        ]
+        embeddings = result.get("embeddings")
+        vectors = np.zeros((0, self.dim), dtype=np.float32) if n == 0 or embeddings is None else embeddings
+        return items, normalise_rows(np.ascontiguousarray(vectors, dtype=np.float32).reshape(n, self.dim))
 
     def delete(self, ids: Sequence[str]) -> None:
         self._check_open()

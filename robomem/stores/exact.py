@@ -34,6 +34,7 @@ from robomem.stores._common import (
     check_where,
     metadata_matches,
     normalise_rows,
+    top_k_rows,
 )
 from robomem.stores.base import Metadata, VectorHit, VectorItem, VectorStore
 
@@ -204,24 +205,33 @@ class ExactVectorStore(VectorStore):
             return [[] for _ in range(len(queries))]
         if where:
             rows = [row for row, item in enumerate(items) if metadata_matches(item.metadata, where)]
-            candidates = np.array(rows, dtype=np.intp)
+            candidates: npt.NDArray[np.intp] | None = np.array(rows, dtype=np.intp)
+            if not rows:
+                return [[] for _ in range(len(queries))]
+            scores = queries @ matrix[candidates].T  # (queries, candidates)
         else:
-            candidates = np.arange(len(items), dtype=np.intp)
-        if candidates.size == 0:
-            return [[] for _ in range(len(queries))]
-        scores = queries @ matrix[candidates].T  # (queries, candidates)
-        take = min(k, candidates.size)
+            candidates = None  # every row: no gathered copy of the matrix
+            scores = queries @ matrix.T
         results: list[list[VectorHit]] = []
         for row_scores in scores:
-            # Stable sort on the negated scores: best first, ties in insertion order.
-            order = np.argsort(-row_scores, kind="stable")[:take]
             results.append(
                 [
-                    VectorHit(self._copy(items[candidates[i]]), float(np.clip(row_scores[i], -1.0, 1.0)))
-                    for i in order
+                    VectorHit(
+                        self._copy(items[i if candidates is None else int(candidates[i])]),
+                        float(np.clip(row_scores[i], -1.0, 1.0)),
+                    )
+                    for i in top_k_rows(row_scores, k)
                 ]
             )
         return results
+
+    def get_with_vectors(self, where: Metadata | None = None) -> tuple[list[VectorItem], Vectors]:
+        check_where(where)
+        with self._lock:
+            self._check_open()
+            items, matrix = self._items, self._vectors
+        rows = [row for row, item in enumerate(items) if metadata_matches(item.metadata, where)]
+        return [self._copy(items[r]) for r in rows], matrix[np.array(rows, dtype=np.intp)]
 
     def get(self, ids: Sequence[str] | None = None, where: Metadata | None = None) -> list[VectorItem]:
         check_where(where)

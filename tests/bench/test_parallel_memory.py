@@ -30,17 +30,18 @@ def test_quick_run_writes_the_report(tmp_path: Path) -> None:
     assert final["n"] == 1
     # Every store made exactly one LLM call in the final step, and every reply was usable.
     assert final["llm_calls_per_step_median"] == dict.fromkeys(STORES, 1)
-    assert set(final["per_store_s_median"]) == {"update", "retrieve", "end"}
+    # The agent's last step: update and end_episode in one fan-out, no retrieval.
+    assert set(final["per_store_s_median"]) == {"update", "end"}
     assert set(final["per_store_s_median"]["update"]) == STORES
-    assert set(final["phase_wall_s_median"]) == {"update", "retrieve", "end"}
+    assert set(final["per_store_s_median"]["end"]) == STORES
+    assert set(final["phase_wall_s_median"]) == {"update+end"}
     assert one_call["ordinary_step"]["llm_calls_per_step_median"] == {"temporal": 1, "spatial": 1}
     assert all(count == 0 for arm in report["arms"].values() for count in arm["fallbacks"].values())
-    assert "update+end (fused)" in report["arms"]["one_call/fused"]["final_step"]["phase_wall_s_median"]
     assert report["arms"]["temporal_only"]["stores"] == ["temporal"]
     assert report["arms"]["one_call/sequential"]["parallel"] is False
 
     for kinds in report["ratios"].values():
-        assert set(kinds) == {"ordinary_step", "final_step", "fused_final_step"}
+        assert set(kinds) == {"ordinary_step", "final_step"}
         for ratio in kinds.values():
             assert ratio["parallel_over_L"] > 0
             assert ratio["sequential_over_parallel"] > 0

@@ -41,6 +41,7 @@ __all__ = (
     "check_concurrent_process_writers",
     "check_concurrent_thread_writers",
     "check_delete_and_count",
+    "check_get_with_vectors",
     "check_persistence_in_new_process",
     "check_query_order_and_scores",
     "check_rejects_bad_input",
@@ -199,6 +200,29 @@ def check_where_filters(factory: StoreFactory) -> None:
         assert sorted(i.id for i in store.get(where={"kind": "action"})) == ["h1", "k1", "k3"]
         assert [i.id for i in store.get(["k3", "h1", "k2"], where={"kind": "action"})] == ["k3", "h1"]
         assert store.get(where={"room": "nowhere"}) == []
+
+
+def check_get_with_vectors(factory: StoreFactory) -> None:
+    """The optional ``get_with_vectors``: a backend without it must raise ``NotImplementedError`` (and
+    nothing else); one with it returns the filtered items and their unit vectors, row for row."""
+    with _fresh(factory, "conf-vectors") as store:
+        store.upsert(
+            [VectorItem("v1", "one", {"room": "kitchen"}), VectorItem("v2", "two", {"room": "hall"})],
+            np.concatenate([_at(0) * 3.0, _at(60)]),  # not unit length: stores normalise
+        )
+        try:
+            items, vectors = store.get_with_vectors({"room": "kitchen"})
+        except NotImplementedError:
+            return
+        _same_items(items, [VectorItem("v1", "one", {"room": "kitchen"})])
+        assert np.allclose(vectors, _at(0), atol=SCORE_TOL), vectors
+        items, vectors = store.get_with_vectors()
+        assert sorted(i.id for i in items) == ["v1", "v2"]
+        for item, vector in zip(items, vectors, strict=True):
+            assert np.allclose(vector, _at(0 if item.id == "v1" else 60)[0], atol=SCORE_TOL), item
+        items, vectors = store.get_with_vectors({"room": "garage"})
+        assert items == []
+        assert vectors.shape == (0, DIM)
 
 
 def check_delete_and_count(factory: StoreFactory) -> None:
@@ -373,6 +397,7 @@ IN_PROCESS_CHECKS: tuple[Callable[[StoreFactory], None], ...] = (
     check_upsert_and_get,
     check_query_order_and_scores,
     check_where_filters,
+    check_get_with_vectors,
     check_delete_and_count,
     check_replace_same_id,
     check_rejects_bad_input,

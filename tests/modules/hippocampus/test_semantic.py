@@ -206,3 +206,17 @@ def test_llm_creator_malformed_reply_falls_back(tmp_path: Path) -> None:
         assert memory.creator.failures == 1  # type: ignore[union-attr]
         (lesson,) = _texts(memory)
         assert lesson.startswith("Picking something up fails while the robot already holds an object")
+
+
+def test_a_house_lesson_is_not_a_duplicate_of_another_houses(tmp_path: Path) -> None:
+    memory = _memory(tmp_path, dedup_threshold=0.5)  # so loose that the two houses' lessons would merge
+    steps = [
+        ("find a Mug", OK, True, "Cabinet_2", None),
+        ("pick up the Mug", OK, True, "Cabinet_2", ("Mug", "Mug")),
+    ]
+    _episode(memory, "e1", steps, site="house_1")
+    _episode(memory, "e2", steps, site="house_2")
+    memory.begin_episode(context("e3", site="house_2"))
+    assert memory.retrieve(["where is the mug"]).lines == (
+        "[task] In house_2, a Mug was found at Cabinet_2.",
+    )

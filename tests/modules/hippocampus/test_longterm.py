@@ -1,0 +1,77 @@
+"""The long-term index: pinned partitions answer exactly like the store, writes drop them, and a
+retraction is never stored nor asked about when there is nothing to retract."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from modules.hippocampus.longterm import Candidate, Decision, LongTermIndex, decide
+from robomem.stores.base import VectorHit, VectorItem
+from tests.modules.hippocampus.memory_helpers import EMBEDDER, memory_store
+
+TEXTS = [
+    ("In house_1, a Mug was found at Cabinet_2.", "house_1"),
+    ("In house_1, a Knife was found at CounterTop_1.", "house_1"),
+    ("In house_1 there is no Kettle.", "house_1"),
+    ("In house_2, a Mug was found at Shelf_1.", "house_2"),
+    ("In house_2, an Apple was found at Fridge_1.", "house_2"),
+]
+
+
+def _index(tmp_path: Path) -> LongTermIndex:
+    index = LongTermIndex(memory_store(), EMBEDDER, tmp_path / "archive.jsonl")
+    items = [VectorItem(f"t{i}", text, {"site": site}) for i, (text, site) in enumerate(TEXTS)]
+    index.store.upsert(items, EMBEDDER.embed([i.text for i in items]))
+    return index
+
+
+def _ids(hits: Sequence[VectorHit]) -> list[tuple[str, float]]:
+    return [(h.item.id, round(h.score, 5)) for h in hits]
+
+
+def test_a_pinned_partition_answers_like_the_store(tmp_path: Path) -> None:
+    index = _index(tmp_path)
+    queries = ["where is the mug", "kettle"]
+    unpinned = {site: index.search(queries, 2, {"site": site}) for site in ("house_1", "house_2")}
+    assert index.pin([{"site": "house_1"}]) == 3
+    assert _ids(index.search(queries, 2, {"site": "house_1"})) == _ids(unpinned["house_1"])
+    # Another filter is not pinned: it still goes to the store, with the same answer as before.
+    assert _ids(index.search(queries, 2, {"site": "house_2"})) == _ids(unpinned["house_2"])
+    assert index.search(queries, 0, {"site": "house_1"}) == []
+
+
+def test_a_write_drops_the_pins_so_nothing_stale_is_served(tmp_path: Path) -> None:
+    index = _index(tmp_path)
+    index.pin([{"site": "house_1"}])
+    candidate = Candidate("In house_1, a Kettle was found at Stove_1.", {"site": "house_1"}, key="kettle")
+    index.apply([candidate], [Decision("ADD")], episode_id="e1", now=1.0, new_id="e1")
+    [best] = index.search(["kettle found at the stove"], 1, {"site": "house_1"})
+    assert best.item.text == candidate.text
+
+
+class _CountingDecider:
+    def __init__(self, answer: Decision) -> None:
+        self.answer = answer
+        self.asked = 0
+
+    def decide(self, candidate: Candidate, similar: Sequence[VectorHit]) -> Decision:
+        self.asked += 1
+        return self.answer
+
+
+def test_a_retraction_with_nothing_stored_is_not_asked_and_never_stored(tmp_path: Path) -> None:
+    index = _index(tmp_path)
+    retract = Candidate("retract: there is no Mug", {"site": "house_1", "retract": True}, key="absent:mug")
+    decider = _CountingDecider(Decision("ADD"))  # a decider that would wrongly store it
+    decision = decide(decider, retract, index.neighbours(retract, 3))
+    assert (decision.op, decider.asked) == ("NOOP", 0)
+
+    index.apply([retract], [Decision("ADD")], episode_id="e1", now=1.0, new_id="e1")
+    assert len(index.items()) == len(TEXTS), "a retraction must never become a memory"
+
+    stored = Candidate("there is no Mug", {"site": "house_1"}, key="absent:mug")
+    index.apply([stored], [Decision("ADD")], episode_id="e2", now=2.0, new_id="e2")
+    decider = _CountingDecider(Decision("DELETE", index.items(where={"key": "absent:mug"})[0].id))
+    assert decide(decider, retract, index.neighbours(retract, 3)).op == "DELETE"
+    assert decider.asked == 1
