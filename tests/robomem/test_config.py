@@ -112,7 +112,7 @@ BAD_INPUTS: list[tuple[str | None, list[str], str]] = [
     (None, ["eval.mode=forever"], "eval.mode: Input should be 'episodic' or 'lifelong'"),
     (None, ["eval.subsets=[]"], "eval.subsets: Tuple should have at least 1 item after validation, not 0"),
     (None, ["eval.subsets=[base, base]"], "eval.subsets: subsets must be distinct"),
-    (None, ["env.type=x"], "env.type: unknown env type 'x'; available: household"),
+    (None, ["env.type=x"], "env.type: unknown env type 'x'; available: eb_bridge, household, ros"),
     (None, ["agent.type=x"], "agent.type: unknown agent type 'x'; available: random, robomem"),
     (
         None,

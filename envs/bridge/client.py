@@ -1,0 +1,278 @@
+"""The bridge client (``env.type: eb_bridge``): an :class:`envs.base.Env` whose environment runs in another
+process, behind ``envs/bridge/server.py`` (EmbodiedBench) or ``envs.bridge.household_server``.
+
+Failure mapping:
+
+* refused / reset / closed connection, or garbage on the wire -> :class:`EnvConnectionError` naming
+  ``host:port`` and what to start; the next ``reset`` connects again, so one dead server fails episodes
+  quickly instead of hanging the run;
+* no reply within the timeout -> :class:`EnvTimeoutError`. EmbodiedBench cannot interrupt a skill, so the
+  server finishes it in the background; its late reply is recognised by its id and dropped. A second timeout
+  in a row, with still no reply, means the server is stuck: :class:`EnvConnectionError`;
+* an error reply (bad episode index, the simulator raised) -> :class:`EnvAdapterError` with the server's
+  message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import time
+from typing import Any
+
+from pydantic import ValidationError
+
+from envs.base import Env, Observation, StepResult
+from envs.bridge.config import BridgeConfig
+from envs.bridge.server import MAX_LINE_BYTES, PROTOCOL_VERSION
+from envs.registry import ENVS
+from envs.task import Task
+from robomem.errors import EnvAdapterError, EnvConnectionError, EnvTimeoutError
+
+__all__ = ("BridgeEnv",)
+
+_START_HINT = (
+    "start the server first: `python envs/bridge/server.py --backend eb_alfred --port PORT` inside "
+    "EmbodiedBench's conda env (see deploy/embodiedbench/README.md), or "
+    "`python -m envs.bridge.household_server --port PORT` for robomem's simulator"
+)
+
+
+class BridgeEnv(Env):
+    """One TCP connection to a bridge server, opened lazily and re-opened at the next reset after a loss."""
+
+    def __init__(self, config: BridgeConfig) -> None:
+        self.config = config
+        self.profile = config.profile
+        self.where = f"{config.host}:{config.port}"
+        #: The server's ``hello`` answer (protocol, backend, profile, python), once connected.
+        self.server_info: dict[str, Any] | None = None
+        #: The environment's own ``info`` dict of the last step (JSON-safe), for logs and debugging.
+        self.last_raw_info: dict[str, Any] | None = None
+        self._sock: socket.socket | None = None
+        self._buffer = bytearray()
+        self._next_id = 0
+        self._stuck = False  # a request timed out and its reply has not come yet
+        self._skills: tuple[str, ...] = ()
+        self._subsets: tuple[str, ...] | None = None
+        self._tasks: dict[str, tuple[Task, ...]] = {}
+
+    # ---- the Env contract ------------------------------------------------------------------------------
+    @property
+    def skills(self) -> tuple[str, ...]:
+        return self._skills
+
+    def subsets(self) -> tuple[str, ...]:
+        if self._subsets is None:
+            available = tuple(str(s) for s in self._call("subsets", {}, self.config.setup_timeout_s))
+            wanted = self.config.subsets
+            if wanted is not None:
+                missing = [s for s in wanted if s not in available]
+                if missing:
+                    raise EnvAdapterError(
+                        f"env.subsets {missing} not served by {self.where}; it has: {', '.join(available)}"
+                    )
+            self._subsets = available if wanted is None else wanted
+        return self._subsets
+
+    def tasks(self, subset: str) -> tuple[Task, ...]:
+        if subset not in self._tasks:
+            records = self._call("tasks", {"subset": subset}, self.config.setup_timeout_s)
+            try:
+                self._tasks[subset] = tuple(Task.model_validate(r) for r in records)
+            except (ValidationError, TypeError) as err:
+                raise EnvAdapterError(
+                    f"the bridge server at {self.where} sent a malformed task: {err}"
+                ) from None
+        return self._tasks[subset]
+
+    def reset(self, task: Task, *, keep_world: bool = False) -> Observation:
+        if task.episode_index is None:
+            raise EnvAdapterError(
+                f"task {task.task_id} has no episode_index; the bridge selects episodes by subset and index, "
+                "so use the tasks that env.tasks(subset) returns"
+            )
+        args = {
+            "subset": task.subset,
+            "episode_index": task.episode_index,
+            "keep_world": keep_world,
+            "task_id": task.task_id,
+        }
+        self._skills = ()
+        observation = self._observation(self._call("reset", args, self.config.setup_timeout_s))
+        # The skill list changes with the scene (EB appends `find a Cabinet_2` ...): re-read it every time.
+        self._skills = tuple(str(s) for s in self._call("skills", {}, self.config.setup_timeout_s))
+        return observation
+
+    def step(self, action: int | str, *, timeout_s: float | None = None) -> StepResult:
+        if isinstance(action, bool) or not isinstance(action, int | str):
+            raise EnvAdapterError(f"an action is a skill id or its text, got {action!r}")
+        timeout = self.config.step_timeout_s if timeout_s is None else timeout_s
+        reply = self._call("step", {"action": action}, timeout)
+        if not isinstance(reply, dict):
+            raise self._garbage(f"step answered {type(reply).__name__}, not an object")
+        raw = reply.get("raw_info")
+        self.last_raw_info = raw if isinstance(raw, dict) else None
+        try:
+            return StepResult.model_validate({k: reply.get(k) for k in ("observation", "done", "info")})
+        except ValidationError as err:
+            raise self._garbage(
+                f"malformed step result ({err.error_count()} problems: {err.errors()[0]})"
+            ) from None
+
+    def close(self) -> None:
+        if self._sock is not None and not self._stuck:
+            # Lets the server release its simulator now rather than when the next client comes.
+            with contextlib.suppress(EnvAdapterError):
+                self._call("close", {}, min(5.0, self.config.setup_timeout_s))
+        self._drop()
+
+    def __enter__(self) -> BridgeEnv:
+        return self
+
+    # ---- wire ------------------------------------------------------------------------------------------
+    def _connect(self) -> None:
+        try:
+            sock = socket.create_connection(
+                (self.config.host, self.config.port), timeout=self.config.connect_timeout_s
+            )
+        except OSError as err:
+            reason = err.strerror or type(err).__name__
+            raise EnvConnectionError(
+                f"cannot connect to the bridge server at {self.where}: {reason}", hint=_START_HINT
+            ) from None
+        self._sock, self._stuck = sock, False
+        self._buffer.clear()
+        try:
+            hello = self._call("hello", {}, self.config.connect_timeout_s)
+        except EnvTimeoutError:
+            self._drop()
+            raise EnvConnectionError(
+                f"something at {self.where} accepted the connection but did not answer hello within "
+                f"{self.config.connect_timeout_s:g} s: is it a bridge server, or busy with another client?",
+                hint=_START_HINT,
+            ) from None
+        if not isinstance(hello, dict) or hello.get("protocol") != PROTOCOL_VERSION:
+            version = hello.get("protocol") if isinstance(hello, dict) else None
+            self._drop()
+            raise EnvConnectionError(
+                f"the server at {self.where} speaks bridge protocol {version!r}, robomem speaks "
+                f"{PROTOCOL_VERSION}: copy envs/bridge/server.py from this robomem version"
+            )
+        if hello.get("profile") != self.profile:
+            self._drop()
+            raise EnvConnectionError(
+                f"the server at {self.where} serves profile {hello.get('profile')!r} "
+                f"({hello.get('backend')}), but env.profile is {self.profile!r}"
+            )
+        self.server_info = hello
+
+    def _call(self, op: str, args: dict[str, Any], timeout_s: float) -> Any:
+        if self._sock is None:
+            if op == "step":
+                # The server-side episode went with the connection (or there never was one).
+                raise EnvConnectionError(
+                    f"not connected to the bridge server at {self.where} (the connection was lost, or reset "
+                    "was never called); the episode cannot go on",
+                    hint="the next reset reconnects",
+                )
+            self._connect()
+        assert self._sock is not None
+        self._next_id += 1
+        request_id = self._next_id
+        line = json.dumps({"id": request_id, "op": op, "args": args}).encode() + b"\n"
+        try:
+            self._sock.settimeout(timeout_s)
+            self._sock.sendall(line)
+        except OSError as err:
+            self._drop()
+            raise EnvConnectionError(
+                f"lost the bridge server at {self.where} while sending {op}: {err}"
+            ) from None
+        deadline = time.monotonic() + timeout_s
+        while True:
+            reply = self._read_reply(op, timeout_s, deadline)
+            reply_id = reply.get("id")
+            if isinstance(reply_id, int) and reply_id < request_id:
+                continue  # the late answer to a request that timed out
+            if reply_id != request_id:
+                raise self._garbage(f"reply id {reply_id!r} to request {request_id} ({op})")
+            if reply.get("ok") is True:
+                return reply.get("result")
+            error = reply.get("error")
+            error = error if isinstance(error, dict) else {}
+            raise EnvAdapterError(
+                f"the bridge server at {self.where} could not {op}: "
+                f"[{error.get('type', '?')}] {error.get('message', 'no message')}"
+            )
+
+    def _read_reply(self, op: str, timeout_s: float, deadline: float) -> dict[str, Any]:
+        assert self._sock is not None
+        while b"\n" not in self._buffer:
+            if len(self._buffer) > MAX_LINE_BYTES:
+                raise self._garbage(f"a reply line longer than {MAX_LINE_BYTES} bytes")
+            remaining = deadline - time.monotonic()
+            try:
+                if remaining <= 0:
+                    raise TimeoutError
+                self._sock.settimeout(remaining)
+                chunk = self._sock.recv(1 << 20)
+            except TimeoutError:
+                if self._stuck:
+                    self._drop()
+                    raise EnvConnectionError(
+                        f"the bridge server at {self.where} has stopped answering ({op} timed out after an "
+                        "earlier request also did)",
+                        hint="restart the server",
+                    ) from None
+                self._stuck = True
+                raise EnvTimeoutError(
+                    f"the bridge server at {self.where} did not finish {op} within {timeout_s:g} s"
+                ) from None
+            except OSError as err:
+                self._drop()
+                raise EnvConnectionError(
+                    f"lost the bridge server at {self.where} during {op}: {err}", hint=_START_HINT
+                ) from None
+            if not chunk:
+                self._drop()
+                raise EnvConnectionError(
+                    f"the bridge server at {self.where} closed the connection during {op} "
+                    "(did it crash? see its log)",
+                    hint=_START_HINT,
+                )
+            self._buffer += chunk
+        end = self._buffer.index(b"\n")
+        line = bytes(self._buffer[:end])
+        del self._buffer[: end + 1]
+        self._stuck = False  # it answered something, so it is alive
+        try:
+            reply = json.loads(line)
+        except ValueError:
+            raise self._garbage(f"a line that is not JSON: {line[:80]!r}") from None
+        if not isinstance(reply, dict):
+            raise self._garbage(f"a reply that is not an object: {line[:80]!r}")
+        return reply
+
+    def _garbage(self, what: str) -> EnvConnectionError:
+        self._drop()
+        return EnvConnectionError(f"the bridge server at {self.where} sent {what}; disconnected")
+
+    def _drop(self) -> None:
+        sock, self._sock = self._sock, None
+        self._buffer.clear()
+        self._stuck = False
+        if sock is not None:
+            sock.close()
+
+    def _observation(self, data: Any) -> Observation:
+        try:
+            return Observation.model_validate(data)
+        except ValidationError as err:
+            raise self._garbage(f"a malformed observation ({err.errors()[0]})") from None
+
+
+@ENVS.register("eb_bridge", BridgeConfig)
+def _build(config: BridgeConfig) -> BridgeEnv:
+    return BridgeEnv(config)

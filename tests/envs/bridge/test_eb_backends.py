@@ -1,0 +1,201 @@
+"""``envs/bridge/server.py``'s EmbodiedBench backends, run as the real standalone script in a subprocess and
+reached through the real client over loopback, with a *fake* ``embodiedbench`` package on the server's
+PYTHONPATH.
+
+Faked: EmbodiedBench itself (``EBAlfEnv`` / ``EBHabEnv``), because AI2-THOR, Habitat-Sim and EB's data cannot
+run here and EB's code may not be vendored; the fakes mirror only the documented constructor, ``reset`` /
+``step`` signatures and info quirks of commit b247936 (details in ``fake_embodiedbench.py``). Everything
+else (the server script, its CLI, sockets, the client) is real.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import struct
+import subprocess
+import sys
+import zlib
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from envs.bridge import BridgeEnv
+from robomem.errors import EnvAdapterError
+from tests.envs.bridge.conftest import SERVER_PY, ServerProcess, env_with_pythonpath, server_process
+from tests.envs.bridge.fake_embodiedbench import write_fake_embodiedbench
+
+
+@pytest.fixture
+def fake_eb(tmp_path: Path) -> dict[str, str]:
+    root = write_fake_embodiedbench(tmp_path / "fake_eb")
+    return {**env_with_pythonpath(root), "FAKE_EB_LOG": str(tmp_path / "eb_calls.jsonl")}
+
+
+def _calls(environ: dict[str, str], event: str | None = None) -> list[dict[str, Any]]:
+    path = Path(environ["FAKE_EB_LOG"])
+    records = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    return [r for r in records if event is None or r["event"] == event]
+
+
+@pytest.fixture
+def eb_server(tmp_path: Path, fake_eb: dict[str, str]) -> Iterator[Any]:
+    def start(backend: str, *extra: str) -> ServerProcess:
+        command = [sys.executable, str(SERVER_PY), "--backend", backend, "--port", "0", *extra]
+        return stack.enter_context(
+            server_process(command, tmp_path / f"{backend}.log", cwd=tmp_path, env=fake_eb)
+        )
+
+    with ExitStack() as stack:
+        yield start
+
+
+def _png_pixels(b64: str) -> tuple[int, int, bytes]:
+    """Width, height and raw RGB rows of an unfiltered 8-bit PNG (what the server writes)."""
+    data = base64.b64decode(b64)
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height, depth, color = struct.unpack(">IIBB", data[16:26])
+    assert (depth, color) == (8, 2)
+    idat_len = struct.unpack(">I", data[33:37])[0]
+    assert data[37:41] == b"IDAT"
+    raw = zlib.decompress(data[41 : 41 + idat_len])
+    rows = [raw[y * (1 + 3 * width) : (y + 1) * (1 + 3 * width)] for y in range(height)]
+    assert all(row[0] == 0 for row in rows)
+    return width, height, b"".join(row[1:] for row in rows)
+
+
+def test_eb_alfred_episode_selection_skills_and_steps(eb_server: Any, fake_eb: dict[str, str]) -> None:
+    server = eb_server("eb_alfred")
+    env: BridgeEnv
+    with server.client(profile="alfred") as env:
+        assert env.subsets() == (
+            "base",
+            "common_sense",
+            "complex_instruction",
+            "spatial",
+            "visual_appearance",
+            "long_horizon",
+        )
+        tasks = env.tasks("spatial")
+        assert [t.episode_index for t in tasks] == [0, 1, 2, 3]
+        assert tasks[1].task_id == "eb_alfred/spatial/1"
+        assert tasks[1].instruction == "spatial: put mug 1 in a cabinet"
+        assert (tasks[1].scene, tasks[1].task_type) == ("FloorPlan11", "pick_and_place_simple")
+        assert len(_calls(fake_eb, "construct")) == 1  # listing built the env once...
+
+        observation = env.reset(tasks[0])
+        assert len(_calls(fake_eb, "construct")) == 1  # ...and episode 0 reuses it
+        assert observation.instruction == "spatial: put mug 0 in a cabinet"
+        assert observation.perception is None
+        assert _png_pixels(observation.images[0]) == (5, 4, bytes([10]) * 60)
+        assert env.skills[-1] == "find a Cabinet_2"
+
+        unknown = env.step("teleport home")
+        assert unknown.info["last_action_success"] is False
+        assert unknown.info["action_id"] == -1
+        assert not [c for c in _calls(fake_eb, "step") if c["action"] == "teleport home"]  # never sent
+        assert unknown.observation.images == observation.images  # the frame is still the last one
+        by_id = env.step(1)
+        assert by_id.info["action_description"] == "pick up the Mug"
+        assert by_id.info["last_action_success"] is True and by_id.info["task_progress"] == 0.5
+        assert _calls(fake_eb, "step")[-1]["action"] == "pick up the Mug"  # EBAlfEnv gets the text
+        done = env.step("put down the object in hand")
+        assert done.done and done.info["task_success"] == 1.0
+        assert done.info["action_id"] == 2  # EB echoes the string; the bridge reports the id
+        assert done.info["env_step"] == 3 and done.info["num_invalid_actions"] == 1
+        assert env.last_raw_info is not None
+        assert env.last_raw_info["action_id"] == "put down the object in hand"
+        assert env.last_raw_info["object_states"] == {"visible_objs": ["Mug"], "heated_objects": []}
+        with pytest.raises(EnvAdapterError, match="episode_over"):
+            env.step(0)
+
+        env.reset(tasks[1])  # the next in order: same Unity process
+        assert len(_calls(fake_eb, "construct")) == 1
+        assert env.skills[-1] == "find a Cabinet_3"  # re-read, not the previous episode's list
+
+        env.reset(tasks[3])  # a jump: rebuilt, positioned by selected_indexes
+        constructs = _calls(fake_eb, "construct")
+        assert constructs[-1]["selected_indexes"] == [3] and constructs[-1]["eval_set"] == "spatial"
+        assert len(_calls(fake_eb, "close")) == 1  # the old one was closed first
+        assert env.reset(tasks[0]).instruction == "spatial: put mug 0 in a cabinet"
+        assert _calls(fake_eb, "construct")[-1]["selected_indexes"] == []
+
+        with pytest.raises(EnvAdapterError, match="keep_world is not supported"):
+            env.reset(tasks[1], keep_world=True)
+        with pytest.raises(EnvAdapterError, match="unknown subset 'spatial_relationship'"):
+            env.tasks("spatial_relationship")
+    assert len(_calls(fake_eb, "close")) == len(_calls(fake_eb, "construct"))  # close released it
+
+
+def test_eb_alfred_passes_its_options_through(eb_server: Any, fake_eb: dict[str, str]) -> None:
+    server = eb_server("eb_alfred", "--down-sample-ratio", "0.5", "--resolution", "300", "--no-images")
+    with server.client() as env:
+        tasks = env.tasks("base")
+        assert [t.instruction for t in tasks] == [
+            "base: put mug 0 in a cabinet",
+            "base: put mug 2 in a cabinet",
+        ]
+        assert env.reset(tasks[0]).images == ()
+    assert _calls(fake_eb, "construct")[0]["down_sample_ratio"] == 0.5
+    assert _calls(fake_eb, "construct")[0]["resolution"] == 300
+
+
+def test_eb_habitat_sends_ints_only(eb_server: Any, fake_eb: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "eb_root" / "data").mkdir(parents=True)
+    server = eb_server("eb_habitat", "--eb-root", str(tmp_path / "eb_root"))
+    with server.client(profile="habitat") as env:
+        assert "spatial_relationship" in env.subsets()
+        tasks = env.tasks("spatial_relationship")
+        assert [t.instruction for t in tasks][2] == "Move the apple 2 to table 2."
+        assert tasks[2].scene == "v3_sc2_staging_00.scene_instance.json"
+        env.reset(tasks[0])
+        assert env.skills == (
+            "navigate to the table 1",
+            "pick up the apple",
+            "place at the table 2",
+            "open the refrigerator",
+        )
+        place = env.step("place at the table 2")  # text in, int to EBHabEnv (which raises on anything else)
+        assert place.info["last_action_success"] is False and place.info["num_invalid_actions"] == 1
+        env.step("pick up the apple")
+        result = env.step(2)
+        assert result.done and result.info["task_success"] == 1.0 and result.info["task_progress"] == 1.0
+        assert [c["action"] for c in _calls(fake_eb, "step")] == [2, 1, 2]
+        assert env.last_raw_info is not None
+        assert env.last_raw_info["episode_elapsed_seconds"] == [0.5]  # EB's 1-tuple quirk, kept raw
+
+        env.reset(tasks[2])
+        assert _calls(fake_eb, "construct")[-1]["start_epi_index"] == 2
+        assert env.reset(tasks[2]).instruction == "Move the apple 2 to table 2."  # again: rebuilt
+
+
+def test_eb_habitat_links_the_data_folder_like_eb_does(
+    eb_server: Any, fake_eb: dict[str, str], tmp_path: Path
+) -> None:
+    bundled = Path(fake_eb["PYTHONPATH"]) / "embodiedbench" / "envs" / "eb_habitat" / "data"
+    bundled.mkdir()
+    server = eb_server("eb_habitat")  # working directory tmp_path, which has no data/
+    with server.client(profile="habitat") as env:
+        env.reset(env.tasks("base")[0])
+    assert (tmp_path / "data").resolve() == bundled.resolve()
+    assert "linked" in server.log_text()
+
+
+def test_eb_habitat_without_data_says_what_is_missing(tmp_path: Path, fake_eb: dict[str, str]) -> None:
+    command = [sys.executable, str(SERVER_PY), "--backend", "eb_habitat", "--port", "0"]
+    done = subprocess.run(command, cwd=tmp_path, env=fake_eb, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "EB-Habitat's data is missing: no data/ in" in done.stderr
+    assert "--eb-root" in done.stderr
+
+
+def test_without_embodiedbench_the_server_says_where_to_run(tmp_path: Path) -> None:
+    command = [sys.executable, str(SERVER_PY), "--backend", "eb_alfred", "--port", "0"]
+    done = subprocess.run(
+        command, cwd=tmp_path, env=env_with_pythonpath(tmp_path), capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert "cannot import EmbodiedBench" in done.stderr and "conda activate" in done.stderr
