@@ -24,15 +24,17 @@ agent would meet it again (the deterministic thalamus queries memory with the in
   complex_instruction subset.
 
 The right answer is the source episode; recall@5 counts a query as found when that episode is among the 5
-returned by ``EpisodicMemory.retrieve`` (its ``top_k``), which filters on ``{"kind": "episode"}``; recall
-without the filter and the overlap of Chroma's top 5 with the exact top 5 are reported too.
+returned by a store query filtered on ``{"kind": "episode"}`` (as ``EpisodicMemory.retrieve`` did until it
+dropped the filter: the collection holds episodes only, so both give the same hits); recall without the
+filter, through ``EpisodicMemory.retrieve`` itself, and the overlap of Chroma's top 5 with the exact top 5 are
+reported too.
 
 **Store size.** The same query set (sources among the first 1000 episodes) is also answered by exact search
 over the first 1e3, 1e4, ... episodes (``--scales``): how recall falls as the haystack grows.
 
 **Latency** (median and p95 over the queries): the store query with a precomputed vector, with and without
 the filter, and the whole ``EpisodicMemory.retrieve`` call (embedding the query with an uncached MiniLM, then
-the filtered query).
+the query).
 
 Embedding 1e5 texts takes minutes on 2 cores; the vectors are cached under ``--cache-dir`` (default
 ``runs/bench-cache/retrieval_quality``, which git ignores) in blocks keyed by their texts, so a rerun, an

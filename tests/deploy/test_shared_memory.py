@@ -1,0 +1,196 @@
+"""The compose setup's processes, run natively: no Docker daemon is needed, nor assumed.
+
+deploy/compose.yaml runs two things: ``chroma run`` (the ``chroma`` service) and ``robomem eval`` with
+configs/shared_memory.yaml (the ``agent`` service). Here the server is the session's real ``chroma run`` on
+127.0.0.1 (tests/conftest.py), and each robot is a real ``robomem`` process whose working directory is laid
+out like the image's (``configs/``, ``memory/``, ``runs/``) and which runs the compose command verbatim, plus
+overrides pointing ``agent.memory.vector`` at that server. Only the network differs: loopback instead of
+the compose network's ``chroma`` host name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import socket
+import sqlite3
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from langgraph.checkpoint.sqlite import SqliteSaver
+
+from robomem.storage import read_jsonl
+from tests.conftest import ChromaServer
+from tests.deploy._files import REPO, dockerfile_instructions, services, stages
+
+#: Generous upper bound for one CLI run of a few episodes (about 15 s here, more on a busy machine).
+RUN_TIMEOUT_S = 600
+
+
+def _workdir(tmp_path: Path) -> Path:
+    """A folder shaped like the image's WORKDIR: the repository's configs/, and room for memory/ and runs/."""
+    workdir = tmp_path / "robot-host"
+    workdir.mkdir()
+    (workdir / "configs").symlink_to(REPO / "configs", target_is_directory=True)
+    return workdir
+
+
+def _robomem(workdir: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "robomem", *argv],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_S,
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+        check=False,
+    )
+
+
+def _server_overrides(host: str, port: int, namespace: str, prefix: str = "agent.memory") -> list[str]:
+    return [
+        f"{prefix}.vector.host={host}",
+        f"{prefix}.vector.port={port}",
+        f"{prefix}.vector.namespace={namespace}",
+    ]
+
+
+def _instructions(run_dir: Path) -> list[str]:
+    results = sorted((run_dir / "base" / "results").glob("episode_*_final_res.json"))
+    return [str(json.loads(path.read_text(encoding="utf-8"))["instruction"]) for path in results]
+
+
+def _retrieved(run_dir: Path, store: str) -> set[str]:
+    """Every line of ``store`` the agent retrieved, from the run's LangGraph checkpoints (its state holds
+    the retrieved memory at each step)."""
+    connection = sqlite3.connect(run_dir / "checkpoints.sqlite")
+    try:
+        lines: set[str] = set()
+        for saved in SqliteSaver(connection).list(None):
+            memory = saved.checkpoint["channel_values"].get("memory") or {}
+            lines.update(memory.get(store, []))
+        return lines
+    finally:
+        connection.close()
+
+
+def _closed_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])  # free once the socket closes: nothing listens there
+
+
+@pytest.mark.chroma
+@pytest.mark.slow
+def test_a_second_robot_reads_the_long_term_memory_the_first_wrote(
+    tmp_path: Path, chroma_server: ChromaServer
+) -> None:
+    workdir = _workdir(tmp_path)
+    compose_command = services()["agent"]["command"]
+    # A fresh namespace: the session's server is shared with other tests.
+    namespace = f"d{uuid.uuid4().hex[:12]}"
+    server = _server_overrides(chroma_server.host, chroma_server.port, namespace)
+    flags = ["--subset", "base", "--no-progress"]
+
+    robot1 = _robomem(
+        workdir, *compose_command, *flags, "--episodes", "2", "--run-dir", "runs/robot1", *server
+    )
+    assert robot1.returncode == 0, robot1.stderr
+    # deploy/README.md's second robot: the same preset, its own folder for spatial and temporal memory.
+    robot2 = _robomem(
+        workdir,
+        *compose_command,
+        *flags,
+        "--episodes",
+        "1",
+        "--run-dir",
+        "runs/robot2",
+        "agent.memory.dir=memory/robot2",
+        *server,
+    )
+    assert robot2.returncode == 0, robot2.stderr
+
+    # Each robot kept its own local memory under memory/ (the compose volume); neither holds the long-term
+    # stores locally: they are on the server.
+    for robot, episodes in (("robot1", 2), ("robot2", 1)):
+        folder = workdir / "memory" / robot
+        assert (folder / "manifest.json").exists()
+        assert len(read_jsonl(folder / "episodes.jsonl")) == episodes
+        assert not (folder / "chroma").exists()
+
+    robot1_only = set(_instructions(workdir / "runs" / "robot1")) - set(
+        _instructions(workdir / "runs" / "robot2")
+    )
+    assert robot1_only, "the two robots did the same tasks; nothing would prove the memory was shared"
+    # Robot 2 retrieved, while acting, experience only robot 1 had: from the shared server.
+    episodic = _retrieved(workdir / "runs" / "robot2", "episodic")
+    for instruction in robot1_only:
+        assert any(line.startswith(f"Task: {instruction}") for line in episodic), (instruction, episodic)
+
+    # And a third process, inspecting robot 2's memory folder, sees robot 1's episodes on the server.
+    shown = _robomem(
+        workdir,
+        "memory",
+        "show",
+        "--memory-dir",
+        "memory/robot2",
+        *_server_overrides(chroma_server.host, chroma_server.port, namespace, prefix="memory"),
+    )
+    assert shown.returncode == 0, shown.stderr
+    episodic_section = shown.stdout.partition("\nepisodic:")[2].partition("\nsemantic:")[0]
+    for instruction in robot1_only:
+        assert f"Task: {instruction}" in episodic_section, shown.stdout
+
+
+@pytest.mark.chroma
+def test_the_compose_health_check_probes_a_real_server(chroma_server: ChromaServer) -> None:
+    test = services()["chroma"]["healthcheck"]["test"]
+    assert test[:3] == ["CMD", "python", "-c"]
+    snippet = test[3]
+    assert "127.0.0.1:8000" in snippet
+
+    def probe(port: int) -> int:
+        code = snippet.replace("127.0.0.1:8000", f"{chroma_server.host}:{port}")
+        return subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, timeout=60, check=False
+        ).returncode
+
+    assert probe(chroma_server.port) == 0
+    assert probe(_closed_port()) != 0  # so compose keeps the agent waiting while the server is down
+
+
+def test_without_a_server_the_preset_fails_with_one_clear_line(tmp_path: Path) -> None:
+    workdir = _workdir(tmp_path)
+    port = _closed_port()
+    done = _robomem(
+        workdir,
+        *services()["agent"]["command"],
+        "--episodes",
+        "1",
+        "--subset",
+        "base",
+        "--no-progress",
+        *_server_overrides("127.0.0.1", port, "unused"),
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"robomem: error: no Chroma server at 127.0.0.1:{port} ([Errno 111] Connection refused) "
+        f"(start one with `chroma run --host 127.0.0.1 --port {port} --path <dir>`)"
+    ]
+
+
+@pytest.mark.slow
+def test_the_images_build_time_smoke_command_passes_natively(tmp_path: Path) -> None:
+    runtime = stages(dockerfile_instructions())[-1]
+    smoke = next(i.args for i in runtime if i.name == "RUN" and i.args.startswith("robomem eval"))
+    argv = shlex.split(smoke.partition("&&")[0])
+    assert argv[0] == "robomem"
+    run_dir = tmp_path / "smoke"
+    argv = [str(run_dir) if word == "/tmp/smoke" else word for word in argv[1:]]
+    done = _robomem(_workdir(tmp_path), *argv)
+    assert done.returncode == 0, done.stderr
+    assert (run_dir / "summary.json").exists()
