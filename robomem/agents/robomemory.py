@@ -65,6 +65,9 @@ class RoboMemoryAgent(Agent):
         checkpointer = None
         if cfg.checkpoint:
             self._conn = sqlite3.connect(run_dir / "checkpoints.sqlite", check_same_thread=False)
+            # The saver switches to WAL; in WAL, NORMAL does not fsync every commit (six per step) yet keeps
+            # every committed checkpoint across a killed process, which is what `--resume` needs.
+            self._conn.execute("PRAGMA synchronous = NORMAL")
             checkpointer = SqliteSaver(self._conn)
         self._graph = build_graph().compile(checkpointer=checkpointer)
         self.thalamus = self._thalamus()

@@ -105,3 +105,72 @@ def test_threads_share_one_cache_safely() -> None:
     assert not failures
     assert len(cache) <= 40
     assert cache.hits > 0
+
+
+class GatedEmbedder(CountingEmbedder):
+    """Blocks inside ``embed`` until released, so a second caller arrives while the first is embedding."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        vectors = super().embed(texts)
+        self.entered.set()
+        assert self.release.wait(10), "the test never released the embedder"
+        return vectors
+
+
+def test_a_text_being_embedded_is_waited_for_not_embedded_again() -> None:
+    inner = GatedEmbedder()
+    cache = CachedEmbedder(inner, max_items=10)
+    results: dict[str, Vectors] = {}
+    first = threading.Thread(target=lambda: results.__setitem__("first", cache.embed(["q1", "q2"])))
+    first.start()
+    assert inner.entered.wait(10)
+    second = threading.Thread(target=lambda: results.__setitem__("second", cache.embed(["q2", "q3"])))
+    second.start()
+    # The second caller embeds only what nobody is embedding yet, then waits for "q2".
+    for _ in range(1000):  # at most ~10 s
+        if len(inner.calls) == 2:
+            break
+        threading.Event().wait(0.01)
+    inner.release.set()
+    first.join(10)
+    second.join(10)
+    assert sorted(map(sorted, inner.calls)) == [["q1", "q2"], ["q3"]]
+    np.testing.assert_array_equal(results["second"], HashingEmbedder().embed(["q2", "q3"]))
+
+
+def test_a_failed_embedding_fails_its_waiters_and_is_retried_later() -> None:
+    class Failing(GatedEmbedder):
+        fail = True
+
+        def embed(self, texts: Sequence[str]) -> Vectors:
+            vectors = super().embed(texts)
+            if self.fail:
+                raise RuntimeError("model crashed")
+            return vectors
+
+    inner = Failing()
+    cache = CachedEmbedder(inner, max_items=10)
+    errors: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            cache.embed(["q"])
+        except RuntimeError as exc:
+            errors.append(exc)
+
+    first = threading.Thread(target=call)
+    first.start()
+    assert inner.entered.wait(10)
+    second = threading.Thread(target=call)
+    second.start()
+    inner.release.set()
+    first.join(10)
+    second.join(10)
+    assert len(errors) == 2, "the waiter gets the same error"
+    inner.fail = False
+    np.testing.assert_array_equal(cache.embed(["q"]), HashingEmbedder().embed(["q"]))
