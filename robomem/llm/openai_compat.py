@@ -49,6 +49,17 @@ _LADDER: tuple[_Step, ...] = ("json_schema", "json_object+schema", "json_object"
 _START: dict[str, int] = {"json_schema": 0, "json_object": 1, "none": 3}
 #: Statuses with which servers reject a request they do not understand (vLLM and FastAPI servers use 422).
 _REJECTED = (400, 422)
+#: An error body naming the structured-output feature: a rejection of the format even with a 5xx
+#: (llama.cpp's server answers an unsupported ``json_schema`` with HTTP 500).
+_FORMAT_WORDS = re.compile(r"response_format|json_schema|json_object|schema|grammar|structured|guided", re.I)
+#: A 400 that is about something else: falling back to another format would only repeat it.
+_NOT_FORMAT = re.compile(r"context|too long|too many|maximum|tokens|model|api key|auth", re.I)
+
+
+def _format_rejected(status: int, message: str) -> bool:
+    if _FORMAT_WORDS.search(message):
+        return status in (*_REJECTED, 500, 501)
+    return status in _REJECTED and not _NOT_FORMAT.search(message)
 _BAD_NAME = re.compile(r"[^A-Za-z0-9_-]")
 _SDK_PREFIX = re.compile(r"^Error code: \d+ - ")
 
@@ -305,7 +316,8 @@ class OpenAICompatClient:
                     **kwargs,
                 )
             except openai.APIStatusError as exc:
-                if index + 1 < len(_LADDER) and schema is not None and exc.status_code in _REJECTED:
+                rejected = _format_rejected(exc.status_code, str(exc.message))
+                if index + 1 < len(_LADDER) and schema is not None and rejected:
                     log.info(
                         "%s rejected response_format %s for role %r (HTTP %d); trying %s",
                         endpoint, step, role, exc.status_code, _LADDER[index + 1],

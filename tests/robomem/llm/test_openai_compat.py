@@ -179,20 +179,42 @@ def test_ladder_goes_down_to_no_format(server: ScriptedLLMServer, make_client: M
     assert len(server.chat_requests) == 5
 
 
-def test_a_400_for_another_reason_raises_and_is_not_remembered(
+def test_a_400_for_another_reason_raises_at_once_and_is_not_remembered(
     server: ScriptedLLMServer, make_client: MakeClient, accounting: LLMAccounting
 ) -> None:
-    server.add(Rule(status=400, reply="prompt is too long"))
+    server.add(Rule(status=400, reply="prompt is too long: 9000 tokens > context 8192"))
     client = make_client()
     with pytest.raises(LLMError, match=r"HTTP 400: prompt is too long") as caught:
         client.complete(ASK, role="planner", schema=SCHEMA)
     assert caught.value.status == 400
-    assert formats(server) == ["json_schema", "json_object", "json_object", "none"]
-    # Nothing worked, so nothing is remembered: the next call starts again at json_schema.
+    assert formats(server) == ["json_schema"], "another format would not shorten the prompt"
     with pytest.raises(LLMError):
         client.complete(ASK, role="planner", schema=SCHEMA)
-    assert formats(server)[4] == "json_schema"
+    assert formats(server)[1] == "json_schema"
     assert accounting.snapshot()["roles"]["planner"]["transport_errors"] == 2
+
+
+def test_an_unexplained_400_still_walks_the_ladder(server: ScriptedLLMServer, make_client: MakeClient) -> None:
+    server.add(Rule(status=400, reply="bad request"))
+    with pytest.raises(LLMError, match=r"HTTP 400: bad request"):
+        make_client().complete(ASK, role="planner", schema=SCHEMA)
+    assert formats(server) == ["json_schema", "json_object", "json_object", "none"]
+
+
+def test_a_500_naming_the_format_is_a_rejection(server: ScriptedLLMServer, make_client: MakeClient) -> None:
+    """llama-cpp-python's server answers an unsupported json_schema with HTTP 500 (its body, abridged)."""
+    body = "1 validation error: loc ('body', 'response_format', 'type'): Input should be 'text' or 'json_object'"
+    server.add(Rule(response_format="json_schema", status=500, reply=body), Rule(reply=GOOD))
+    reply = make_client().complete(ASK, role="planner", schema=SCHEMA)
+    assert reply.data == {"action": "pick", "target": "mug"}
+    assert formats(server) == ["json_schema", "json_object"]
+
+
+def test_a_500_for_another_reason_is_an_error(server: ScriptedLLMServer, make_client: MakeClient) -> None:
+    server.add(Rule(status=500, reply="CUDA out of memory"))
+    with pytest.raises(LLMError, match=r"HTTP 500: CUDA out of memory"):
+        make_client().complete(ASK, role="planner", schema=SCHEMA)
+    assert formats(server) == ["json_schema"]
 
 
 def test_per_role_overrides_reach_the_server(server: ScriptedLLMServer, make_client: MakeClient) -> None:
