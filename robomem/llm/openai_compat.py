@@ -60,6 +60,8 @@ def _format_rejected(status: int, message: str) -> bool:
     if _FORMAT_WORDS.search(message):
         return status in (*_REJECTED, 500, 501)
     return status in _REJECTED and not _NOT_FORMAT.search(message)
+
+
 _BAD_NAME = re.compile(r"[^A-Za-z0-9_-]")
 _SDK_PREFIX = re.compile(r"^Error code: \d+ - ")
 

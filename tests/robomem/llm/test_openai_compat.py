@@ -194,7 +194,9 @@ def test_a_400_for_another_reason_raises_at_once_and_is_not_remembered(
     assert accounting.snapshot()["roles"]["planner"]["transport_errors"] == 2
 
 
-def test_an_unexplained_400_still_walks_the_ladder(server: ScriptedLLMServer, make_client: MakeClient) -> None:
+def test_an_unexplained_400_still_walks_the_ladder(
+    server: ScriptedLLMServer, make_client: MakeClient
+) -> None:
     server.add(Rule(status=400, reply="bad request"))
     with pytest.raises(LLMError, match=r"HTTP 400: bad request"):
         make_client().complete(ASK, role="planner", schema=SCHEMA)
@@ -203,7 +205,7 @@ def test_an_unexplained_400_still_walks_the_ladder(server: ScriptedLLMServer, ma
 
 def test_a_500_naming_the_format_is_a_rejection(server: ScriptedLLMServer, make_client: MakeClient) -> None:
     """llama-cpp-python's server answers an unsupported json_schema with HTTP 500 (its body, abridged)."""
-    body = "1 validation error: loc ('body', 'response_format', 'type'): Input should be 'text' or 'json_object'"
+    body = "validation error: ('body', 'response_format', 'type'): Input should be 'text' or 'json_object'"
     server.add(Rule(response_format="json_schema", status=500, reply=body), Rule(reply=GOOD))
     reply = make_client().complete(ASK, role="planner", schema=SCHEMA)
     assert reply.data == {"action": "pick", "target": "mug"}
