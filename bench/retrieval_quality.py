@@ -63,6 +63,7 @@ from envs.household.wording import TEMPLATES, article, noun
 from modules.hippocampus.base import EpisodeContext, EpisodeOutcome, StepRecord
 from modules.hippocampus.episodic import EpisodicConfig, EpisodicMemory, episode_candidates
 from modules.hippocampus.longterm import stable_id
+from modules.thalamus.deterministic import instruction_queries
 from robomem.embeddings.base import Vectors
 from robomem.embeddings.minilm import MiniLMEmbedder
 from robomem.stores.base import VectorItem, VectorStore
@@ -393,6 +394,8 @@ def _evaluate(
     found: dict[str, list[bool]] = {style: [] for style in STYLES}
     found_plain: dict[str, list[bool]] = {style: [] for style in STYLES}
     found_retrieve: list[bool] = []
+    found_thalamus: dict[str, list[bool]] = {style: [] for style in STYLES}
+    lat_thalamus: list[float] = []
     ranks: list[int] = []
     unfiltered_top: list[list[str]] = []
     for i, (style, text, source) in enumerate(queries):
@@ -410,6 +413,10 @@ def _evaluate(
         found[style].append(source.item.id in ids)
         found_plain[style].append(source.item.id in [h.item.id for h in plain])
         found_retrieve.append(source.item.id in [d["id"] for d in result.data])
+        start = time.perf_counter()
+        result = memory.retrieve(instruction_queries(text))
+        lat_thalamus.append(time.perf_counter() - start)
+        found_thalamus[style].append(source.item.id in [d["id"] for d in result.data])
         ranks.append(ids.index(source.item.id) + 1 if source.item.id in ids else 0)
         unfiltered_top.append([h.item.id for h in plain])
 
@@ -424,11 +431,14 @@ def _evaluate(
         "recall_at_5": recall(found),
         "recall_at_5_unfiltered": recall(found_plain),
         "recall_at_5_episodic_retrieve": round(float(np.mean(found_retrieve)), 4) if found_retrieve else None,
+        # What the agent does: the deterministic thalamus queries with the instruction and its clauses.
+        "recall_at_5_thalamus_queries": recall(found_thalamus),
         "found_at_rank_1": round(float(np.mean([r == 1 for r in ranks])), 4) if ranks else None,
         "latency_ms": {
             "query_filtered": distribution(lat_filtered, scale=1e3),
             "query_unfiltered": distribution(lat_plain, scale=1e3),
             "episodic_retrieve": distribution(lat_retrieve, scale=1e3),
+            "episodic_retrieve_thalamus_queries": distribution(lat_thalamus, scale=1e3),
         },
     }
     if exact_top is not None:
@@ -645,6 +655,7 @@ def main(argv: list[str] | None = None) -> int:
     exact = report["backends"]["exact"]
     lat = exact["latency_ms"]["query_filtered"]
     print(f"exact: recall@5 {exact['recall_at_5']['all']}, query {lat['median']} ms (p95 {lat['p95']})")
+    print(f"exact: recall@5 with the thalamus' queries {exact['recall_at_5_thalamus_queries']}")
     for entry in report["backends"]["chroma"]:
         lat = entry["latency_ms"]["query_filtered"]
         print(

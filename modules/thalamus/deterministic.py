@@ -11,10 +11,31 @@ from modules.hippocampus.base import EpisodeContext, StepSummary
 from modules.prefrontal.base import ExecutedAction
 from modules.thalamus.base import Perceived
 
-__all__ = ("DeterministicThalamus", "goal_types")
+__all__ = ("DeterministicThalamus", "goal_types", "instruction_queries")
 
-MAX_QUERIES = 5
+MAX_QUERIES = 6
 _INVALID = "Last action is invalid. "
+#: Sentence ends, and a colon or semicolon before a new clause.
+_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+")
+#: A sentence opening with one of these carries a side clause before its first comma ("Although there is a
+#: mug in the sink, put ...").
+_SUBORDINATE = re.compile(r"^(although|though|even though|while|whereas|since|because|once|after)\b", re.I)
+
+
+def instruction_queries(instruction: str, max_clauses: int = 2) -> list[str]:
+    """The instruction, then its longest clauses when it has several: a request wrapped in unrelated context
+    ("My guests are coming soon. Put a mug in the sink.") also queries memory with the request alone, so
+    an episode stored under the plain wording is found (recall@5 of the complex wording, see
+    ``bench.retrieval_quality``)."""
+    clauses: list[str] = []
+    for sentence in _SENTENCE_END.split(instruction.strip()):
+        head, comma, rest = sentence.partition(", ")
+        clauses.extend([head, rest] if comma and _SUBORDINATE.match(sentence) else [sentence])
+    clauses = [c.strip(" .;:") for c in clauses if len(c.split()) >= 3]
+    if len(clauses) < 2:
+        return [instruction]
+    longest = sorted(clauses, key=len, reverse=True)[:max_clauses]
+    return [instruction, *(c[0].upper() + c[1:] + "." for c in clauses if c in longest)]
 
 
 def goal_types(task: Task) -> list[str]:
@@ -72,7 +93,7 @@ class DeterministicThalamus:
 
     @staticmethod
     def _queries(task: Task, observation: Observation, last: ExecutedAction | None) -> tuple[str, ...]:
-        queries = [task.instruction, *goal_types(task)]
+        queries = [*instruction_queries(task.instruction), *goal_types(task)]
         perception = observation.perception
         if perception is not None:
             if perception.holding:

@@ -27,11 +27,18 @@ def test_quick_run_writes_the_report(tmp_path: Path) -> None:
     assert report["quick"] is True
     assert report["n_items"] == 500
     assert report["queries"] == dict.fromkeys(retrieval_quality.STYLES, 10)
+    exact = report["backends"]["exact"]
+    assert set(exact["recall_at_5_thalamus_queries"]) == {"all", *retrieval_quality.STYLES}
     assert {"cpu_count", "python"} <= set(report["machine"])
     exact = report["backends"]["exact"]
     assert set(exact["recall_at_5"]) == {"all", *retrieval_quality.STYLES}
     assert exact["recall_at_5"]["verbatim"] == 1.0  # exact search finds the stored wording itself
-    assert set(exact["latency_ms"]) == {"query_filtered", "query_unfiltered", "episodic_retrieve"}
+    assert set(exact["latency_ms"]) == {
+        "query_filtered",
+        "query_unfiltered",
+        "episodic_retrieve",
+        "episodic_retrieve_thalamus_queries",
+    }
     assert exact["latency_ms"]["query_filtered"]["n"] == 40
     assert [r["ef_search"] for r in report["backends"]["chroma"]] == [100, 400]
     assert [r["ef_search_in_collection"] for r in report["backends"]["chroma"]] == [100, 400]
