@@ -70,7 +70,7 @@ def test_one_episode_reaches_every_store(tmp_path: Path) -> None:
     assert set(results) == {"temporal", "spatial", "episodic", "semantic"}
     assert results["episodic"].lines[0].startswith("Task: ")
     assert any(f"was found at {found_at}" in line for line in results["semantic"].lines)
-    assert {t.phase for t in memory.timings} == {"update", "retrieve"}
+    assert {t.phase for t in memory.timings} == {"update", "retrieve", "end"}
     assert all(set(t.per_store) == set(results) for t in memory.timings)
     manifest = json.loads((tmp_path / "mem" / "manifest.json").read_text())
     assert manifest["embedder"] == "hashing-ngrams-v1"
