@@ -267,6 +267,8 @@ def run(
             "top_n": config.top_n,
             "hops": config.hops,
             "max_expand": config.max_expand,
+            "update_max_expand": config.update_max_expand,
+            "summary_query": config.uses_summary_query,
             "max_nodes": config.max_nodes,
             "max_nodes_default": SpatialConfig().max_nodes,
         },

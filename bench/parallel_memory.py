@@ -22,9 +22,10 @@ So only the episode's last step has all four stores calling the LLM. What is mea
 the agent does it:
 
 * ``ordinary_step``: ``update`` + ``retrieve`` of a step that compresses (temporal and spatial call the LLM);
-* ``final_step``: the last step, ``MemorySystem.update_and_end``: each store takes the step and then
-  consolidates the episode inside the same fan-out task, so all four stores' LLM calls overlap (no
-  retrieval: nothing is planned after the last step). A probe times each store's ``end_episode`` inside it.
+* ``final_step``: the last step, ``MemorySystem.update_and_end`` and then ``settle``: each store takes the
+  step and then consolidates the episode inside the same fan-out task, so all four stores' LLM calls overlap
+  (no retrieval: nothing is planned after the last step). The agent's step returns once every store took
+  the step; the measured wall includes the consolidation that finishes after that.
 
 Arms: ``parallel`` (``MemoryConfig.parallel=true``), ``sequential`` (``false``) and
 ``temporal_only`` (the temporal store alone: the paper's single-module baseline). Repeats are episodes; the
@@ -60,11 +61,7 @@ from bench._common import (
 from modules.hippocampus.base import (
     EpisodeContext,
     EpisodeOutcome,
-    MemoryStore,
     StepRecord,
-    StepSummary,
-    StoreResult,
-    UpdateStats,
 )
 from modules.hippocampus.config import STORE_NAMES, MemoryConfig, StoreName
 from modules.hippocampus.factory import open_memory
@@ -103,36 +100,6 @@ TARGET_PARALLEL_OVER_L = 1.25
 TARGET_SEQUENTIAL_OVER_PARALLEL = 3.0
 
 
-class _Probe(MemoryStore):
-    """Delegates to a store, timing ``end_episode``."""
-
-    def __init__(self, inner: MemoryStore) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self.end_s: float | None = None
-
-    def begin_episode(self, context: EpisodeContext) -> None:
-        self.inner.begin_episode(context)
-
-    def update(self, summary: StepSummary) -> UpdateStats:
-        return self.inner.update(summary)
-
-    def retrieve(self, queries: Sequence[str]) -> StoreResult:
-        return self.inner.retrieve(queries)
-
-    def end_episode(self, outcome: EpisodeOutcome) -> UpdateStats:
-        start = time.perf_counter()
-        stats = self.inner.end_episode(outcome)
-        self.end_s = time.perf_counter() - start
-        return stats
-
-    def flush(self) -> None:
-        self.inner.flush()
-
-    def close(self) -> None:
-        self.inner.close()
-
-
 @dataclass
 class _StepRun:
     """One measured step of one arm."""
@@ -151,7 +118,6 @@ class _Arm:
     ops: str | None
     config: MemoryConfig
     system: MemorySystem
-    probes: dict[str, _Probe]
     accounting: LLMAccounting
     close_llm: Any
     runs: list[_StepRun] = field(default_factory=list)
@@ -185,9 +151,7 @@ def _open_arm(
     )
     # One embedder per arm: its text cache must not warm up another arm.
     system = open_memory(config, root / name, llm=llm, embedder=make_embedder(config.embedder))
-    probes = {n: _Probe(s) for n, s in system.stores.items()}
-    system.stores = dict(probes)
-    return _Arm(name, mode, ops, config, system, probes, accounting, getattr(llm, "close", None))
+    return _Arm(name, mode, ops, config, system, accounting, getattr(llm, "close", None))
 
 
 def _last_timing(system: MemorySystem, phase: str) -> PhaseTiming:
@@ -225,8 +189,6 @@ def _run_episode(
                 final_perception=gold.observation.perception,
                 time=float(gold.step),
             )
-        for probe in arm.probes.values():
-            probe.end_s = None
         server.clear_requests()
         start = time.perf_counter()
         if outcome is None:
@@ -234,6 +196,7 @@ def _run_episode(
             arm.system.retrieve(perceived.queries)
         else:
             arm.system.update_and_end(perceived.summary, outcome)
+            arm.system.settle()  # the consolidation it leaves running is part of the measured work
         wall = time.perf_counter() - start
         arm.system.flush()  # the agent flushes after the episode; not part of the measured step
         if not record:
@@ -244,11 +207,11 @@ def _run_episode(
             per_store = {"update": dict(update.per_store), "retrieve": dict(retrieve.per_store)}
             phases = {"update": update.wall_s, "retrieve": retrieve.wall_s}
         else:
-            fused = _last_timing(arm.system, "update+end")
-            end = {n: p.end_s for n, p in arm.probes.items() if p.end_s is not None}
-            # Each store's task ran its update and then its end_episode: split the two.
-            per_store = {"update": {n: t - end.get(n, 0.0) for n, t in fused.per_store.items()}, "end": end}
-            phases = {"update+end": fused.wall_s}
+            update, end = _last_timing(arm.system, "update"), _last_timing(arm.system, "end")
+            per_store = {"update": dict(update.per_store), "end": dict(end.per_store)}
+            # The two phases overlap (consolidation starts as each store finishes its update): wall times
+            # of "update" (until every store took the step) and of the consolidation left after that.
+            phases = {"update": update.wall_s, "end (after the step)": end.wall_s}
         compressing = calls.get("temporal", 0) > 0
         kind = "final_step" if final else ("ordinary_step" if compressing else "warm_step")
         arm.runs.append(_StepRun(kind, wall, phases, per_store, dict(calls)))
@@ -339,8 +302,8 @@ def _targets(ratios: dict[str, Any]) -> list[dict[str, Any]]:
 def _fallbacks(arm: _Arm) -> dict[str, int]:
     """Replies a memory operation could not use (it fell back to its deterministic variant)."""
     out: dict[str, int] = {}
-    for name, probe in arm.probes.items():
-        inner: Any = probe.inner
+    for name, store in arm.system.stores.items():
+        inner: Any = store
         count = 0
         for attr in ("compressor", "decider", "creator"):
             count += int(getattr(getattr(inner, attr, None), "failures", 0) or 0)
@@ -409,7 +372,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "measured": (
             "ordinary_step: update + retrieve of a step in which temporal compresses (temporal and spatial "
             "call the LLM); final_step: the last step as the agent runs it, MemorySystem.update_and_end "
-            "(each store's update then end_episode in one fan-out task: all four stores call the LLM)"
+            "(each store's update then end_episode in one fan-out task: all four stores call the LLM) and "
+            "settle (waiting for the consolidation that outlives the step)"
         ),
         "arms": summaries,
         "ratios": ratios,

@@ -11,7 +11,9 @@ on disk, the LangGraph SQLite checkpointer) on the household simulator's first l
 time of one loop cycle (perceive → memory_update → memory_retrieve → [plan] → [critic] → execute, LangGraph
 scheduling and checkpoint writes included) minus the environment's own ``step``. The cycle that records an
 episode's final observation is counted with the episode's last step. Per-episode work outside the loop
-(``begin_episode``: loading the site; ``end_episode``: long-term writes) is reported separately.
+is reported separately: ``begin_episode`` (loading the site), ``consolidation`` (the long-term writes the
+last step starts in its update fan-out and the agent waits for after the loop) and ``end_episode`` (only when
+an episode ends without its last memory update, e.g. when the planner gives up).
 
 Memory is filled before the run:
 
@@ -158,7 +160,14 @@ class TimedMemory(MemorySystem):
         with self.probe.mark("end_episode"):
             return super().end_episode(outcome)
 
+    def settle(self) -> dict[str, UpdateStats]:
+        if not self._consolidating:
+            return {}
+        with self.probe.mark("consolidation"):
+            return super().settle()
+
     def flush(self) -> None:
+        self.settle()  # marked on its own: the consolidation the last step left running
         with self.probe.mark("flush"):
             super().flush()
 
@@ -541,7 +550,12 @@ def measure(
     sequence = env.lifelong_sequences()[0]
     timed_env = TimedEnv(env, probe)
     measured: list[StepTimes] = []
-    episode_marks: dict[str, list[float]] = {"begin_episode": [], "end_episode": [], "flush": []}
+    episode_marks: dict[str, list[float]] = {
+        "begin_episode": [],
+        "end_episode": [],
+        "consolidation": [],
+        "flush": [],
+    }
     outcomes = {"episodes": 0, "successes": 0, "steps": 0, "invalid_actions": 0}
     episodes = 0
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -34,7 +34,7 @@ def test_quick_run_writes_the_report(tmp_path: Path) -> None:
     assert set(final["per_store_s_median"]) == {"update", "end"}
     assert set(final["per_store_s_median"]["update"]) == STORES
     assert set(final["per_store_s_median"]["end"]) == STORES
-    assert set(final["phase_wall_s_median"]) == {"update+end"}
+    assert set(final["phase_wall_s_median"]) == {"update", "end (after the step)"}
     assert one_call["ordinary_step"]["llm_calls_per_step_median"] == {"temporal": 1, "spatial": 1}
     assert all(count == 0 for arm in report["arms"].values() for count in arm["fallbacks"].values())
     assert report["arms"]["temporal_only"]["stores"] == ["temporal"]

@@ -36,7 +36,8 @@ def test_quick_run_writes_the_report(tmp_path: Path) -> None:
         assert case["per_node"]["memory_update"]["when_run_ms"]["n"] == case["steps"]
         for phase in ("update", "retrieve"):
             assert set(case["per_store"][phase]) == STORES
-        assert set(case["episode_ms"]) == {"begin_episode", "end_episode", "flush"}
+        assert set(case["episode_ms"]) == {"begin_episode", "end_episode", "consolidation", "flush"}
+        assert case["episode_ms"]["consolidation"]["n"] > 0, "the last step leaves consolidation running"
         fill = case["fill"]
         assert fill["spatial"]["edges"] >= 150
         assert fill["longterm"]["items"] == 150

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 
 import pytest
 
-from modules.hippocampus.base import MemoryStore, StepSummary, StoreResult, UpdateStats
+from modules.hippocampus.base import EpisodeOutcome, MemoryStore, StepSummary, StoreResult, UpdateStats
 from modules.hippocampus.system import MemorySystem
 from robomem.errors import StoreError
-from tests.modules.hippocampus.memory_helpers import context, summary
+from tests.modules.hippocampus.memory_helpers import context, outcome, summary
 
 
 class RendezvousStore(MemoryStore):
@@ -91,3 +91,66 @@ def test_begin_and_end_reach_every_store() -> None:
     system.begin_episode(context("ep7"))
     system.close()
     assert sorted(seen) == ["a:ep7", "b:ep7"]
+
+
+class SlowConsolidation(RendezvousStore):
+    """Takes steps at once; consolidating waits until the test releases it (or fails)."""
+
+    def __init__(self, name: str, release: threading.Event, fail_end: bool = False) -> None:
+        super().__init__(name, None)
+        self.release = release
+        self.fail_end = fail_end
+        self.ended = 0
+
+    def end_episode(self, outcome: EpisodeOutcome) -> UpdateStats:
+        assert self.release.wait(10), "never released"
+        if self.fail_end:
+            raise RuntimeError("archive unwritable")
+        self.ended += 1
+        return UpdateStats(self.name)
+
+
+def test_the_last_step_returns_before_consolidation_which_settle_waits_for() -> None:
+    release = threading.Event()
+    stores = [SlowConsolidation(n, release) for n in ("temporal", "spatial", "episodic", "semantic")]
+    system = MemorySystem(stores)
+    try:
+        stats = system.update_and_end(summary(3, "last"), outcome([], success=True))
+        assert set(stats) == {s.name for s in stores}
+        assert all(s.ended == 0 for s in stores), "the step returned while consolidation still runs"
+        release.set()
+        system.flush()  # settles first
+        assert all(s.ended == 1 for s in stores)
+        assert [t.phase for t in system.timings] == ["update", "end"]
+        assert system.settle() == {}, "nothing left to wait for"
+    finally:
+        release.set()
+        system.close()
+
+
+def test_a_failed_consolidation_is_raised_when_settled() -> None:
+    release = threading.Event()
+    system = MemorySystem([SlowConsolidation("a", release), SlowConsolidation("b", release, fail_end=True)])
+    try:
+        system.update_and_end(summary(3, "last"), outcome([], success=True))
+        release.set()
+        with pytest.raises(StoreError, match="b memory failed during end: archive unwritable"):
+            system.flush()
+    finally:
+        release.set()
+        system.close()
+
+
+def test_a_failed_last_step_is_raised_and_that_store_does_not_consolidate() -> None:
+    release = threading.Event()
+    release.set()
+    healthy, broken = SlowConsolidation("a", release), SlowConsolidation("b", release)
+    broken.fail = True
+    system = MemorySystem([healthy, broken])
+    try:
+        with pytest.raises(StoreError, match="b memory failed during update"):
+            system.update_and_end(summary(3, "last"), outcome([], success=True))
+        system.settle()
+        assert (healthy.ended, broken.ended) == (1, 0)
+    finally:
+        system.close()
