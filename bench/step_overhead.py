@@ -585,7 +585,11 @@ def measure(
                 agent.run_episode(timed_env, task, observation, episode_id=f"a{attempt}/{position}")
                 episodes += 1
                 marks = probe.marks[first_mark:]
-                end = next((s for name, s, _ in marks if name == "end_episode"), time.perf_counter())
+                # The loop ends where per-episode work starts: waiting for the consolidation, or end_episode.
+                end = next(
+                    (s for name, s, _ in marks if name in ("end_episode", "consolidation", "flush")),
+                    time.perf_counter(),
+                )
                 if episodes <= warmup:
                     continue
                 episode_steps = steps_of_episode(probe.events[first_event:], end)
