@@ -23,6 +23,7 @@ from modules.hippocampus.prompting import ask_json
 from robomem.embeddings.base import Embedder, Vectors
 from robomem.llm.base import LLMClient
 from robomem.storage import append_jsonl, read_jsonl
+from robomem.stores._common import top_k_rows
 from robomem.stores.base import Metadata, VectorHit, VectorItem, VectorStore
 
 __all__ = (
@@ -268,10 +269,8 @@ def _search_partition(part: _Partition, queries: Vectors, k: int) -> list[Vector
     if not part.items:
         return []
     best = np.max(np.asarray(queries, dtype=np.float32) @ part.vectors.T, axis=0)
-    take = min(k, len(part.items))
-    rows = np.argpartition(-best, take - 1)[:take] if take < len(part.items) else np.arange(len(part.items))
     hits = []
-    for row in rows:
+    for row in top_k_rows(best, k):
         item = part.items[int(row)]
         copy = VectorItem(item.id, item.text, dict(item.metadata))
         hits.append(VectorHit(copy, float(min(1.0, best[row]))))
