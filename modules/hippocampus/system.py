@@ -87,7 +87,7 @@ class MemorySystem:
 
     def update_and_end(self, summary: StepSummary, outcome: EpisodeOutcome) -> dict[str, UpdateStats]:
         """The episode's last step. Each store takes the step and then, in the same task, consolidates the
-        episode, so every store's LLM calls overlap (``bench.parallel_memory``: 1.4 L for the last step
+        episode, so every store's LLM calls overlap (``bench.parallel_memory``: 1.3 L for the last step
         instead of 2.9 L as two fan-outs). Returns once every store has taken the step; consolidation is
         per-episode work and finishes in the background: :meth:`settle` waits for it and raises its
         failures, and every other call (``flush`` first of all) settles before doing anything."""
