@@ -55,6 +55,7 @@ __all__ = (
     "memory_reply_rules",
     "now_iso",
     "outcome_stats",
+    "parse_counts",
     "percentile",
     "run_harness",
     "svg_bar_chart",
@@ -139,6 +140,14 @@ def add_standard_args(parser: argparse.ArgumentParser, default_out: Path) -> Non
     parser.add_argument(
         "--quick", action="store_true", help="a tiny CI-sized run (numbers are not meaningful)"
     )
+
+
+def parse_counts(text: str, what: str) -> list[int]:
+    """``"1e3,1e4,1e5"`` → ``[1000, 10000, 100000]`` (in the given order), for ``argparse`` types."""
+    try:
+        return [int(float(part)) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of {what}: {text!r}") from None
 
 
 def write_json(report: dict[str, Any], path: Path) -> None:

@@ -40,7 +40,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench._common import RESULTS_DIR, add_standard_args, machine_info, now_iso, svg_line_plot, write_json
+from bench._common import (
+    RESULTS_DIR,
+    add_standard_args,
+    machine_info,
+    now_iso,
+    parse_counts,
+    svg_line_plot,
+    write_json,
+)
 from envs.base import Env, Observation, StepResult
 from envs.household.config import HouseholdConfig
 from envs.household.env import HouseholdEnv
@@ -399,10 +407,7 @@ def plot(report: dict[str, Any]) -> str:
 
 
 def _probes(text: str) -> list[int]:
-    try:
-        probes = sorted({int(float(part)) for part in text.split(",") if part.strip()})
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a list of steps: {text!r}") from None
+    probes = sorted(set(parse_counts(text, "steps")))
     if len(probes) < 2 or probes[0] < 0:
         raise argparse.ArgumentTypeError("give at least two non-negative probe steps")
     return probes

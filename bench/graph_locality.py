@@ -41,6 +41,7 @@ from bench._common import (
     house_rows,
     machine_info,
     now_iso,
+    parse_counts,
     svg_line_plot,
     tag_perception,
     tagged,
@@ -312,10 +313,7 @@ def plot(report: dict[str, Any]) -> str:
 
 
 def _sizes(text: str) -> list[int]:
-    try:
-        sizes = sorted({int(float(part)) for part in text.split(",") if part.strip()})
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a list of sizes: {text!r}") from None
+    sizes = sorted(set(parse_counts(text, "sizes")))
     if not sizes or sizes[0] < 1:
         raise argparse.ArgumentTypeError("sizes must be positive")
     return sizes

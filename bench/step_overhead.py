@@ -58,6 +58,7 @@ from bench._common import (
     house_rows,
     machine_info,
     now_iso,
+    parse_counts,
     write_json,
 )
 from envs.base import Env, Observation, StepResult
@@ -726,10 +727,7 @@ def run(
 
 
 def _sizes(text: str) -> list[int]:
-    try:
-        sizes = [int(float(part)) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a list of sizes: {text!r}") from None
+    sizes = parse_counts(text, "sizes")
     if not sizes or any(s < 1 for s in sizes):
         raise argparse.ArgumentTypeError("sizes must be positive")
     return sizes
