@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,6 +124,25 @@ def _close_client(client: ClientAPI) -> None:
 
 
 _POOL = _ClientPool()
+
+#: How long a write waits for SQLite's lock to be released (seen right after another client of the same
+#: folder closed: chromadb releases its database asynchronously).
+_LOCK_WAIT_S = 10.0
+
+
+def _while_locked(write: Callable[[], object]) -> None:
+    """Run ``write``, retrying while Chroma reports SQLite's "database is locked" (bounded)."""
+    deadline = time.monotonic() + _LOCK_WAIT_S
+    delay = 0.05
+    while True:
+        try:
+            write()
+            return
+        except Exception as exc:
+            if "database is locked" not in str(exc) or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(1.0, delay * 2)
 
 
 @contextlib.contextmanager
@@ -261,7 +281,7 @@ class ChromaVectorStore(VectorStore):
             # An existing collection keeps its creation-time setting unless told; Chroma applies the new
             # value from the next time the collection is loaded.
             with _errors("updating ef_search"):
-                collection.modify(configuration={"hnsw": {"ef_search": ef_search}})
+                _while_locked(lambda: collection.modify(configuration={"hnsw": {"ef_search": ef_search}}))
 
     # -- VectorStore -------------------------------------------------------------------------------------
 

@@ -206,3 +206,24 @@ def test_top_k_rows_matches_a_full_stable_sort(seed: int) -> None:
     for k in (1, 3, 17, 200, 500):
         expected = np.argsort(-scores, kind="stable")[:k]
         assert top_k_rows(scores, k).tolist() == expected.tolist()
+
+
+def test_a_locked_database_is_waited_for_and_other_errors_are_not() -> None:
+    calls: list[int] = []
+
+    def locked_twice() -> None:
+        calls.append(1)
+        if len(calls) < 3:
+            raise RuntimeError("Database error: (code: 5) database is locked")
+
+    chroma_module._while_locked(locked_twice)
+    assert len(calls) == 3
+
+    def broken() -> None:
+        calls.append(1)
+        raise RuntimeError("disk I/O error")
+
+    calls.clear()
+    with pytest.raises(RuntimeError, match="disk I/O error"):
+        chroma_module._while_locked(broken)
+    assert len(calls) == 1
