@@ -6,7 +6,8 @@ Designed for a real robot as much as for a simulator:
 * ``step`` executes one high-level skill and may take time. A skill that runs but does not achieve its
   effect is a normal result with ``last_action_success=False`` and a feedback string. A skill that does
   not finish within ``timeout_s`` raises :class:`robomem.errors.EnvTimeoutError` after the environment has
-  stopped it; an unreachable robot or env server raises :class:`robomem.errors.EnvConnectionError`.
+  stopped it; it counts as a failed step (toward the episode's limits; the error's ``done`` says whether it
+  ended the episode). An unreachable robot or env server raises :class:`robomem.errors.EnvConnectionError`.
 * The skill list (EmbodiedBench's ``language_skill_set``) may change at every ``reset``: re-read
   :attr:`Env.skills` after each one.
 * ``reset(task, keep_world=True)`` continues in the same world instead of restoring the scene's initial

@@ -71,9 +71,14 @@ class EnvAdapterError(RobomemError):
 
 
 class EnvTimeoutError(EnvAdapterError):
-    """A skill did not finish in time; the environment has stopped it."""
+    """A skill did not finish in time; the environment has stopped it. It counts as a failed step;
+    ``done`` says whether that step ended the episode (the env's step or invalid-action limit)."""
 
     code = ErrorCode.ENV_TIMEOUT
+
+    def __init__(self, message: str, *, hint: str | None = None, done: bool = False) -> None:
+        self.done = done
+        super().__init__(message, hint=hint)
 
 
 class EnvConnectionError(EnvAdapterError):

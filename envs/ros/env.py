@@ -147,19 +147,16 @@ class RosEnv(Env):
             observation = self._observe(None)
         else:
             limit = timeout_s if timeout_s is not None else self.config.step_timeout_s
-            raw = self._call("step", {"action": text}, limit, text, cancellable=True)
+            try:
+                raw = self._call("step", {"action": text}, limit, text, cancellable=True)
+            except EnvTimeoutError as err:
+                self._count(success=False)
+                raise EnvTimeoutError(str(err), done=self._done) from None
             result = self._result(SkillResult, raw)
             if result.skills is not None:
                 self._skills = result.skills
             observation = self._observe(result.perception_seq)
-        self._steps += 1
-        self._invalid += 0 if result.success else 1
-        self._done = (
-            result.done
-            or result.task_success >= 1.0
-            or self._steps >= self.config.max_steps
-            or self._invalid >= self.config.max_invalid_actions
-        )
+        self._count(success=result.success, done=result.done or result.task_success >= 1.0)
         info: StepInfo = {
             "task_success": result.task_success,
             "task_progress": result.task_progress,
@@ -172,6 +169,14 @@ class RosEnv(Env):
             "num_invalid_actions": self._invalid,
         }
         return StepResult(observation=observation, done=self._done, info=info)
+
+    def _count(self, *, success: bool, done: bool = False) -> None:
+        """One more step (a timed-out skill too) toward the episode's limits."""
+        self._steps += 1
+        self._invalid += 0 if success else 1
+        self._done = (
+            done or self._steps >= self.config.max_steps or self._invalid >= self.config.max_invalid_actions
+        )
 
     def close(self, *, send_stop: bool = True) -> None:
         link, self._link = getattr(self, "_link", None), None

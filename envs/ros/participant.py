@@ -113,6 +113,15 @@ class JsonPublisher:
         return bool(self._publisher.wait_for_all_acked(self._ros.Duration(nanoseconds=int(timeout_s * 1e9))))
 
 
+class JsonSubscription:
+    def __init__(self, subscription: Any) -> None:
+        self._subscription = subscription
+
+    def publishers(self) -> int:
+        """How many publishers this subscription has matched (as seen from this side)."""
+        return int(self._subscription.get_publisher_count())
+
+
 class ImagePublisher:
     def __init__(self, ros: _Rclpy, publisher: Any) -> None:
         self._ros = ros
@@ -168,11 +177,15 @@ class Participant:
     def json_publisher(self, topic: str, kind: QosKind) -> JsonPublisher:
         return JsonPublisher(self.ros, self.node.create_publisher(self.ros.String, topic, self.qos(kind)))
 
-    def json_subscription(self, topic: str, kind: QosKind, callback: Callable[[str], None]) -> None:
+    def json_subscription(
+        self, topic: str, kind: QosKind, callback: Callable[[str], None]
+    ) -> JsonSubscription:
         def on_message(msg: Any) -> None:
             callback(str(msg.data))
 
-        self.node.create_subscription(self.ros.String, topic, on_message, self.qos(kind))
+        return JsonSubscription(
+            self.node.create_subscription(self.ros.String, topic, on_message, self.qos(kind))
+        )
 
     def image_publisher(self, topic: str) -> ImagePublisher:
         return ImagePublisher(

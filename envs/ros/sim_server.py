@@ -7,6 +7,8 @@ thread, heartbeats and cancel/stop handled on the spin thread while a skill runs
 every change. ``--skill-delay-s`` makes skills take time (so cancel and timeouts can be exercised) and
 ``--fault`` injects the failures the tests need: ``crash-at-step:N`` SIGKILLs the process when the N-th
 step arrives; ``hang-at-step:N`` wedges the worker on it (heartbeats go on, nothing answers).
+``--hold-until-sigusr1`` keeps requests waiting until the process gets SIGUSR1, so a test can make sure its
+other participants have discovered the client before anything happens.
 """
 
 from __future__ import annotations
@@ -69,6 +71,8 @@ class ServerOptions:
     camera: bool = False
     #: ``None``, ``("crash", n)`` or ``("hang", n)``: fail when the n-th step of the server's life arrives.
     fault: tuple[str, int] | None = None
+    #: Serve no request until :meth:`SimSkillServer.release` (heartbeats and describe go out meanwhile).
+    hold: bool = False
 
 
 class _RefusedError(Exception):
@@ -90,6 +94,9 @@ class SimSkillServer:
         self._beats = 0
         self._perception_seq = 0
         self._steps_seen = 0
+        self._released = threading.Event()
+        if not options.hold:
+            self._released.set()
         self.stops: list[str] = []
         self.participant = p = Participant("robomem_sim_skill_server", options.namespace, options.domain_id)
         try:
@@ -124,9 +131,14 @@ class SimSkillServer:
         self._worker.start()
         self.participant.start()
 
+    def release(self) -> None:
+        """Start serving requests (after ``hold``)."""
+        self._released.set()
+
     def close(self) -> None:
         self._jobs.put(None)
         self._abort.set()
+        self._released.set()
         self.participant.close()
 
     # ---- spin thread -------------------------------------------------------------------------------
@@ -175,6 +187,7 @@ class SimSkillServer:
 
     # ---- worker thread -----------------------------------------------------------------------------
     def _work(self) -> None:
+        self._released.wait()
         while (request := self._jobs.get()) is not None:
             try:
                 result = self._handle(request)
@@ -291,6 +304,11 @@ def _parser() -> argparse.ArgumentParser:
         "--camera", action="store_true", help="publish a synthetic frame with every perception"
     )
     parser.add_argument("--fault", type=_fault, default=None, metavar="crash-at-step:N|hang-at-step:N")
+    parser.add_argument(
+        "--hold-until-sigusr1",
+        action="store_true",
+        help="answer no request until the process gets SIGUSR1 (tests line up their listeners first)",
+    )
     return parser
 
 
@@ -310,6 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         skill_delay_s=args.skill_delay_s,
         camera=args.camera,
         fault=args.fault,
+        hold=args.hold_until_sigusr1,
     )
     done = threading.Event()
 
@@ -319,6 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     server = SimSkillServer(HouseholdEnv(config), options)
+    signal.signal(signal.SIGUSR1, lambda _signum, _frame: server.release())
     try:
         server.start()
         print(f"robomem-sim-server: ready on {options.namespace} (server id {server.server_id})", flush=True)

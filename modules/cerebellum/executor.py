@@ -39,7 +39,7 @@ class SkillExecutor:
                 action=action,
                 success=False,
                 feedback=f"Last action is invalid. The skill did not finish in time ({err}).",
-                done=False,
+                done=err.done,
                 timed_out=True,
             )
         info = result.info

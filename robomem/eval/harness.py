@@ -19,7 +19,7 @@ from envs.base import Env, Observation, StepInfo, StepResult
 from envs.task import LifelongSequence, Task
 from robomem.agents.base import Agent, EpisodeStats
 from robomem.config import Config
-from robomem.errors import ConfigError, EnvAdapterError
+from robomem.errors import ConfigError, EnvAdapterError, EnvTimeoutError
 from robomem.eval._progress import ProgressBar
 from robomem.eval.metrics import SubsetSummary, Summary, summarize
 from robomem.eval.results import EpisodeRecord, episode_result_path
@@ -43,6 +43,7 @@ class RecordingEnv(Env):
         self.num_invalid_actions = 0
         self.last_info: StepInfo | None = None
         self.done = False
+        self._env_step = 0
         #: Every step of the episode as ``{"action", "feedback", "success", "step"}`` (the step log).
         self.steps: list[dict[str, object]] = []
 
@@ -58,21 +59,34 @@ class RecordingEnv(Env):
         if self.done:
             # Stepping past `done` is an agent bug; the episode's outcome is already fixed.
             raise RuntimeError("the agent stepped the environment after the episode was done")
-        result = self.inner.step(action, timeout_s=timeout_s)
-        self.num_steps += 1
-        if not result.info["last_action_success"]:
-            self.num_invalid_actions += 1
-        self.steps.append(
-            {
-                "action": result.info["action_description"],
-                "feedback": result.info["env_feedback"],
-                "success": result.info["last_action_success"],
-                "step": result.info["env_step"],
-            }
+        try:
+            result = self.inner.step(action, timeout_s=timeout_s)
+        except EnvTimeoutError as err:
+            # The robot tried and gave up: a failed step, as EmbodiedBench would count it.
+            self._record(self._skill_text(action), str(err), False, self._env_step + 1, err.done)
+            raise
+        info = result.info
+        self._record(
+            info["action_description"],
+            info["env_feedback"],
+            info["last_action_success"],
+            info["env_step"],
+            result.done,
         )
-        self.last_info = result.info
-        self.done = result.done
+        self.last_info = info
         return result
+
+    def _record(self, action: str, feedback: str, success: bool, step: int, done: bool) -> None:
+        self.num_steps += 1
+        if not success:
+            self.num_invalid_actions += 1
+        self.steps.append({"action": action, "feedback": feedback, "success": success, "step": step})
+        self._env_step = step
+        self.done = done
+
+    def _skill_text(self, action: int | str) -> str:
+        skills = self.inner.skills
+        return skills[action] if isinstance(action, int) and 0 <= action < len(skills) else str(action)
 
     def tasks(self, subset: str) -> tuple[Task, ...]:
         return self.inner.tasks(subset)

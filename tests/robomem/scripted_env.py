@@ -8,7 +8,8 @@ every count in a result file is known in advance. Skills:
 * ``wait``: valid, no progress.
 
 An episode ends on success or after ``max_steps`` steps. Stepping a task whose id contains ``boom`` raises
-:class:`EnvConnectionError`. Every call is logged in ``calls``.
+:class:`EnvConnectionError`; in a task whose id contains ``slow``, ``wait`` times out (a failed step that
+raises :class:`EnvTimeoutError`). Every call is logged in ``calls``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from envs.base import Env, Observation, StepInfo, StepResult
 from envs.registry import ENVS
 from envs.task import LifelongSequence, Task
 from robomem.agents.base import Agent, EpisodeStats
-from robomem.errors import EnvConnectionError
+from robomem.errors import EnvConnectionError, EnvTimeoutError
 
 SKILLS = ("advance", "fumble", "wait")
 TEST_ENV_TYPE = "scripted_test"
@@ -104,6 +105,10 @@ class ScriptedTestEnv(Env):
             raise EnvConnectionError("test server went away")
         name = SKILLS[action] if isinstance(action, int) else action
         self._steps += 1
+        if name == "wait" and "slow" in self._task.task_id:
+            self._invalid += 1
+            done = self._steps >= self.config.max_steps
+            raise EnvTimeoutError(f"skill 'wait' did not finish within {timeout_s} s", done=done)
         if name == "advance":
             self._advanced += 1
         if name == "fumble":

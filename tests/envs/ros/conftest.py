@@ -36,6 +36,15 @@ class SimServer:
     def output(self) -> str:
         return "\n".join(self.lines)
 
+    def wait_for_line(self, text: str, timeout_s: float) -> bool:
+        """Whether a line of the server's output contains ``text`` within ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        while not any(text in line for line in list(self.lines)):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
 
 class StartServer(Protocol):
     def __call__(self, *args: str) -> SimServer: ...
@@ -124,8 +133,17 @@ class StopListener:
             with self._lock:
                 self.reasons.append(decode(Stop, text).reason)
 
-        self._participant.json_subscription(Topic.STOP, "command", on_stop)
+        self._subscription = self._participant.json_subscription(Topic.STOP, "command", on_stop)
         self._participant.start()
+
+    def wait_matched(self, publishers: int, timeout_s: float) -> None:
+        """Wait until this listener has discovered ``publishers`` stop publishers (the clients): a stop sent
+        before discovery would never reach it (the topic is volatile)."""
+        deadline = time.monotonic() + timeout_s
+        while self._subscription.publishers() < publishers:
+            if time.monotonic() > deadline:
+                pytest.fail(f"the stop listener did not discover the client within {timeout_s:g} s")
+            time.sleep(0.05)
 
     def wait_for(self, count: int, timeout_s: float) -> list[str]:
         deadline = time.monotonic() + timeout_s

@@ -8,6 +8,7 @@ participant)."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 
 from robomem.storage import read_jsonl
-from tests.envs.ros.conftest import ROOT, StartServer, StopListener
+from tests.envs.ros.conftest import ROOT, SimServer, StartServer, StopListener
 
 pytestmark = pytest.mark.ros
 
@@ -27,8 +28,15 @@ SKILL_TIMEOUT_S = 3.0
 
 
 def _eval(
-    run_dir: Path, namespace: str, env: dict[str, str], *extra: str
+    run_dir: Path,
+    namespace: str,
+    env: dict[str, str],
+    *extra: str,
+    witness: tuple[SimServer, StopListener] | None = None,
 ) -> subprocess.CompletedProcess[str]:
+    """Run ``robomem eval``. With ``witness`` (a server started with ``--hold-until-sigusr1`` and a stop
+    listener), the server is released only once the listener has discovered the client, so no stop the
+    client sends can go out before the listener can hear it."""
     command = [
         sys.executable,
         "-m",
@@ -41,9 +49,22 @@ def _eval(
         str(run_dir),
         f"env.namespace={namespace}",
         "env.connect_timeout_s=60",
+        "env.request_timeout_s=90",  # the first request may wait for the release
         *extra,  # later overrides win
     ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, env=env, cwd=ROOT)
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT
+    ) as process:
+        try:
+            if witness is not None:
+                server, listener = witness
+                listener.wait_matched(1, timeout_s=60)
+                server.process.send_signal(signal.SIGUSR1)
+            stdout, stderr = process.communicate(timeout=RUN_TIMEOUT_S)
+        except BaseException:
+            process.kill()
+            raise
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 def _result(run_dir: Path, n: int) -> dict[str, Any]:
@@ -56,10 +77,10 @@ def _result(run_dir: Path, n: int) -> dict[str, Any]:
 def test_the_agent_completes_episodes_on_the_ros_robot(
     tmp_path: Path, start_server: StartServer, stop_listener: type[StopListener], ros_env: dict[str, str]
 ) -> None:
-    server = start_server()
+    server = start_server("--hold-until-sigusr1")
     listener = stop_listener(server.namespace)
     run_dir = tmp_path / "run"
-    done = _eval(run_dir, server.namespace, ros_env)
+    done = _eval(run_dir, server.namespace, ros_env, witness=(server, listener))
     assert done.returncode == 0, done.stderr
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["overall"]["n"] == 2
@@ -70,7 +91,9 @@ def test_the_agent_completes_episodes_on_the_ros_robot(
         assert record["task_success"] == 1.0
     episodes = read_jsonl(run_dir / "memory" / "episodes.jsonl")
     assert [e["episode_id"] for e in episodes] == ["run/base/1", "run/base/2"]  # type: ignore[index]
-    assert listener.wait_for(1, timeout_s=10) == ["client closing"]  # the env's close() stops the robot
+    # The env's close() stops the robot: the robot heard it, and so did every other participant.
+    assert server.wait_for_line("STOP received: client closing", timeout_s=10)
+    assert listener.wait_for(1, timeout_s=10) == ["client closing"]
 
     # The adapter is transparent: the same agent on the simulator in-process takes the same steps.
     local = tmp_path / "local"
@@ -97,7 +120,7 @@ def test_a_dead_or_wedged_skill_server_ends_the_episode_cleanly(
     message: str,
 ) -> None:
     # The server dies (SIGKILL) or wedges when the 3rd skill arrives: the first two steps of episode 1 ran.
-    server = start_server("--fault", f"{fault}-at-step:3")
+    server = start_server("--fault", f"{fault}-at-step:3", "--hold-until-sigusr1")
     listener = stop_listener(server.namespace)
     run_dir = tmp_path / "run"
     done = _eval(
@@ -109,6 +132,7 @@ def test_a_dead_or_wedged_skill_server_ends_the_episode_cleanly(
         f"env.liveness_timeout_s={LIVENESS_S}",
         f"env.cancel_timeout_s={CANCEL_S}",
         f"agent.executor.timeout_s={SKILL_TIMEOUT_S}",
+        witness=(server, listener),
     )
     assert done.returncode == 0, done.stderr  # the run itself ends normally
     record = _result(run_dir, 1)

@@ -51,10 +51,12 @@ def test_reset_step_and_close_over_ros(start_server: StartServer, stop_listener:
         moves = env.perturb(2, seed=7)
         assert len(moves) == 2
         assert " moved from " in moves[0]
+        listener.wait_matched(1, timeout_s=60)  # discovery is not instant; a stop before it would be lost
     finally:
         env.close()
     env.close()  # twice is fine
     assert listener.wait_for(1, timeout_s=10) == ["client closing"]
+    assert server.wait_for_line("STOP received: client closing", timeout_s=10)
     with pytest.raises(EnvAdapterError, match="closed"):
         env.reset(task)
 
@@ -69,6 +71,8 @@ def test_a_skill_past_its_timeout_is_cancelled_and_the_next_one_runs(start_serve
             env.step(skill, timeout_s=0.3)
         result = env.step(skill, timeout_s=30)  # the server is free again
         assert result.info["last_action_success"] is True
+        # The timed-out skill was a failed step: it counts toward the episode's limits.
+        assert (result.info["env_step"], result.info["num_invalid_actions"]) == (2, 1)
 
 
 def test_no_server_is_a_connection_error_within_the_timeout(ros_env: dict[str, str]) -> None:

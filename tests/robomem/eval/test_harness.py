@@ -11,12 +11,14 @@ from envs.base import Env, Observation
 from envs.task import LifelongSequence, Task
 from robomem.agents.base import Agent, EpisodeStats
 from robomem.config import Config, load_config
-from robomem.errors import ConfigError
+from robomem.errors import ConfigError, EnvTimeoutError
 from robomem.eval import EB_KEYS, EXTRA_KEYS, evaluate, format_table, wilson_interval
 from robomem.eval.harness import RecordingEnv
 from tests.robomem.scripted_env import (
     DEFAULT_SCRIPTS,
+    SKILLS,
     ScriptedAgent,
+    ScriptedTestConfig,
     ScriptedTestEnv,
     make_task,
     registered_test_env,
@@ -180,6 +182,26 @@ def test_agent_reset_does_not_hide_steps() -> None:
     recorder.reset(task)  # an agent "starting over" mid-episode
     recorder.step("wait")
     assert (recorder.num_steps, recorder.num_invalid_actions) == (2, 1)
+
+
+def test_a_timed_out_skill_is_a_failed_step() -> None:
+    recorder = RecordingEnv(ScriptedTestEnv(ScriptedTestConfig(max_steps=3)))
+    recorder.reset(make_task("slow_1", "base", need=5))
+    with pytest.raises(EnvTimeoutError) as first:
+        recorder.step(SKILLS.index("wait"), timeout_s=2.0)
+    assert not first.value.done
+    assert recorder.step("advance").info["env_step"] == 2
+    with pytest.raises(EnvTimeoutError) as last:
+        recorder.step("wait", timeout_s=2.0)
+    assert last.value.done  # the env's step limit
+    assert (recorder.num_steps, recorder.num_invalid_actions, recorder.done) == (3, 2, True)
+    assert recorder.steps[0] == {
+        "action": "wait",
+        "feedback": "skill 'wait' did not finish within 2.0 s",
+        "success": False,
+        "step": 1,
+    }
+    assert [entry["step"] for entry in recorder.steps] == [1, 2, 3]
 
 
 def _sequences() -> tuple[LifelongSequence, ...]:
