@@ -187,7 +187,8 @@ def run(
         "vector": vector,
         "planner": "symbolic (default)",
         "notes": (
-            "SR: Wilson 95% CI; GC and steps: normal-approximation 95% CI of the mean. Fractions, not %. "
+            "SR: Wilson 95% CI; GC: Agresti-Coull 95% CI generalized to fractions; steps: "
+            "normal-approximation 95% CI of the mean. Fractions, not %. "
             "steps_delta_vs_full: paired per task (variant minus full). Episodic mode; memory persists "
             "across the episodes of a run, fresh per run."
         ),

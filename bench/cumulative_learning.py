@@ -246,7 +246,8 @@ def run(
         "planner": "symbolic (default)",
         "notes": (
             "Each attempt restarts the house from its initial state; memory persists across attempts "
-            "(fresh per run). SR: Wilson 95% CI; GC and steps: normal-approximation 95% CI of the mean. "
+            "(fresh per run). SR: Wilson 95% CI; GC: Agresti-Coull 95% CI generalized to fractions; steps: "
+            "normal-approximation 95% CI of the mean. "
             "paired: attempt N minus attempt 1 on the same task. sequences/tasks_per_sequence null = all."
         ),
         "runs": runs,

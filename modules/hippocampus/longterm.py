@@ -23,8 +23,8 @@ from modules.hippocampus.prompting import ask_json
 from robomem.embeddings.base import Embedder, Vectors
 from robomem.llm.base import LLMClient
 from robomem.storage import append_jsonl, read_jsonl
-from robomem.stores._common import top_k_rows
 from robomem.stores.base import Metadata, VectorHit, VectorItem, VectorStore
+from robomem.stores.ranking import top_k_rows
 
 __all__ = (
     "Candidate",

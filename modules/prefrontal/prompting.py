@@ -15,8 +15,7 @@ from string import Template
 
 from modules.hippocampus.base import StoreResult
 from modules.prefrontal.base import ExecutedAction
-from robomem.llm.base import ChatMessage, text_message
-from robomem.llm.openai_compat import image_message
+from robomem.llm.base import ChatMessage, image_message, text_message
 
 __all__ = (
     "MEMORY_TITLES",

@@ -25,8 +25,7 @@ from modules.hippocampus.base import EpisodeContext
 from modules.prefrontal.base import ExecutedAction
 from modules.thalamus.base import Perceived
 from modules.thalamus.deterministic import DeterministicThalamus
-from robomem.llm.base import ChatMessage, LLMClient, text_message
-from robomem.llm.openai_compat import image_message
+from robomem.llm.base import ChatMessage, LLMClient, image_message, text_message
 
 __all__ = ("QUERIES_SCHEMA", "SUMMARY_SCHEMA", "LLMThalamus", "LLMThalamusConfig", "clean_queries")
 

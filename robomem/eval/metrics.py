@@ -2,11 +2,12 @@
 
 * SR uses the Wilson score interval: unlike the normal approximation it stays inside [0, 1] and is not
   degenerate at 0% or 100% success, which small subsets hit often.
-* GC is a mean of per-episode fractions; its interval is the normal approximation ``mean ± z·s/√n``
-  (``s`` the sample standard deviation) clipped to [0, 1]. It is optimistic for small ``n`` and for
-  skewed progress values, and collapses to a point when every episode has the same progress.
-* With no episodes both intervals are the uninformative [0, 1]; so is the GC interval with one episode,
-  whose spread cannot be estimated.
+* GC is a mean of per-episode fractions in [0, 1]. Its interval is Agresti–Coull's, generalized from 0/1
+  outcomes to fractions: add ``z²/2`` pseudo-episodes at 0 and as many at 1, then take the normal interval
+  of the mean of that augmented sample (clipped to [0, 1]). For 0/1 progress it *is* the Agresti–Coull
+  interval (close to Wilson's); unlike the plain ``mean ± z·s/√n`` it does not collapse to a point when
+  every episode has the same progress, and it widens towards [0, 1] as the sample shrinks to nothing.
+* With no episodes both intervals are the uninformative [0, 1].
 """
 
 from __future__ import annotations
@@ -59,11 +60,14 @@ def normal_interval(values: Sequence[float], z: float = Z_95) -> tuple[float, fl
 
 
 def mean_interval(values: Sequence[float], z: float = Z_95) -> tuple[float, float]:
-    """Normal-approximation interval for the mean of values in [0, 1], clipped to [0, 1]."""
-    interval = normal_interval(values, z)
-    if interval is None:
-        return 0.0, 1.0
-    return max(0.0, interval[0]), min(1.0, interval[1])
+    """95% interval for the mean of values in [0, 1]: generalized Agresti–Coull (see the module notes)."""
+    values = [min(1.0, max(0.0, v)) for v in values]  # a summary never fails a finished run
+    pseudo = z * z / 2  # pseudo-episodes at 0 and at 1 each
+    n = len(values) + 2 * pseudo
+    mean = (sum(values) + pseudo) / n
+    spread = sum((v - mean) ** 2 for v in values) + pseudo * (mean**2 + (1 - mean) ** 2)
+    half = z * math.sqrt(spread / n / n)
+    return max(0.0, mean - half), min(1.0, mean + half)
 
 
 class SubsetSummary(BaseModel):

@@ -1,11 +1,11 @@
 """LLM clients behind one small contract (:class:`robomem.llm.base.LLMClient`)."""
 
 from robomem.llm.accounting import LLMAccounting
-from robomem.llm.base import ChatMessage, LLMClient, LLMReply, text_message
+from robomem.llm.base import ChatMessage, LLMClient, LLMReply, image_message, text_message
 from robomem.llm.config import LLMConfig, RoleOverride, RoleSettings
 from robomem.llm.factory import LLMS, make_llm
 from robomem.llm.jsonparse import parse_json_object
-from robomem.llm.openai_compat import OpenAICompatClient, image_message
+from robomem.llm.openai_compat import OpenAICompatClient
 from robomem.llm.stub import StubLLMClient
 
 __all__ = (

@@ -5,10 +5,11 @@ fits behind it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ("ChatMessage", "LLMClient", "LLMReply", "text_message")
+__all__ = ("ChatMessage", "LLMClient", "LLMReply", "image_message", "text_message")
 
 #: An OpenAI-style chat message: ``{"role": "user", "content": "..."}`` or with content parts
 #: (``[{"type": "text", ...}, {"type": "image_url", "image_url": {"url": "data:image/png;base64,..."}}]``).
@@ -17,6 +18,17 @@ ChatMessage = dict[str, Any]
 
 def text_message(role: str, text: str) -> ChatMessage:
     return {"role": role, "content": text}
+
+
+def image_message(role: str, text: str, images_b64: Sequence[str], mime: str = "image/png") -> ChatMessage:
+    """A chat message with ``text`` followed by images given as base64 strings (or ready ``data:`` URLs)."""
+    if isinstance(images_b64, str):  # one image passed bare would otherwise iterate its characters
+        images_b64 = [images_b64]
+    parts: list[dict[str, Any]] = [{"type": "text", "text": text}]
+    for image in images_b64:
+        url = image if image.startswith("data:") else f"data:{mime};base64,{image}"
+        parts.append({"type": "image_url", "image_url": {"url": url}})
+    return {"role": role, "content": parts}
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ import os
 import re
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -35,7 +34,7 @@ from robomem.llm.jsonparse import parse_json_object
 if TYPE_CHECKING:
     import openai
 
-__all__ = ("ROLE_HEADER", "OpenAICompatClient", "image_message")
+__all__ = ("ROLE_HEADER", "OpenAICompatClient")
 
 log = logging.getLogger(__name__)
 
@@ -64,17 +63,6 @@ def _format_rejected(status: int, message: str) -> bool:
 
 _BAD_NAME = re.compile(r"[^A-Za-z0-9_-]")
 _SDK_PREFIX = re.compile(r"^Error code: \d+ - ")
-
-
-def image_message(role: str, text: str, images_b64: Sequence[str], mime: str = "image/png") -> ChatMessage:
-    """A chat message with ``text`` followed by images given as base64 strings (or ready ``data:`` URLs)."""
-    if isinstance(images_b64, str):  # one image passed bare would otherwise iterate its characters
-        images_b64 = [images_b64]
-    parts: list[dict[str, Any]] = [{"type": "text", "text": text}]
-    for image in images_b64:
-        url = image if image.startswith("data:") else f"data:{mime};base64,{image}"
-        parts.append({"type": "image_url", "image_url": {"url": url}})
-    return {"role": role, "content": parts}
 
 
 def _public_url(url: str) -> str:

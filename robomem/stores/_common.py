@@ -19,7 +19,6 @@ __all__ = (
     "collection_name",
     "metadata_matches",
     "normalise_rows",
-    "top_k_rows",
 )
 
 #: Collection metadata keys robomem writes next to the vectors.
@@ -90,19 +89,6 @@ def normalise_rows(array: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     """Unit rows (zero rows stay zero): dot products are then cosine similarities, as in Chroma's space."""
     norms = np.linalg.norm(array, axis=1, keepdims=True)
     return (array / np.where(norms == 0, np.float32(1.0), norms)).astype(np.float32, copy=False)
-
-
-def top_k_rows(scores: npt.NDArray[np.float32], k: int) -> npt.NDArray[np.intp]:
-    """Indices of the ``k`` best scores, best first, ties broken by the lower index (insertion order).
-
-    ``argpartition`` first, so a query over 1e5 rows sorts only its few candidates, not every row."""
-    n = scores.shape[0]
-    if k >= n:
-        return np.argsort(-scores, kind="stable")
-    kth = scores[np.argpartition(-scores, k - 1)[k - 1]]
-    # Everything at least as good as the k-th score (ties included), then a stable sort of those few.
-    chosen = np.flatnonzero(scores >= kth)
-    return chosen[np.argsort(-scores[chosen], kind="stable")][:k]
 
 
 def _equal(stored: object, wanted: object) -> bool:

@@ -34,9 +34,9 @@ from robomem.stores._common import (
     check_where,
     metadata_matches,
     normalise_rows,
-    top_k_rows,
 )
 from robomem.stores.base import Metadata, VectorHit, VectorItem, VectorStore
+from robomem.stores.ranking import top_k_rows
 
 try:  # POSIX only; elsewhere the single-owner check is skipped.
     import fcntl

@@ -104,8 +104,9 @@ def test_summaries_per_subset_and_run(episodic_run: tuple[Path, Any, ScriptedAge
     assert base["sr"] == pytest.approx(1 / 3)
     assert base["sr_ci"] == pytest.approx(list(wilson_interval(1, 3)))
     assert base["gc"] == pytest.approx(0.5)  # (1 + 0.5 + 0) / 3
-    # Progress values 1, 0.5, 0: sample sd 0.5, so 0.5 ± 1.96 * 0.5 / sqrt(3), clipped to [0, 1].
-    assert base["gc_ci"] == pytest.approx([0.0, 1.0])
+    # Progress 1, 0.5, 0 plus 1.9208 pseudo-episodes at 0 and at 1: ñ = 6.8416, mean 0.5,
+    # spread 0.5 + 0.9604, half = 1.96 * sqrt(1.4604) / 6.8416 = 0.346205.
+    assert base["gc_ci"] == pytest.approx([0.153795, 0.846205], abs=1e-6)
     assert base["mean_steps"] == pytest.approx(2.0)
     assert base["invalid_action_ratio"] == pytest.approx(0.25 / 3)
     top = _read(run_dir / "summary.json")
@@ -329,8 +330,8 @@ def test_progress_bar_only_on_a_tty_but_final_line_always(tmp_path: Path) -> Non
 def test_format_table(episodic_run: tuple[Path, Any, ScriptedAgent]) -> None:
     _, summary, _ = episodic_run
     lines = format_table(summary).splitlines()
-    # Wilson by hand: 1/3 -> [6.1, 79.2], 1/2 -> [9.5, 90.5], 2/5 -> [11.8, 76.9]; base GC CI is clipped.
-    assert lines[0].startswith("base     n=3  SR  33.3% [6.1, 79.2]  GC  50.0% [0.0, 100.0]")
+    # Wilson by hand: 1/3 -> [6.1, 79.2], 1/2 -> [9.5, 90.5], 2/5 -> [11.8, 76.9].
+    assert lines[0].startswith("base     n=3  SR  33.3% [6.1, 79.2]  GC  50.0% [15.4, 84.6]")
     assert lines[1].startswith("spatial  n=2  SR  50.0% [9.5, 90.5]")
     assert lines[1].endswith("errors 1")
     assert lines[2].startswith("all      n=5  SR  40.0% [11.8, 76.9]")

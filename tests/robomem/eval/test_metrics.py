@@ -33,24 +33,33 @@ def test_wilson_interval_rejects_impossible_counts(successes: int, n: int) -> No
         wilson_interval(successes, n)
 
 
+def test_mean_interval_is_agresti_coull_for_zero_one_progress() -> None:
+    # 7 of 20: ñ = 20 + 1.96², p̃ = (7 + 1.96²/2) / ñ, p̃ ± 1.96·sqrt(p̃(1 - p̃)/ñ).
+    assert mean_interval([1.0] * 7 + [0.0] * 13) == pytest.approx((0.179924, 0.568415), abs=1e-6)
+
+
 def test_mean_interval_matches_hand_computed() -> None:
-    # mean 0.5, sample variance 0.2/3, standard error sqrt(0.2/12) = 0.129099, half = 0.253034.
-    assert mean_interval([0.2, 0.4, 0.6, 0.8]) == pytest.approx((0.246966, 0.753034), abs=1e-6)
+    # ñ = 4 + 3.8416 = 7.8416, mean (2 + 1.9208) / ñ = 0.5, spread 0.2 + 1.9208 * 0.5 = 1.1604,
+    # half = 1.96 * sqrt(1.1604) / ñ = 0.269250.
+    assert mean_interval([0.2, 0.4, 0.6, 0.8]) == pytest.approx((0.230750, 0.769250), abs=1e-6)
 
 
-def test_mean_interval_is_clipped_to_unit_range() -> None:
-    # mean 0.25, sample sd 0.5, half = 1.96 * 0.5 / 2 = 0.49: the lower end -0.24 is clipped.
-    assert mean_interval([0.0, 0.0, 0.0, 1.0]) == pytest.approx((0.0, 0.74))
-    assert mean_interval([1.0, 1.0, 1.0, 0.0]) == pytest.approx((0.26, 1.0))
+def test_identical_progress_still_has_an_interval_that_narrows_with_n() -> None:
+    small, large = mean_interval([0.4] * 3), mean_interval([0.4] * 300)
+    assert small[0] < 0.4 < small[1] and large[0] < 0.4 < large[1]
+    assert large[1] - large[0] < (small[1] - small[0]) / 5
+    everything = mean_interval([1.0] * 30)
+    assert everything[1] == 1.0 and 0.85 < everything[0] < 0.9  # Wilson: 0.886
 
 
-@pytest.mark.parametrize("values", [[], [0.3]])
-def test_mean_interval_with_fewer_than_two_values_is_uninformative(values: list[float]) -> None:
-    assert mean_interval(values) == (0.0, 1.0)
+def test_mean_interval_stays_in_the_unit_range() -> None:
+    low, high = mean_interval([0.0] * 5)
+    assert low == 0.0 and 0.0 < high < 0.5
+    assert mean_interval([1.2, -0.1]) == mean_interval([1.0, 0.0])  # out-of-range progress is clipped
 
 
-def test_mean_interval_of_identical_values_is_a_point() -> None:
-    assert mean_interval([0.4, 0.4, 0.4]) == pytest.approx((0.4, 0.4))
+def test_mean_interval_without_episodes_is_uninformative() -> None:
+    assert mean_interval([]) == pytest.approx((0.0, 1.0))
 
 
 def _record(

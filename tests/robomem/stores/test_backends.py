@@ -197,17 +197,6 @@ def test_chroma_applies_a_changed_ef_search(tmp_path: Path) -> None:
     store.close()
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_top_k_rows_matches_a_full_stable_sort(seed: int) -> None:
-    from robomem.stores._common import top_k_rows
-
-    rng = np.random.default_rng(seed)
-    scores = rng.integers(0, 6, size=200).astype(np.float32)  # many ties
-    for k in (1, 3, 17, 200, 500):
-        expected = np.argsort(-scores, kind="stable")[:k]
-        assert top_k_rows(scores, k).tolist() == expected.tolist()
-
-
 def test_a_locked_database_is_waited_for_and_other_errors_are_not() -> None:
     calls: list[int] = []
 
