@@ -9,6 +9,7 @@ collections, unless they live on a Chroma server), ``temporal/`` (the running ep
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import time
 from pathlib import Path
@@ -27,6 +28,8 @@ from robomem.llm.base import LLMClient
 from robomem.storage import write_json_atomic
 from robomem.stores.base import VectorStore
 from robomem.stores.factory import open_vector_store
+
+log = logging.getLogger(__name__)
 
 __all__ = ("MEMORY_FORMAT", "open_memory", "wipe_memory")
 
@@ -53,19 +56,51 @@ def _check_manifest(memory_dir: Path, config: MemoryConfig, embedder: Embedder) 
     write_json_atomic(path, {**wanted, "created": time.time(), "vector_backend": config.vector.type})
 
 
-def wipe_memory(config: MemoryConfig, memory_dir: Path, *, embedder: Embedder | None = None) -> None:
-    """Delete everything the memory holds — only ever on explicit request (``--fresh-memory``)."""
+def _embedder_identity(config: MemoryConfig, memory_dir: Path, embedder: Embedder | None) -> tuple[str, int]:
+    """The embedder the memory was built with: from the caller, else the manifest (loading no model)."""
+    if embedder is not None:
+        return embedder.name, embedder.dim
+    path = memory_dir / "manifest.json"
+    if path.exists():
+        found = json.loads(path.read_text(encoding="utf-8"))
+        return str(found["embedder"]), int(found["dim"])
+    embedder = make_embedder(config.embedder)
+    return embedder.name, embedder.dim
+
+
+def wipe_memory(
+    config: MemoryConfig, memory_dir: Path, *, embedder: Embedder | None = None, shared: bool = False
+) -> None:
+    """Delete everything the memory holds — only ever on explicit request (``--fresh-memory``,
+    ``robomem memory wipe``). Long-term collections on a Chroma server belong to every robot of the
+    namespace: they are emptied only with ``shared=True``, otherwise left alone (and the log says so)."""
     if config.vector.type == "chroma_http":
-        # The collections live on the shared server, not in the folder: empty them there.
-        embedder = embedder or make_embedder(config.embedder)
-        for name in ("episodic", "semantic"):
-            store = open_vector_store(
-                config.vector, memory_dir=memory_dir, name=name, embedder_name=embedder.name, dim=embedder.dim
+        vector = config.vector
+        where = f"{vector.host}:{vector.port}, namespace {vector.namespace!r}"
+        if not shared:
+            log.warning(
+                "the shared episodic and semantic memory on %s was kept (other robots use it); "
+                "`robomem memory wipe --shared --yes` empties it",
+                where,
             )
-            try:
-                store.delete([item.id for item in store.get()])
-            finally:
-                store.close()
+        else:
+            # The collections live on the shared server, not in the folder: empty them there.
+            model, dim = _embedder_identity(config, memory_dir, embedder)
+            for name in ("episodic", "semantic"):
+                store = open_vector_store(
+                    vector, memory_dir=memory_dir, name=name, embedder_name=model, dim=dim
+                )
+                try:
+                    store.delete([item.id for item in store.get()])
+                finally:
+                    store.close()
+            log.warning("emptied the shared episodic and semantic memory on %s", where)
+    elif shared:
+        raise ConfigError(
+            "this memory keeps its long-term stores in its own folder; --shared is for a Chroma server "
+            "(vector.type: chroma_http)",
+            key="memory.vector.type",
+        )
     if memory_dir.exists():
         for child in memory_dir.iterdir():
             shutil.rmtree(child) if child.is_dir() else child.unlink()

@@ -2,7 +2,8 @@
 
 * ``show`` prints counts per store and site, and the most recent facts.
 * ``export`` writes each site's knowledge graph (GraphML and JSON) and the long-term items (JSONL).
-* ``wipe`` deletes everything — only with ``--yes`` (memory is never wiped implicitly).
+* ``wipe`` deletes everything in the folder — only with ``--yes`` (memory is never wiped implicitly).
+  Long-term memory on a shared Chroma server (other robots use it too) is emptied only with ``--shared``.
 
 The vector backend comes from the memory's manifest; ``memory.vector.host=...`` style overrides select a
 Chroma server. No embedding model is loaded: inspection never needs one.
@@ -32,7 +33,12 @@ def add_memory_parser(commands: Subcommands) -> None:
     parser.add_argument("--memory-dir", required=True, metavar="DIR", help="the memory directory")
     parser.add_argument("--out", metavar="DIR", help="export: destination folder [DIR/export]")
     parser.add_argument("--recent", type=int, default=5, metavar="N", help="show: recent facts per store")
-    parser.add_argument("--yes", action="store_true", help="wipe: really delete everything")
+    parser.add_argument("--yes", action="store_true", help="wipe: really delete everything in the folder")
+    parser.add_argument(
+        "--shared",
+        action="store_true",
+        help="wipe: also empty the long-term memory on the shared Chroma server, for every robot",
+    )
     parser.set_defaults(run=run_memory)
 
 
@@ -58,8 +64,11 @@ def run_memory(args: argparse.Namespace, extra: list[str]) -> int:
             raise ConfigError("wipe deletes everything in the memory directory; add --yes to confirm")
         from modules.hippocampus.factory import wipe_memory
 
-        wipe_memory(config, memory_dir)
-        print(f"wiped {memory_dir}")
+        wipe_memory(config, memory_dir, shared=args.shared)
+        if config.vector.type == "chroma_http" and not args.shared:
+            print(f"wiped {memory_dir}; the shared long-term memory was kept (--shared empties it)")
+        else:
+            print(f"wiped {memory_dir}")
         return 0
     from robomem.cli._memory_view import MemoryView
 

@@ -157,6 +157,49 @@ def test_long_term_memory_on_a_shared_chroma_server(tmp_path: Path, chroma_serve
     assert "robot_a/base/1" in str(episodic.data[0]["episode_id"])
 
 
+@pytest.mark.chroma
+def test_wiping_one_robot_keeps_the_shared_memory_unless_asked(
+    tmp_path: Path, chroma_server: ChromaServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    vector = VectorConfig(
+        type="chroma_http", host=chroma_server.host, port=chroma_server.port, namespace="wipe1"
+    )
+    config = MemoryConfig(embedder=EmbedderConfig(type="hashing"), vector=vector)
+    robot_a = open_memory(config, tmp_path / "robot_a")
+    _episode(robot_a, "robot_a/base/1")
+    robot_a.close()
+    # Robot B starts over: its own folder is emptied, the fleet's long-term memory is not.
+    robot_b = open_memory(config, tmp_path / "robot_b", fresh=True)
+    assert robot_b["episodic"].index.store.count() == 1  # type: ignore[attr-defined]
+    robot_b.close()
+    server = [
+        f"memory.vector.host={vector.host}",
+        f"memory.vector.port={vector.port}",
+        "memory.vector.namespace=wipe1",
+    ]
+    wipe = ["memory", "wipe", "--memory-dir", str(tmp_path / "robot_a"), "--yes", *server]
+    assert main(wipe) == 0
+    assert "the shared long-term memory was kept" in capsys.readouterr().out
+    assert list((tmp_path / "robot_a").iterdir()) == []
+    robot_a = open_memory(config, tmp_path / "robot_a")
+    assert robot_a["episodic"].index.store.count() == 1  # type: ignore[attr-defined]
+    robot_a.close()
+    # Asked explicitly: emptied on the server, for everyone (the memory's embedder comes from its manifest).
+    assert main([*wipe, "--shared"]) == 0
+    robot_b = open_memory(config, tmp_path / "robot_b")
+    assert robot_b["episodic"].index.store.count() == 0  # type: ignore[attr-defined]
+    robot_b.close()
+
+
+def test_wiping_shared_memory_that_is_not_shared_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    open_memory(FAST, tmp_path / "mem").close()
+    assert main(["memory", "wipe", "--memory-dir", str(tmp_path / "mem"), "--yes", "--shared"]) == 2
+    assert "--shared is for a Chroma server" in capsys.readouterr().err
+    assert (tmp_path / "mem" / "manifest.json").exists()
+
+
 def test_memory_cli_show_export_wipe(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     memory = open_memory(FAST, tmp_path / "mem")
     scene, _ = _episode(memory)
