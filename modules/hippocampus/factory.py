@@ -157,6 +157,7 @@ def open_memory(
                         embedder=embedder,
                         memory_dir=memory_dir,
                         llm=llm,
+                        shared_store=config.vector.type == "chroma_http",
                     )
                 )
     except BaseException:

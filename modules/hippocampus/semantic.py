@@ -71,8 +71,11 @@ class SemanticMemory(MemoryStore):
         embedder: Embedder,
         memory_dir: Path,
         llm: LLMClient | None = None,
+        shared_store: bool = False,
     ) -> None:
         self.config = config
+        #: Other robots write to the store too (a Chroma server): re-read the pinned lessons before deciding.
+        self.shared_store = shared_store
         self.index = LongTermIndex(store, embedder, memory_dir / "semantic_archive.jsonl")
         deterministic = DeterministicLessonCreator()
         decider = DeterministicDecider(config.dedup_threshold)
@@ -134,6 +137,9 @@ class SemanticMemory(MemoryStore):
             facts, self.facts = self.facts, []
             self.pending.clear(outcome.context.episode_id)
         candidates = self.creator.create(outcome, facts)
+        if self.shared_store and candidates:
+            # Lessons another robot added since begin_episode must count as near-duplicates too.
+            self.index.pin([ACTION_LESSONS, task_lessons(outcome.context.site)])
         decisions = [
             decide(self.decider, c, self.index.neighbours(c, self.config.n_update, _partition_of(c)))
             for c in candidates

@@ -5,8 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+
 from modules.hippocampus.semantic import SemanticConfig, SemanticMemory
+from robomem.stores.config import VectorConfig
+from robomem.stores.factory import open_vector_store
 from robomem.testing.scripted_llm import Rule, ScriptedLLMServer
+from tests.conftest import ChromaServer
 from tests.modules.hippocampus.memory_helpers import EMBEDDER, context, memory_store, outcome, summary
 
 HOLDING = "Last action is invalid. Robot is currently holding Knife"
@@ -220,3 +225,55 @@ def test_a_house_lesson_is_not_a_duplicate_of_another_houses(tmp_path: Path) -> 
     assert memory.retrieve(["where is the mug"]).lines == (
         "[task] In house_2, a Mug was found at Cabinet_2.",
     )
+
+
+@pytest.mark.chroma
+def test_on_a_shared_server_another_robots_new_lesson_is_a_near_duplicate(
+    tmp_path: Path, chroma_server: ChromaServer
+) -> None:
+    vector = VectorConfig(
+        type="chroma_http", host=chroma_server.host, port=chroma_server.port, namespace="semshared"
+    )
+
+    def robot(name: str) -> SemanticMemory:
+        store = open_vector_store(
+            vector, memory_dir=tmp_path / name, name="semantic", embedder_name=EMBEDDER.name, dim=EMBEDDER.dim
+        )
+        config = SemanticConfig(dedup_threshold=0.8)
+        return SemanticMemory(
+            config, store=store, embedder=EMBEDDER, memory_dir=tmp_path / name, shared_store=True
+        )
+
+    robot_a, robot_b = robot("a"), robot("b")
+    try:
+        ctx = context("a/1", site="house_1")
+        robot_a.begin_episode(ctx)  # pins the (still empty) lessons
+        _episode(
+            robot_b,
+            "b/1",
+            [("frobnicate the Mug", "Last action is invalid. The Mug is wobbly", False, None, None)],
+        )
+        robot_a.update(
+            summary(
+                1,
+                "step 1",
+                ctx=ctx,
+                action="frobnicates the Mug",
+                feedback="Last action is invalid. The Mug is wobbly",
+                success=False,
+            )
+        )
+        details = robot_a.end_episode(
+            outcome(
+                [("frobnicates the Mug", "Last action is invalid. The Mug is wobbly", False)],
+                success=True,
+                ctx=ctx,
+            )
+        ).details
+        # Another key ('frobnicates'), so only the similarity search can find robot B's lesson, written
+        # after robot A's episode began.
+        assert details["NOOP"] == 1
+        assert len(robot_a.index.items()) == 1
+    finally:
+        robot_a.close()
+        robot_b.close()
