@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from envs.base import Env, Observation
 from envs.task import Task
 from robomem.agents.base import Agent, EpisodeStats
+from robomem.errors import EnvTimeoutError
 
 __all__ = ("RandomAgent", "RandomAgentConfig")
 
@@ -42,8 +43,11 @@ class RandomAgent(Agent):
             if not skills:
                 # Nothing to choose from: the EB analogue is a planner returning an empty plan.
                 return EpisodeStats(planner_steps=steps, empty_plan=True)
-            result = env.step(rng.randrange(len(skills)))
+            try:
+                done = env.step(rng.randrange(len(skills))).done
+            except EnvTimeoutError as err:  # a failed step, as for any agent (the env stopped the skill)
+                done = err.done
             steps += 1
-            if result.done:
+            if done:
                 break
         return EpisodeStats(planner_steps=steps)

@@ -54,3 +54,12 @@ def test_no_skills_is_an_empty_plan() -> None:
     stats = RandomAgent(RandomAgentConfig()).run_episode(env, task, observation)
     assert stats.empty_plan
     assert stats.planner_steps == 0
+
+
+def test_a_timed_out_skill_is_a_failed_step_not_the_end() -> None:
+    env = ScriptedTestEnv(ScriptedTestConfig(max_steps=12))
+    task = make_task("slow_1", "base", need=99)  # "wait" times out in this task
+    stats = RandomAgent(RandomAgentConfig(seed=3)).run_episode(env, task, env.reset(task))
+    actions = [c[1] for c in env.calls if c[0] == "step"]
+    assert 2 in actions  # "wait" was drawn (and timed out) at least once
+    assert stats.planner_steps == len(actions) == 12  # the episode went on to the step limit
