@@ -5,6 +5,7 @@ harness as a plain loop."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -31,6 +32,11 @@ class EpisodeStats(BaseModel):
 
 class Agent(ABC):
     """Contract for every agent. Implementations register in :data:`robomem.agents.AGENTS`."""
+
+    def check_tasks(self, tasks: Sequence[Task]) -> None:
+        """Raise :class:`robomem.errors.ConfigError` when this agent cannot work on ``tasks`` at all; called
+        before the run starts (nothing is written yet), so a misconfiguration is one clear error instead of a
+        run of failed episodes."""
 
     def begin_run(self, run_dir: Path) -> None:
         """Called once before the first episode of a run; ``run_dir`` is the only place to write to."""

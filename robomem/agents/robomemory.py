@@ -10,6 +10,7 @@ freshly reset environment and continues from the checkpoint, so no step is lost 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from modules.thalamus.deterministic import DeterministicThalamus
 from robomem.agents.base import Agent, EpisodeStats
 from robomem.agents.robomemory_config import RoboMemoryAgentConfig
 from robomem.context import EpisodeRuntime
-from robomem.errors import EnvAdapterError, RobomemError
+from robomem.errors import ConfigError, EnvAdapterError, RobomemError
 from robomem.graph import build_graph
 from robomem.llm.accounting import LLMAccounting
 from robomem.llm.base import LLMClient
@@ -54,6 +55,20 @@ class RoboMemoryAgent(Agent):
         self._graph: CompiledStateGraph[AgentState, EpisodeRuntime, AgentState, AgentState] | None = None
 
     # ---- run lifecycle ---------------------------------------------------------------------------------
+    def check_tasks(self, tasks: Sequence[Task]) -> None:
+        if getattr(self.config.planner, "type", None) != "symbolic":
+            return
+        # The symbolic planner plans from a task's structured goal only; without one every episode would end
+        # at step 0 with an empty plan (tasks from a file, a real robot's, have none).
+        missing = [t.task_id for t in tasks if not t.goal]
+        if missing:
+            raise ConfigError(
+                f"the symbolic planner needs tasks with a structured goal (the simulator's suites have one); "
+                f"{len(missing)} of {len(tasks)} tasks have none, e.g. {missing[0]!r}",
+                key="agent.planner.type",
+                hint="use an LLM planner: agent.planner.type=llm and agent.llm (see configs/llm_agent.yaml)",
+            )
+
     def begin_run(self, run_dir: Path) -> None:
         cfg = self.config
         self.run_dir = run_dir

@@ -200,6 +200,7 @@ def evaluate(
     actions are replayed so the house is where they left it); the first unfinished one continues from the
     agent's checkpoint."""
     subsets, plan = plan_episodes(cfg, env)
+    agent.check_tasks([item.task for item in plan])
     recorder = RecordingEnv(env)
     by_subset: dict[str, list[EpisodeRecord]] = {s: [] for s in subsets}
     bar = ProgressBar(len(plan), enabled=progress, stream=stream)

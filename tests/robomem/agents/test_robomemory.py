@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from envs.registry import ENVS
 from robomem.agents import AGENTS
 from robomem.agents.robomemory import RoboMemoryAgent
 from robomem.config import load_config
+from robomem.errors import ConfigError
 from robomem.eval.harness import evaluate
+from tests.robomem.scripted_env import ScriptedTestEnv, make_task
 
 
 def test_each_episode_is_consolidated_once(tmp_path: Path) -> None:
@@ -31,3 +35,23 @@ def test_each_episode_is_consolidated_once(tmp_path: Path) -> None:
     assert memory_phases.count("end") == 2, "each episode is consolidated once"
     episodes = (tmp_path / "run" / "memory" / "episodes.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(episodes) == 2
+
+
+def test_the_symbolic_planner_refuses_tasks_without_a_goal_before_the_run(tmp_path: Path) -> None:
+    # Tasks from a file (a real robot's) carry no structured goal: the symbolic planner would end every
+    # episode at step 0 with an empty plan. One clear error instead, and nothing written.
+    cfg = load_config(None, ["agent.type=robomem", "eval.subsets=[base]"])
+    agent = AGENTS.build(cfg.agent)
+    with pytest.raises(ConfigError, match=r"agent.planner.type: the symbolic planner needs tasks with a str"):
+        evaluate(cfg, ScriptedTestEnv(), agent, tmp_path / "run", progress=False)
+    assert not (tmp_path / "run").exists()
+    # An LLM planner takes them (the check runs before anything needs the endpoint).
+    llm = load_config(
+        None,
+        [
+            "agent.type=robomem",
+            "agent.planner={type: llm}",
+            "agent.llm={base_url: 'http://127.0.0.1:9/v1', model: m}",
+        ],
+    )
+    AGENTS.build(llm.agent).check_tasks([make_task("t", "base")])
