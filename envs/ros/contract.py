@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from envs.base import Perception
+from envs.base import PerceivedEntity, Perception, Relation
 from envs.task import LifelongSequence, Task
 
 __all__ = (
@@ -124,6 +124,26 @@ class PerceptionMsg(_Msg):
     seq: int
     text: str = ""
     perception: Perception | None = None
+
+    @field_validator("perception", mode="before")
+    @classmethod
+    def _known_keys_only(cls, value: object) -> object:
+        # robomem's Perception is strict; on the wire, keys a robot adds (a detector's score) are dropped.
+        return _known_keys(value, Perception)
+
+
+def _known_keys(value: object, model: type[BaseModel]) -> object:
+    if not isinstance(value, dict):
+        return value
+    nested: dict[str, type[BaseModel]] = {"entities": PerceivedEntity, "relations": Relation}
+    known: dict[str, object] = {}
+    for key, item in value.items():
+        if key not in model.model_fields:
+            continue
+        if key in nested and isinstance(item, list):
+            item = [_known_keys(part, nested[key]) for part in item]
+        known[key] = item
+    return known
 
 
 class ResetResult(_Msg):

@@ -136,9 +136,27 @@ class Link:
 
     def _absent_reason(self, timeout_s: float) -> str:
         cfg = self.config
-        seen = "announced itself but never beat" if self.describe is not None else "never announced itself"
         domain = cfg.domain_id if cfg.domain_id is not None else os.environ.get("ROS_DOMAIN_ID") or "0"
-        return f"no skill server on {cfg.namespace!r} (ROS domain {domain}) within {timeout_s:g} s: it {seen}"
+        if self.describe is None:
+            seen = "it never announced itself (no latched message on 'describe')"
+        else:
+            # A server that wrote its own side of the contract most likely misses one piece: name them.
+            missing = [
+                what
+                for what, ok in (
+                    ("no heartbeat", self._beat_at is not None),
+                    ("nothing subscribes to 'request'", self._request.subscribers() > 0),
+                    ("nothing subscribes to 'cancel'", self._cancel.subscribers() > 0),
+                    (
+                        "nothing publishes on 'response'",
+                        self.participant.node.count_publishers(self._topic(Topic.RESPONSE)) > 0,
+                    ),
+                )
+                if not ok
+            ]
+            gaps = "; ".join(missing) or "it was not ready in time"
+            seen = f"it announced itself, but {gaps} (or the QoS does not match the contract)"
+        return f"no skill server on {cfg.namespace!r} (ROS domain {domain}) within {timeout_s:g} s: {seen}"
 
     def _topic(self, name: str) -> str:
         return f"{self.config.namespace.rstrip('/')}/{name}"

@@ -38,6 +38,23 @@ def test_payloads_round_trip_through_json() -> None:
 
 def test_decoders_ignore_unknown_keys_and_reject_bad_payloads() -> None:
     assert decode(PerceptionMsg, '{"seq": 1, "text": "hi", "future_field": 1}').text == "hi"
+    # Inside the perception object too (robomem's own Perception model is strict).
+    wire = {
+        "seq": 2,
+        "perception": {
+            "location": "Kitchen",
+            "frame_id": "map",
+            "entities": [{"name": "Mug_1", "type": "Mug", "kind": "object", "confidence": 0.9}],
+            "relations": [{"subject": "Mug_1", "relation": "on", "object": "Table", "since": 3}],
+        },
+    }
+    perception = decode(PerceptionMsg, json.dumps(wire)).perception
+    assert perception is not None and perception.location == "Kitchen"
+    assert perception.entities[0].name == "Mug_1" and perception.relations[0].object == "Table"
+    with pytest.raises(ContractError, match=r"PerceptionMsg: perception.entities.0.kind"):
+        decode(
+            PerceptionMsg, json.dumps({"seq": 3, "perception": {"entities": [{"name": "x", "type": "X"}]}})
+        )
     with pytest.raises(ContractError, match="not JSON"):
         decode(Request, "{nope")
     with pytest.raises(ContractError, match="expected a JSON object"):

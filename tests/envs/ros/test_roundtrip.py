@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import base64
 import time
+import uuid
 
 import pytest
 
 from envs.ros.config import RosConfig
+from envs.ros.contract import CONTRACT_VERSION, Describe, Topic
 from envs.ros.env import RosEnv
+from envs.ros.participant import Participant
 from robomem.errors import EnvAdapterError, EnvConnectionError, EnvTimeoutError
 from tests.envs.ros.conftest import StartServer, StopListener
 
@@ -80,3 +83,24 @@ def test_no_server_is_a_connection_error_within_the_timeout(ros_env: dict[str, s
     with pytest.raises(EnvConnectionError, match="no skill server on '/robomem_nobody_here'"):
         RosEnv(RosConfig(namespace="/robomem_nobody_here", connect_timeout_s=1.0))
     assert time.monotonic() - started < 30  # generous: the limit is 1 s plus ROS start-up
+
+
+def test_a_half_written_server_is_told_what_it_misses(ros_env: dict[str, str]) -> None:
+    # A skill server that only announces itself (a robot builder's first attempt): the error names the
+    # parts of the contract that never showed up.
+    namespace = f"/robomem_half_{uuid.uuid4().hex[:8]}"
+    half = Participant("half_server", namespace, None)
+    try:
+        describe = Describe(contract=CONTRACT_VERSION, server_id="half", profile="alfred")
+        half.json_publisher(Topic.DESCRIBE, "latched").publish(describe)
+        half.json_subscription(Topic.REQUEST, "command", lambda _text: None)
+        half.start()
+        with pytest.raises(EnvConnectionError) as caught:
+            RosEnv(RosConfig(namespace=namespace, connect_timeout_s=15.0))  # ample for discovery
+    finally:
+        half.close()
+    message = str(caught.value)
+    assert "it announced itself, but no heartbeat" in message
+    assert "nothing subscribes to 'cancel'" in message
+    assert "nothing publishes on 'response'" in message
+    assert "'request'" not in message  # that part is there
