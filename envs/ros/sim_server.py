@@ -14,6 +14,7 @@ other participants have discovered the client before anything happens.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import queue
@@ -35,6 +36,7 @@ from envs.household.env import HouseholdEnv
 from envs.household.perception import perceive, render_text
 from envs.ros.contract import (
     CONTRACT_VERSION,
+    OPS,
     Cancel,
     ContractError,
     Describe,
@@ -137,6 +139,7 @@ class SimSkillServer:
 
     def close(self) -> None:
         self._jobs.put(None)
+        self._abort_kind = "stopped"  # a skill cut short by the shutdown
         self._abort.set()
         self._released.set()
         self.participant.close()
@@ -150,7 +153,14 @@ class SimSkillServer:
         try:
             request = decode(Request, text)
         except ContractError as err:
-            log.warning("ignoring a malformed request: %s", err)
+            goal = _goal_of(text)
+            if goal is None:  # nobody to answer
+                log.warning("ignoring a malformed request: %s", err)
+            else:
+                op = _field(text, "op")
+                unknown = isinstance(op, str) and op not in OPS
+                code: ErrorKind = "unsupported" if unknown else "bad_request"
+                self._respond(goal, error=ErrorBody(code=code, message=str(err)))
             return
         with self._lock:
             busy = self._current
@@ -279,6 +289,20 @@ def _frame(seq: int, size: int = 8) -> bytes:
         + chunk(b"IDAT", zlib.compress(rows))
         + chunk(b"IEND", b"")
     )
+
+
+def _field(text: str, key: str) -> object:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    return data.get(key) if isinstance(data, dict) else None
+
+
+def _goal_of(text: str) -> str | None:
+    """The goal id of a request that failed validation, if it has a usable one (then it gets an answer)."""
+    goal = _field(text, "id")
+    return goal if isinstance(goal, str) and 0 < len(goal) <= 128 else None
 
 
 def _fault(text: str) -> tuple[str, int]:

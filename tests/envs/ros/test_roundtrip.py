@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from envs.ros.config import RosConfig
-from envs.ros.contract import CONTRACT_VERSION, Describe, Topic
+from envs.ros.contract import CONTRACT_VERSION, Describe, Response, Topic, decode
 from envs.ros.env import RosEnv
 from envs.ros.participant import Participant
 from robomem.errors import EnvAdapterError, EnvConnectionError, EnvTimeoutError
@@ -104,3 +104,31 @@ def test_a_half_written_server_is_told_what_it_misses(ros_env: dict[str, str]) -
     assert "nothing subscribes to 'cancel'" in message
     assert "nothing publishes on 'response'" in message
     assert "'request'" not in message  # that part is there
+
+
+def test_the_reference_server_answers_requests_it_cannot_serve(start_server: StartServer) -> None:
+    server = start_server()
+    client = Participant("raw_client", server.namespace, None)
+    answers: list[Response] = []
+    try:
+        raw = client.node.create_publisher(client.ros.String, Topic.REQUEST, client.qos("command"))
+        responses = client.json_subscription(
+            Topic.RESPONSE, "command", lambda text: answers.append(decode(Response, text))
+        )
+        client.start()
+        deadline = time.monotonic() + 30
+        while raw.get_subscription_count() == 0 or responses.publishers() == 0:  # matched both ways
+            assert time.monotonic() < deadline, "the server was not discovered"
+            time.sleep(0.05)
+        for text in ('{"id": "g1", "op": "dance"}', '{"id": "g2", "op": "step", "args": 3}', "{nope"):
+            message = client.ros.String()
+            message.data = text
+            raw.publish(message)
+        deadline = time.monotonic() + 10
+        while len(answers) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        client.close()
+    codes = {a.id: (a.ok, a.error.code if a.error else None) for a in answers}
+    # "{nope" has no id to answer.
+    assert codes == {"g1": (False, "unsupported"), "g2": (False, "bad_request")}
