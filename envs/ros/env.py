@@ -38,7 +38,7 @@ from envs.ros.contract import (
 from envs.ros.link import Link, ServerLostError
 from envs.ros.tasks import TaskFile, load_task_file
 from envs.task import LifelongSequence, Task
-from robomem.errors import EnvAdapterError, EnvConnectionError, EnvTimeoutError
+from robomem.errors import ConfigError, EnvAdapterError, EnvConnectionError, EnvTimeoutError
 
 __all__ = ("RosEnv",)
 
@@ -89,7 +89,14 @@ class RosEnv(Env):
     def subsets(self) -> tuple[str, ...]:
         if self._task_file is not None:
             return self._task_file.subset_names()
-        return self._describe.subsets if "tasks" in self._describe.ops else ()
+        if "tasks" not in self._describe.ops:
+            # A real robot carries no task suites: the tasks come from a file.
+            raise ConfigError(
+                "the skill server has no task suites ('tasks' is not among the ops it describes)",
+                key="env.tasks_file",
+                hint="list your tasks in a YAML file (deploy/ros2/CONTRACT.md, 'Tasks for a real robot')",
+            )
+        return self._describe.subsets
 
     @_connected
     def tasks(self, subset: str) -> tuple[Task, ...]:

@@ -7,14 +7,15 @@ from __future__ import annotations
 import base64
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
 from envs.ros.config import RosConfig
-from envs.ros.contract import CONTRACT_VERSION, Describe, Response, Topic, decode
+from envs.ros.contract import CONTRACT_VERSION, Describe, Heartbeat, Response, Topic, decode
 from envs.ros.env import RosEnv
 from envs.ros.participant import Participant
-from robomem.errors import EnvAdapterError, EnvConnectionError, EnvTimeoutError
+from robomem.errors import ConfigError, EnvAdapterError, EnvConnectionError, EnvTimeoutError
 from tests.envs.ros.conftest import StartServer, StopListener
 
 pytestmark = pytest.mark.ros
@@ -132,3 +133,33 @@ def test_the_reference_server_answers_requests_it_cannot_serve(start_server: Sta
     codes = {a.id: (a.ok, a.error.code if a.error else None) for a in answers}
     # "{nope" has no id to answer.
     assert codes == {"g1": (False, "unsupported"), "g2": (False, "bad_request")}
+
+
+def test_a_robot_without_suites_takes_its_tasks_from_a_file(ros_env: dict[str, str], tmp_path: Path) -> None:
+    # The smallest server a robot builder writes first: describe (reset and step only), heartbeats, and the
+    # request / cancel / response endpoints. It never has to answer here: listing tasks is the client's job.
+    namespace = f"/robomem_robot_{uuid.uuid4().hex[:8]}"
+    robot = Participant("minimal_robot", namespace, None)
+    try:
+        robot.json_publisher(Topic.DESCRIBE, "latched").publish(
+            Describe(contract=CONTRACT_VERSION, server_id="robot", profile="alfred")
+        )
+        beat = robot.json_publisher(Topic.HEARTBEAT, "stream")
+        robot.create_timer(0.2, lambda: beat.publish(Heartbeat(server_id="robot", seq=1)))
+        robot.json_subscription(Topic.REQUEST, "command", lambda _text: None)
+        robot.json_subscription(Topic.CANCEL, "command", lambda _text: None)
+        robot.json_publisher(Topic.RESPONSE, "command")
+        robot.start()
+        no_file = pytest.raises(ConfigError, match=r"env.tasks_file: the skill server has no task suites")
+        with RosEnv(RosConfig(namespace=namespace, connect_timeout_s=30)) as env, no_file:
+            env.subsets()
+        tasks = tmp_path / "tasks.yaml"
+        tasks.write_text(
+            "subsets:\n  kitchen:\n    - {task_id: k1, instruction: Put the mug away., scene: flat_1}\n",
+            encoding="utf-8",
+        )
+        with RosEnv(RosConfig(namespace=namespace, connect_timeout_s=30, tasks_file=str(tasks))) as env:
+            assert env.subsets() == ("kitchen",)
+            assert [t.task_id for t in env.tasks("kitchen")] == ["k1"]
+    finally:
+        robot.close()
