@@ -193,10 +193,14 @@ class Participant:
         )
 
     def image_subscription(self, topic: str, callback: Callable[[str], None]) -> None:
-        """``callback`` receives the frame as base64 (what :class:`envs.base.Observation` carries)."""
+        """``callback`` receives the frame as :class:`envs.base.Observation` carries it: base64 for a PNG, a
+        ``data:image/jpeg;base64,...`` URL for a JPEG (``format`` names it, as in sensor_msgs), so an LLM is
+        told the right type."""
 
         def on_message(msg: Any) -> None:
-            callback(base64.b64encode(bytes(msg.data)).decode("ascii"))
+            data = base64.b64encode(bytes(msg.data)).decode("ascii")
+            fmt = str(msg.format).lower()
+            callback(f"data:image/jpeg;base64,{data}" if "jpeg" in fmt or "jpg" in fmt else data)
 
         self.node.create_subscription(self.ros.CompressedImage, topic, on_message, self.qos("stream"))
 

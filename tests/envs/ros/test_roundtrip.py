@@ -163,3 +163,27 @@ def test_a_robot_without_suites_takes_its_tasks_from_a_file(ros_env: dict[str, s
             assert [t.task_id for t in env.tasks("kitchen")] == ["k1"]
     finally:
         robot.close()
+
+
+def test_camera_frames_keep_their_image_type(ros_env: dict[str, str]) -> None:
+    namespace = f"/robomem_camera_{uuid.uuid4().hex[:8]}"
+    camera, viewer = Participant("camera", namespace, None), Participant("viewer", namespace, None)
+    frames: list[str] = []
+    try:
+        publisher = camera.image_publisher(Topic.CAMERA)
+        viewer.image_subscription(Topic.CAMERA, frames.append)
+        camera.start()
+        viewer.start()
+        deadline = time.monotonic() + 30
+        jpeg, png = b"\xff\xd8\xff\xe0 a jpeg", b"\x89PNG a png"
+        while not ({f.startswith("data:image/jpeg;base64,") for f in frames} >= {True, False}):
+            assert time.monotonic() < deadline, f"frames seen: {frames[:4]}"
+            publisher.publish(jpeg, fmt="jpeg")
+            time.sleep(0.05)
+            publisher.publish(png, fmt="png")  # best effort, keep last 1: either may be dropped
+            time.sleep(0.05)
+    finally:
+        viewer.close()
+        camera.close()
+    assert f"data:image/jpeg;base64,{base64.b64encode(jpeg).decode()}" in frames
+    assert base64.b64encode(png).decode() in frames  # PNG frames stay plain base64
