@@ -15,7 +15,7 @@ class Parser(argparse.ArgumentParser):
     """Usage errors in the same one-line form as every other robomem error."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"robomem: error: {message} (see '{self.prog} --help')\n")
+        self.exit(EXIT_USAGE, f"robomem: error [config]: {message} (see '{self.prog} --help')\n")
 
 
 #: A string: `_SubParsersAction` is generic for type checkers only.

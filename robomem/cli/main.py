@@ -1,7 +1,8 @@
 """Entry point of the ``robomem`` console script and ``python -m robomem``.
 
 Any :class:`robomem.errors.RobomemError` (bad config, unknown plug-in, env failure before the run) ends the
-command with one line ``robomem: error: <message>`` on stderr and exit code 2, without a traceback.
+command with one line ``robomem: error [<code>]: <message>`` on stderr (the code is the README's
+troubleshooting key, e.g. ``env-connection``) and exit code 2, without a traceback.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.run(args, extra)
     except RobomemError as err:
-        _print_error(str(err))
+        _print_error(str(err), err.code)
         return EXIT_USAGE
     except KeyboardInterrupt:
         _print_error("interrupted")
@@ -51,6 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-def _print_error(message: str) -> None:
+def _print_error(message: str, code: str | None = None) -> None:
     # One line, whatever the message carried (env errors may quote multi-line server output).
-    print(f"robomem: error: {' '.join(message.split())}", file=sys.stderr)
+    tag = f" [{code}]" if code else ""
+    print(f"robomem: error{tag}: {' '.join(message.split())}", file=sys.stderr)

@@ -178,7 +178,7 @@ def test_without_a_server_the_preset_fails_with_one_clear_line(tmp_path: Path) -
     )
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        f"robomem: error: no Chroma server at 127.0.0.1:{port} ([Errno 111] Connection refused) "
+        f"robomem: error [store]: no Chroma server at 127.0.0.1:{port} ([Errno 111] Connection refused) "
         f"(start one with `chroma run --host 127.0.0.1 --port {port} --path <dir>`)"
     ]
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import types
@@ -13,6 +14,7 @@ import yaml
 from robomem.cli.eval import overrides_from_args
 from robomem.cli.main import build_parser, main
 from robomem.config import load_config
+from robomem.errors import ErrorCode
 from tests.robomem.scripted_env import registered_test_env
 from tests.robomem.test_config import BAD_INPUTS, bad_input_args, matches
 
@@ -28,10 +30,12 @@ def test_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def _one_error_line(err: str) -> str:
+    """The message of the one error line, after ``robomem: error [<code>]: ``."""
     lines = err.splitlines()
     assert len(lines) == 1, err
-    assert lines[0].startswith("robomem: error: ")
-    return lines[0].removeprefix("robomem: error: ")
+    tagged = re.match(r"robomem: error \[([a-z-]+)\]: ", lines[0])
+    assert tagged is not None and tagged.group(1) in {code.value for code in ErrorCode}, lines[0]
+    return lines[0][tagged.end() :]
 
 
 def test_eval_end_to_end(test_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

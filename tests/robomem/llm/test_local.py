@@ -123,7 +123,9 @@ def test_cli_refuses_an_agent_without_an_llm_before_starting_anything(
     monkeypatch.setattr("robomem.llm.local.LocalLLMServer", no_server)
     assert main(["eval", "--llm", "local", "agent.type=random", "--no-progress"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("robomem: error: agent.type: --llm local needs an agent that uses an LLM"), err
+    assert err.startswith(
+        "robomem: error [config]: agent.type: --llm local needs an agent that uses an LLM"
+    ), err
     assert "'random' has none" in err
 
 
