@@ -34,6 +34,7 @@ __all__ = (
     "EvalConfig",
     "RunConfig",
     "apply_overrides",
+    "config_error",
     "dump_config",
     "load_config",
     "resolve_run_dir",
@@ -128,10 +129,11 @@ def _plugin(registry: Registry[Any], section: str, default_type: str, value: obj
     try:
         return config_cls.model_validate(value)
     except ValidationError as err:
-        raise _from_validation(err, section) from None
+        raise config_error(err, section) from None
 
 
-def _from_validation(err: ValidationError, *prefix: str) -> ConfigError:
+def config_error(err: ValidationError, *prefix: str) -> ConfigError:
+    """The first validation failure as one :class:`ConfigError` naming its dotted key (under ``prefix``)."""
     errors = err.errors()
     first = errors[0]
     key = ".".join((*prefix, *(str(part) for part in first["loc"])))
@@ -160,7 +162,7 @@ def load_config(path: str | Path | None, overrides: Sequence[str] = ()) -> Confi
     try:
         return Config.model_validate(raw)
     except ValidationError as err:
-        raise _from_validation(err) from None
+        raise config_error(err) from None
 
 
 def _read_preset(path: Path) -> dict[str, Any]:

@@ -80,8 +80,13 @@ def wipe_memory(
         if not shared:
             log.warning(
                 "the shared episodic and semantic memory on %s was kept (other robots use it); "
-                "`robomem memory wipe --shared --yes` empties it",
+                "`robomem memory wipe --memory-dir %s --shared --yes memory.vector.host=%s "
+                "memory.vector.port=%s memory.vector.namespace=%s` empties it, for every robot",
                 where,
+                memory_dir,
+                vector.host,
+                vector.port,
+                vector.namespace,
             )
         else:
             # The collections live on the shared server, not in the folder: empty them there.

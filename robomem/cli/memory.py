@@ -43,8 +43,10 @@ def add_memory_parser(commands: Subcommands) -> None:
 
 
 def _memory_config(memory_dir: Path, overrides: list[str]) -> tuple[Any, dict[str, Any]]:
+    from pydantic import ValidationError
+
     from modules.hippocampus.config import MemoryConfig
-    from robomem.config import apply_overrides
+    from robomem.config import apply_overrides, config_error
 
     manifest_path = memory_dir / "manifest.json"
     if not manifest_path.exists():
@@ -52,8 +54,13 @@ def _memory_config(memory_dir: Path, overrides: list[str]) -> tuple[Any, dict[st
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     raw: dict[str, Any] = {"vector": {"type": manifest.get("vector_backend", "chroma")}}
     for item in overrides:
-        raw = apply_overrides(raw, [item.removeprefix("--").removeprefix("memory.")])
-    return MemoryConfig.model_validate(raw), manifest
+        # `memory.vector.host=...`, or the form `eval` takes, `agent.memory.vector.host=...`.
+        key = item.removeprefix("--").removeprefix("agent.").removeprefix("memory.")
+        raw = apply_overrides(raw, [key])
+    try:
+        return MemoryConfig.model_validate(raw), manifest
+    except ValidationError as err:
+        raise config_error(err, "memory") from None
 
 
 def run_memory(args: argparse.Namespace, extra: list[str]) -> int:

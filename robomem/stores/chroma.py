@@ -223,10 +223,12 @@ class ChromaVectorStore(VectorStore):
             try:
                 socket.create_connection((host, port), timeout=min(timeout, 5.0)).close()
             except OSError as exc:
-                raise StoreError(
-                    f"no Chroma server at {host}:{port} ({exc})",
-                    hint=f"start one with `chroma run --host {host} --port {port} --path <dir>`",
-                ) from exc
+                if isinstance(exc, socket.gaierror):
+                    # An unknown host name (the compose service `chroma`, outside compose): point elsewhere.
+                    hint = "set memory.vector.host (and .port) to your Chroma server, e.g. 127.0.0.1"
+                else:
+                    hint = f"start one with `chroma run --host {host} --port {port} --path <dir>`"
+                raise StoreError(f"no Chroma server at {host}:{port} ({exc})", hint=hint) from exc
             with _errors(f"connecting to {host}:{port}"):
                 client = chromadb.HttpClient(host=host, port=port, settings=_settings())
             session = getattr(getattr(client, "_server", None), "_session", None)

@@ -191,6 +191,19 @@ def test_wiping_one_robot_keeps_the_shared_memory_unless_asked(
     robot_b.close()
 
 
+def test_memory_cli_overrides_take_both_prefixes_and_bad_ones_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    open_memory(FAST, tmp_path / "mem").close()
+    mem = str(tmp_path / "mem")
+    # `memory.` as documented, and `agent.memory.`, the form `robomem eval` takes.
+    assert main(["memory", "show", "--memory-dir", mem, "memory.episodic.top_k=3"]) == 0
+    assert main(["memory", "show", "--memory-dir", mem, "agent.memory.episodic.top_k=3"]) == 0
+    capsys.readouterr()
+    assert main(["memory", "show", "--memory-dir", mem, "memory.vector.hots=x"]) == 2
+    assert capsys.readouterr().err.strip() == "robomem: error [config]: memory.vector.hots: unknown key"
+
+
 def test_wiping_shared_memory_that_is_not_shared_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

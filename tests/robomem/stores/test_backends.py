@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import uuid
@@ -149,6 +150,20 @@ def test_unreachable_chroma_server_is_a_clear_store_error(tmp_path: Path) -> Non
         open_vector_store(config, memory_dir=tmp_path, name="episodic", embedder_name="e", dim=DIM)
     assert "127.0.0.1:9" in str(info.value)
     assert chroma_module._POOL.keys() == ()
+
+
+def test_an_unknown_chroma_host_points_at_the_host_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Mocked: tests make no DNS queries. What a host name that does not resolve (the compose service
+    # `chroma`, outside compose) raises, at the connection probe.
+    def unresolvable(*_args: object, **_kwargs: object) -> None:
+        raise socket.gaierror(-2, "Name or service not known")
+
+    monkeypatch.setattr(socket, "create_connection", unresolvable)
+    config = VectorConfig(type="chroma_http", host="chroma", port=8000)
+    with pytest.raises(StoreError, match=r"no Chroma server at chroma:8000 .*set memory.vector.host"):
+        open_vector_store(config, memory_dir=tmp_path, name="episodic", embedder_name="e", dim=DIM)
 
 
 def test_chroma_recall_against_exact_reference(tmp_path: Path) -> None:
