@@ -32,11 +32,14 @@ from robomem.errors import EnvAdapterError, EnvConnectionError, EnvTimeoutError
 
 __all__ = ("BridgeEnv",)
 
-_START_HINT = (
-    "start the server first: `python envs/bridge/server.py --backend eb_alfred --port PORT` inside "
-    "EmbodiedBench's conda env (see deploy/embodiedbench/README.md), or "
-    "`python -m envs.bridge.household_server --port PORT` for robomem's simulator"
-)
+
+def _start_hint(profile: str, port: int) -> str:
+    return (
+        "start the server first: "
+        f"`python <robomem>/envs/bridge/server.py --backend eb_{profile} --port {port}` "
+        "inside EmbodiedBench's conda env (see deploy/embodiedbench/README.md), or "
+        f"`python -m envs.bridge.household_server --profile {profile} --port {port}` for robomem's simulator"
+    )
 
 
 class BridgeEnv(Env):
@@ -46,6 +49,7 @@ class BridgeEnv(Env):
         self.config = config
         self.profile = config.profile
         self.where = f"{config.host}:{config.port}"
+        self._start_hint = _start_hint(config.profile, config.port)
         #: The server's ``hello`` answer (protocol, backend, profile, python), once connected.
         self.server_info: dict[str, Any] | None = None
         #: The environment's own ``info`` dict of the last step (JSON-safe), for logs and debugging.
@@ -140,7 +144,7 @@ class BridgeEnv(Env):
         except OSError as err:
             reason = err.strerror or type(err).__name__
             raise EnvConnectionError(
-                f"cannot connect to the bridge server at {self.where}: {reason}", hint=_START_HINT
+                f"cannot connect to the bridge server at {self.where}: {reason}", hint=self._start_hint
             ) from None
         self._sock, self._stuck = sock, False
         self._buffer.clear()
@@ -151,7 +155,7 @@ class BridgeEnv(Env):
             raise EnvConnectionError(
                 f"something at {self.where} accepted the connection but did not answer hello within "
                 f"{self.config.connect_timeout_s:g} s: is it a bridge server, or busy with another client?",
-                hint=_START_HINT,
+                hint="a bridge server serves one client at a time",
             ) from None
         if not isinstance(hello, dict) or hello.get("protocol") != PROTOCOL_VERSION:
             version = hello.get("protocol") if isinstance(hello, dict) else None
@@ -203,7 +207,7 @@ class BridgeEnv(Env):
             error = reply.get("error")
             error = error if isinstance(error, dict) else {}
             raise EnvAdapterError(
-                f"the bridge server at {self.where} could not {op}: "
+                f"the bridge server at {self.where} failed {op!r}: "
                 f"[{error.get('type', '?')}] {error.get('message', 'no message')}"
             )
 
@@ -233,14 +237,14 @@ class BridgeEnv(Env):
             except OSError as err:
                 self._drop()
                 raise EnvConnectionError(
-                    f"lost the bridge server at {self.where} during {op}: {err}", hint=_START_HINT
+                    f"lost the bridge server at {self.where} during {op}: {err}", hint=self._start_hint
                 ) from None
             if not chunk:
                 self._drop()
                 raise EnvConnectionError(
                     f"the bridge server at {self.where} closed the connection during {op} "
                     "(did it crash? see its log)",
-                    hint=_START_HINT,
+                    hint=self._start_hint,
                 )
             self._buffer += chunk
         end = self._buffer.index(b"\n")

@@ -606,10 +606,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--eb-root",
         default=None,
-        help="working directory for EB (its running/ logs; EB-Habitat's data/ link) (default: here)",
+        help="EB's working directory, its checkout: EB-Habitat's data/ is found there (default: here)",
     )
     parser.add_argument(
-        "--exp-name", default="robomem_bridge", help="EB's exp_name (its logs go to running/<env>/<exp_name>)"
+        "--exp-name", default="robomem_bridge", help="EB's exp_name (default robomem_bridge)"
     )
     parser.add_argument(
         "--down-sample-ratio", type=float, default=1.0, help="EB's down_sample_ratio (1.0 = every episode)"
@@ -620,6 +620,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.eb_root is not None:
+        if not os.path.isdir(args.eb_root):
+            parser.error(f"--eb-root {args.eb_root!r} is not a directory (EmbodiedBench's checkout)")
         os.chdir(args.eb_root)
     cls = EBAlfredBackend if args.backend == "eb_alfred" else EBHabitatBackend
     backend = cls(args.exp_name, args.down_sample_ratio, args.resolution, args.images)

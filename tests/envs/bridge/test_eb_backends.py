@@ -192,6 +192,24 @@ def test_eb_habitat_without_data_says_what_is_missing(tmp_path: Path, fake_eb: d
     assert "--eb-root" in done.stderr
 
 
+def test_a_missing_eb_root_is_one_line(tmp_path: Path, fake_eb: dict[str, str]) -> None:
+    missing = tmp_path / "nowhere"
+    command = [
+        sys.executable,
+        str(SERVER_PY),
+        "--backend",
+        "eb_alfred",
+        "--port",
+        "0",
+        "--eb-root",
+        str(missing),
+    ]
+    done = subprocess.run(command, cwd=tmp_path, env=fake_eb, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert f"--eb-root '{missing}' is not a directory" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_without_embodiedbench_the_server_says_where_to_run(tmp_path: Path) -> None:
     command = [sys.executable, str(SERVER_PY), "--backend", "eb_alfred", "--port", "0"]
     done = subprocess.run(

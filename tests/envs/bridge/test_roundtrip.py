@@ -61,7 +61,7 @@ def test_subset_filter_and_unknown_subset(household_server: StartServer) -> None
     server = household_server()
     with server.client(subsets=["spatial", "base"]) as env:
         assert env.subsets() == ("spatial", "base")
-        with pytest.raises(EnvAdapterError, match=r"could not tasks: \[env_error\] unknown subset 'nope'"):
+        with pytest.raises(EnvAdapterError, match=r"failed 'tasks': \[env_error\] unknown subset 'nope'"):
             env.tasks("nope")
     with server.client(subsets=["nope"]) as env, pytest.raises(EnvAdapterError, match="not served by"):
         env.subsets()
