@@ -4,13 +4,19 @@ through the bridge, against the household simulator in a separate process over a
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
+import pytest
+
 from robomem.agents import AGENTS
+from robomem.cli.main import main
 from robomem.config import Config, load_config
 from robomem.eval.harness import evaluate
 from robomem.eval.metrics import Summary
 from tests.envs.bridge.conftest import StartServer
+
+ROOT = Path(__file__).resolve().parents[3]
 
 EVAL = ["agent.type=robomem", "eval.subsets=[base, spatial]", "eval.episodes=2"]
 
@@ -67,3 +73,30 @@ def test_a_server_crash_fails_the_episode_and_the_run_goes_on(
     episodes = (run_dir / "memory" / "episodes.jsonl").read_text(encoding="utf-8").splitlines()
     assert any(json.loads(line)["episode_id"].endswith("base/1") for line in episodes)
     assert "--crash-after-steps reached" in server.log_text()
+
+
+def _documented_command() -> list[str]:
+    """The `robomem eval` command of deploy/embodiedbench/README.md §7, as a user would paste it."""
+    text = (ROOT / "deploy" / "embodiedbench" / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## 7. Trying the bridge without EmbodiedBench") :]
+    block = section[
+        section.index("```bash") + len("```bash") : section.index("```", section.index("```bash") + 7)
+    ]
+    lines = block.replace("\\\n", " ").splitlines()
+    (command,) = [line for line in lines if "robomem eval" in line]
+    argv = shlex.split(command)
+    assert argv[0] == ".venv/bin/robomem", argv
+    return argv[1:]
+
+
+def test_the_documented_offline_bridge_command_runs_offline(
+    household_server: StartServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = household_server()
+    monkeypatch.chdir(ROOT)  # the command's config path is relative to the checkout
+    run_dir = tmp_path / "run"
+    argv = [*_documented_command(), f"env.port={server.port}", "--run-dir", str(run_dir), "--no-progress"]
+    assert main(argv) == 0
+    assert json.loads((run_dir / "summary.json").read_text())["overall"]["sr"] == 1.0
+    # No role may reach for the preset's LLM endpoint: an agent without LLM roles writes no usage file.
+    assert not (run_dir / "llm_usage.json").exists()
