@@ -608,9 +608,7 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="EB's working directory, its checkout: EB-Habitat's data/ is found there (default: here)",
     )
-    parser.add_argument(
-        "--exp-name", default="robomem_bridge", help="EB's exp_name (default robomem_bridge)"
-    )
+    parser.add_argument("--exp-name", default="robomem_bridge", help="EB's exp_name (default robomem_bridge)")
     parser.add_argument(
         "--down-sample-ratio", type=float, default=1.0, help="EB's down_sample_ratio (1.0 = every episode)"
     )
