@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from envs.base import Env, Observation, StepInfo, StepResult
 from envs.ros.config import RosConfig
 from envs.ros.contract import (
+    CONTRACT_VERSION,
     ContractError,
     Describe,
     Op,
@@ -72,6 +73,13 @@ class RosEnv(Env):
             raise EnvConnectionError(
                 str(err), hint="start the skill server; see deploy/ros2/README.md"
             ) from None
+        if (version := self._describe.contract) != CONTRACT_VERSION:
+            self.close(send_stop=False)  # nothing was asked of it
+            raise EnvConnectionError(
+                f"the skill server on {config.namespace!r} speaks contract version {version}, "
+                f"robomem speaks {CONTRACT_VERSION}",
+                hint="see deploy/ros2/CONTRACT.md for what changed",
+            )
         self.profile = config.profile or self._describe.profile
         self._skills: tuple[str, ...] = ()
         self._task: Task | None = None

@@ -7,6 +7,8 @@ from __future__ import annotations
 import base64
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -135,14 +137,15 @@ def test_the_reference_server_answers_requests_it_cannot_serve(start_server: Sta
     assert codes == {"g1": (False, "unsupported"), "g2": (False, "bad_request")}
 
 
-def test_a_robot_without_suites_takes_its_tasks_from_a_file(ros_env: dict[str, str], tmp_path: Path) -> None:
-    # The smallest server a robot builder writes first: describe (reset and step only), heartbeats, and the
-    # request / cancel / response endpoints. It never has to answer here: listing tasks is the client's job.
+@contextmanager
+def _minimal_robot(contract: int = CONTRACT_VERSION) -> Iterator[str]:
+    """The smallest server a robot builder writes first: describe (reset and step only), heartbeats, and the
+    request / cancel / response endpoints; it answers nothing. Yields its namespace."""
     namespace = f"/robomem_robot_{uuid.uuid4().hex[:8]}"
     robot = Participant("minimal_robot", namespace, None)
     try:
         robot.json_publisher(Topic.DESCRIBE, "latched").publish(
-            Describe(contract=CONTRACT_VERSION, server_id="robot", profile="alfred")
+            Describe(contract=contract, server_id="robot", profile="alfred")
         )
         beat = robot.json_publisher(Topic.HEARTBEAT, "stream")
         robot.create_timer(0.2, lambda: beat.publish(Heartbeat(server_id="robot", seq=1)))
@@ -150,6 +153,14 @@ def test_a_robot_without_suites_takes_its_tasks_from_a_file(ros_env: dict[str, s
         robot.json_subscription(Topic.CANCEL, "command", lambda _text: None)
         robot.json_publisher(Topic.RESPONSE, "command")
         robot.start()
+        yield namespace
+    finally:
+        robot.close()
+
+
+def test_a_robot_without_suites_takes_its_tasks_from_a_file(ros_env: dict[str, str], tmp_path: Path) -> None:
+    # Listing tasks is the client's job: the robot never has to answer here.
+    with _minimal_robot() as namespace:
         no_file = pytest.raises(ConfigError, match=r"env.tasks_file: the skill server has no task suites")
         with RosEnv(RosConfig(namespace=namespace, connect_timeout_s=30)) as env, no_file:
             env.subsets()
@@ -161,8 +172,17 @@ def test_a_robot_without_suites_takes_its_tasks_from_a_file(ros_env: dict[str, s
         with RosEnv(RosConfig(namespace=namespace, connect_timeout_s=30, tasks_file=str(tasks))) as env:
             assert env.subsets() == ("kitchen",)
             assert [t.task_id for t in env.tasks("kitchen")] == ["k1"]
-    finally:
-        robot.close()
+
+
+def test_a_server_of_another_contract_version_is_refused(ros_env: dict[str, str]) -> None:
+    with (
+        _minimal_robot(contract=CONTRACT_VERSION + 1) as namespace,
+        pytest.raises(EnvConnectionError) as caught,
+    ):
+        RosEnv(RosConfig(namespace=namespace, connect_timeout_s=30))
+    assert f"speaks contract version {CONTRACT_VERSION + 1}, robomem speaks {CONTRACT_VERSION}" in str(
+        caught.value
+    )
 
 
 def test_camera_frames_keep_their_image_type(ros_env: dict[str, str]) -> None:
