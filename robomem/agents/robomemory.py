@@ -72,7 +72,7 @@ class RoboMemoryAgent(Agent):
     def begin_run(self, run_dir: Path) -> None:
         cfg = self.config
         self.run_dir = run_dir
-        if cfg.llm is not None and cfg.uses_llm():
+        if cfg.llm is not None:  # also for a plug-in planner or critic, which may call it
             self.llm = make_llm(cfg.llm, accounting=self.accounting)
         if cfg.memory.stores:
             memory_dir = Path(cfg.memory.dir) if cfg.memory.dir else run_dir / "memory"

@@ -54,9 +54,16 @@ class RoboMemoryAgentConfig(BaseModel):
         return None if value is None else plugin_config(CRITICS, value, section="agent.critic")
 
     def uses_llm(self) -> bool:
+        """A built-in role is configured as ``llm`` (so ``agent.llm`` is required)."""
         return (
             getattr(self.planner, "type", "") == "llm"
             or getattr(self.critic, "type", "") == "llm"
             or self.thalamus.type == "llm"
             or self.memory.needs_llm()
         )
+
+    def may_use_llm(self) -> bool:
+        """:meth:`uses_llm`, or a plug-in planner or critic (given the client when ``agent.llm`` is set)."""
+        planner = getattr(self.planner, "type", "")
+        critic = getattr(self.critic, "type", "") if self.critic is not None else "deterministic"
+        return self.uses_llm() or planner != "symbolic" or critic != "deterministic"

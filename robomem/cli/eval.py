@@ -117,11 +117,18 @@ def _start_local_llm(stack: ExitStack, path: str | None, overrides: list[str]) -
             raise
         cfg = load_config(path, overrides)  # the agent has no `llm` section
     llm = getattr(cfg.agent, "llm", None)
+    agent_type = getattr(cfg.agent, "type", "?")
     if not isinstance(llm, LLMConfig):
-        agent_type = getattr(cfg.agent, "type", "?")
         raise ConfigError(
             f"--llm local needs an agent that uses an LLM (an `llm` section); {agent_type!r} has none",
             key="agent.type",
+        )
+    may_use_llm = getattr(cfg.agent, "may_use_llm", None)
+    if callable(may_use_llm) and not may_use_llm():
+        raise ConfigError(
+            "--llm local would serve nobody: the planner, critic, thalamus and memory are all offline "
+            "(use configs/llm_agent.yaml, or agent.planner.type=llm)",
+            key="agent.planner.type",
         )
     server = stack.enter_context(LocalLLMServer())
     print(

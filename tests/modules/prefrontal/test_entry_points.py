@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from modules.prefrontal.registry import PLANNERS, load_planner_entry_points
-from robomem.agents import RoboMemoryAgentConfig
+from robomem.agents import AGENTS, RoboMemoryAgentConfig
+from robomem.agents.robomemory import RoboMemoryAgent
 from robomem.cli.main import main
 from robomem.config import load_config
 
@@ -33,6 +34,7 @@ PLANNER_MODULE = textwrap.dedent(
 
         def __init__(self, config: "GreedyFinder.Config", *, llm: object = None) -> None:
             self.config = config
+            self.llm = llm
 
         def plan(self, inp: PlanningInput) -> Plan:
             done = {h.action for h in inp.history}
@@ -95,6 +97,33 @@ def test_entry_point_planner_drives_an_evaluation(installed_plugin: Path, tmp_pa
     assert code == 0
     steps = (tmp_path / "run" / "base" / "steps" / "episode_1_steps.json").read_text()
     assert '"action": "find a ' in steps
+
+
+def test_an_entry_point_planner_gets_the_llm_client_when_one_is_configured(
+    installed_plugin: Path, tmp_path: Path
+) -> None:
+    # No built-in role uses the LLM here: the plug-in planner alone may, so the client is built for it.
+    overrides = [
+        "agent.type=robomem",
+        "agent.planner.type=greedy_finder",
+        "agent.memory.stores=[]",
+        "agent.llm={base_url: 'http://127.0.0.1:9/v1', model: m}",  # never called here
+    ]
+    agent = AGENTS.build(load_config(None, overrides).agent)
+    assert isinstance(agent, RoboMemoryAgent)
+    agent.begin_run(tmp_path)
+    try:
+        assert agent.llm is not None and getattr(agent.planner, "llm", None) is agent.llm
+    finally:
+        agent.end_run()
+    without = AGENTS.build(load_config(None, overrides[:3]).agent)
+    assert isinstance(without, RoboMemoryAgent)
+    (tmp_path / "b").mkdir()
+    without.begin_run(tmp_path / "b")
+    try:
+        assert getattr(without.planner, "llm", "?") is None
+    finally:
+        without.end_run()
 
 
 def test_unknown_planner_type_lists_what_exists() -> None:

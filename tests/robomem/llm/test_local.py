@@ -311,3 +311,17 @@ def test_eval_with_the_local_llm_end_to_end(
     assert any(reply.data is not None for reply in agent.replies), [r.text for r in agent.replies]
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
     assert summary["overall"]["n"] == 1
+
+
+def test_cli_refuses_an_agent_whose_roles_are_all_offline(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def no_server(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the server must not start when no role would call it")
+
+    monkeypatch.setattr("robomem.llm.local.LocalLLMServer", no_server)
+    assert (
+        main(["eval", "--llm", "local", "agent.type=robomem", "--no-progress"]) == 2
+    )  # the symbolic default
+    err = capsys.readouterr().err
+    assert "agent.planner.type: --llm local would serve nobody" in err, err
