@@ -9,6 +9,7 @@ The ``env`` and ``agent`` sections are plug-ins: their ``type`` selects a regist
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -189,12 +190,33 @@ def _yaml_reason(err: yaml.YAMLError) -> str:
     return " ".join(f"{problem}{where}".split())
 
 
+_KEY_PART = re.compile(r'"([^"]*)"|([^."]+)')
+
+
+def split_key(key: str) -> list[str] | None:
+    """The parts of a dotted key; a part in double quotes may contain dots (an LLM role such as
+    ``agent.llm.roles."thalamus.summary".model``). ``None`` if the key is malformed."""
+    parts: list[str] = []
+    position = 0
+    while True:
+        match = _KEY_PART.match(key, position)
+        if match is None or not (part := match.group(1) if match.group(1) is not None else match.group(2)):
+            return None
+        parts.append(part)
+        position = match.end()
+        if position == len(key):
+            return parts
+        if key[position] != ".":
+            return None
+        position += 1
+
+
 def _parse_override(item: str) -> tuple[str, object]:
     key, sep, text = item.partition("=")
     key = key.strip()
     if not sep or not key:
         raise ConfigError(f"malformed override {item!r}; expected dotted.key=value")
-    if any(not part for part in key.split(".")):
+    if split_key(key) is None:
         raise ConfigError(f"malformed key in override {item!r}", key=key)
     try:
         return key, yaml.safe_load(text)
@@ -203,7 +225,9 @@ def _parse_override(item: str) -> tuple[str, object]:
 
 
 def _set_dotted(raw: dict[str, Any], key: str, value: object) -> None:
-    *parents, leaf = key.split(".")
+    parts = split_key(key)
+    assert parts is not None  # checked by _parse_override
+    *parents, leaf = parts
     node = raw
     for depth, part in enumerate(parents):
         child = node.get(part)

@@ -143,7 +143,8 @@ def local_llm_overrides(base_url: str, roles: Sequence[str] = (), *, prefix: str
     fields = {**local_llm_settings(), "base_url": base_url}
     overrides = [f"{prefix}.{key}={json.dumps(value)}" for key, value in fields.items()]
     for role in roles:
-        overrides += [f"{prefix}.roles.{role}.{key}=null" for key in ("base_url", "model", "api_key_env")]
+        # Quoted: most role names have dots (`thalamus.summary`).
+        overrides += [f'{prefix}.roles."{role}".{key}=null' for key in ("base_url", "model", "api_key_env")]
     return overrides
 
 

@@ -180,3 +180,19 @@ def test_error_carries_the_key() -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(None, ["env.max_steps=abc"])
     assert caught.value.key == "env.max_steps"
+
+
+def test_a_quoted_part_of_a_dotted_key_may_contain_dots() -> None:
+    cfg = load_config(
+        None,
+        [
+            "agent.type=robomem",
+            "agent.llm={base_url: 'http://127.0.0.1:9/v1', model: m}",
+            'agent.llm.roles."thalamus.summary".model=small',
+        ],
+    )
+    llm = getattr(cfg.agent, "llm", None)
+    assert llm is not None and llm.for_role("thalamus.summary").model == "small"
+    assert llm.for_role("thalamus.queries").model == "m"
+    with pytest.raises(ConfigError, match="malformed key"):
+        load_config(None, ['agent.llm.roles."thalamus.summary.model=x'])

@@ -25,6 +25,7 @@ from envs.task import Task
 from robomem.agents import AGENTS
 from robomem.agents.base import Agent, EpisodeStats
 from robomem.cli.main import main
+from robomem.config import apply_overrides
 from robomem.errors import ErrorCode, LLMError
 from robomem.llm import LLMAccounting, LLMConfig, LLMReply, OpenAICompatClient, text_message
 from robomem.llm.local import (
@@ -98,19 +99,18 @@ def test_overrides_reset_the_endpoint_of_every_configured_role() -> None:
         "model": "gpt-big",
         "base_url": "https://example.invalid/v1",
         "roles": {
-            "planner": {"model": "gpt-bigger", "base_url": "https://other.invalid/v1", "max_tokens": 99}
+            "planner": {"model": "gpt-bigger", "base_url": "https://other.invalid/v1", "max_tokens": 99},
+            "thalamus.summary": {"model": "gpt-small", "base_url": "https://other.invalid/v1"},
         },
     }
-    for item in local_llm_overrides(url, roles=("planner",)):
-        key, _, value = item.partition("=")
-        *parents, leaf = key.removeprefix("agent.llm.").split(".")
-        node = raw
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = yaml.safe_load(value)  # what the config loader does with each value
-    config = LLMConfig.model_validate(raw)
+    overrides = local_llm_overrides(url, roles=("planner", "thalamus.summary"), prefix="llm")
+    config = LLMConfig.model_validate(
+        apply_overrides({"llm": raw}, overrides)["llm"]
+    )  # the config loader's way
     planner = config.for_role("planner")
     assert (planner.base_url, planner.model, planner.max_tokens) == (url, LOCAL_MODEL, 99)
+    summary = config.for_role("thalamus.summary")  # a dotted role name stays one key
+    assert (summary.base_url, summary.model) == (url, LOCAL_MODEL)
     assert config.model_dump(exclude={"roles"}) == local_llm_config(url).model_dump(exclude={"roles"})
 
 
