@@ -323,7 +323,7 @@ class OpenAICompatClient:
                     f"(with {self.config.max_retries} retries)",
                     role=role,
                     base_url=endpoint,
-                    hint="raise llm.timeout_s or check that the server is not stuck",
+                    hint="raise agent.llm.timeout_s or check that the server is not stuck",
                 ) from exc
             except openai.APIConnectionError as exc:
                 cause = self._redact(str(exc.__cause__ or exc), settings)
@@ -331,11 +331,13 @@ class OpenAICompatClient:
                     f"LLM call for role {role!r} could not reach {endpoint}: {cause}",
                     role=role,
                     base_url=endpoint,
-                    hint="is the server running, and does llm.base_url end in /v1?",
+                    hint="is the server running, and does agent.llm.base_url end in /v1?",
                 ) from exc
-            except openai.APIError as exc:
+            except (openai.APIError, ValueError) as exc:  # ValueError: a body cut short, not JSON
+                what = "a body that is not JSON: " if isinstance(exc, ValueError) else ""
+                what += self._redact(str(exc), settings)
                 raise LLMError(
-                    f"LLM call for role {role!r} to {endpoint} failed: {self._redact(str(exc), settings)}",
+                    f"LLM call for role {role!r} to {endpoint} failed: {what}",
                     role=role,
                     base_url=endpoint,
                 ) from None
@@ -379,7 +381,7 @@ class OpenAICompatClient:
         if status in (401, 403):
             hint = f"check the key in ${settings.api_key_env}"
         elif status == 404:
-            hint = f"check the model name {settings.model!r} and that llm.base_url ends in /v1"
+            hint = f"check the model name {settings.model!r} and that agent.llm.base_url ends in /v1"
         elif status == 429 or status >= 500:
             hint = f"the server kept failing after {self.config.max_retries} retries"
         return LLMError(

@@ -3,6 +3,7 @@ concurrency and accounting."""
 
 from __future__ import annotations
 
+import http.server
 import json
 import socket
 import threading
@@ -218,3 +219,33 @@ def test_closed_client_refuses_calls(make_client: MakeClient) -> None:
     client.close()
     with pytest.raises(LLMError, match="closed"):
         client.complete(ASK, role="planner")
+
+
+def test_a_body_cut_short_is_an_llm_error_not_a_crash(make_client: MakeClient) -> None:
+    # A real HTTP server on loopback whose 200 reply claims JSON but is cut short (a proxy, an overloaded
+    # server): one LLMError, as for every other transport failure.
+    class CutShort(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            body = b'{"id": "x", "choices": [{"mess'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), CutShort)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        client = make_client(base_url=f"http://127.0.0.1:{httpd.server_address[1]}/v1", max_retries=0)
+        with pytest.raises(LLMError, match=r"failed: a body that is not JSON") as caught:
+            client.complete(ASK, role="planner", schema=SCHEMA)
+        assert caught.value.role == "planner"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=10)
