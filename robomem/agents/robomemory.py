@@ -74,6 +74,7 @@ class RoboMemoryAgent(Agent):
         self.run_dir = run_dir
         if cfg.llm is not None:  # also for a plug-in planner or critic, which may call it
             self.llm = make_llm(cfg.llm, accounting=self.accounting)
+            _keep_earlier_usage(run_dir)
         if cfg.memory.stores:
             memory_dir = Path(cfg.memory.dir) if cfg.memory.dir else run_dir / "memory"
             self.memory = open_memory(cfg.memory, memory_dir, llm=self.llm, fresh=self.fresh_memory)
@@ -182,3 +183,14 @@ def _replay(env: Env, history: list[dict[str, Any]]) -> None:
                 f"cannot resume: replaying {record['action']!r} gave {result.info['env_feedback']!r}, "
                 f"not {record['feedback']!r} (the environment is not deterministic)"
             )
+
+
+def _keep_earlier_usage(run_dir: Path) -> None:
+    """A resumed run: the interrupted process's LLM figures move to ``llm_usage.partN.json`` (latency
+    percentiles cannot be merged), and this process writes ``llm_usage.json`` for its own part."""
+    usage = run_dir / "llm_usage.json"
+    if usage.exists():
+        part = 1
+        while (run_dir / f"llm_usage.part{part}.json").exists():
+            part += 1
+        usage.replace(run_dir / f"llm_usage.part{part}.json")

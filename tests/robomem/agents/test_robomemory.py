@@ -55,3 +55,22 @@ def test_the_symbolic_planner_refuses_tasks_without_a_goal_before_the_run(tmp_pa
         ],
     )
     AGENTS.build(llm.agent).check_tasks([make_task("t", "base")])
+
+
+def test_a_resumed_run_keeps_the_earlier_llm_usage(tmp_path: Path) -> None:
+    cfg = load_config(
+        None,
+        [
+            "agent.type=robomem",
+            "agent.memory.stores=[]",
+            "agent.llm={base_url: 'http://127.0.0.1:9/v1', model: m}",
+        ],
+    )
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    for _process in range(3):  # the first run and two resumes, each writing its own part on exit
+        agent = AGENTS.build(cfg.agent)
+        agent.begin_run(run_dir)
+        agent.end_run()
+    names = sorted(p.name for p in run_dir.glob("llm_usage*.json"))
+    assert names == ["llm_usage.json", "llm_usage.part1.json", "llm_usage.part2.json"]
