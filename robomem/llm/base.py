@@ -1,4 +1,4 @@
-"""The LLM contract every cognitive operation sees. Planner, critic, summarizer and memory operations talk
+"""The LLM contract every cognitive operation sees. Planner, critic, thalamus and memory operations talk
 to an :class:`LLMClient`, never to an SDK, so any OpenAI-compatible endpoint (or a scripted test server)
 fits behind it.
 """
@@ -49,7 +49,7 @@ class LLMReply:
 
 @runtime_checkable
 class LLMClient(Protocol):
-    """``role`` names the caller (``planner``, ``critic``, ``summarizer``, ``memory.relations``, ...): it
+    """``role`` names the caller (``planner``, ``critic``, ``thalamus.summary``, ``memory.episodic``, ...): it
     selects per-role model settings and keys the per-node accounting. ``schema`` is a JSON schema the reply
     must follow; implementations ask for structured output and parse tolerantly. Transport failures raise
     :class:`robomem.errors.LLMError`; bad *content* never raises (``LLMReply.data`` is ``None``)."""

@@ -1,8 +1,9 @@
 """Configuration of the LLM backend (``llm``): defaults for every call plus per-role overrides.
 
-A role is the caller's name (``planner``, ``critic``, ``summarizer``, ``memory.relations`` ...). Overrides
-cascade along the dotted prefixes: for ``memory.relations`` the settings of ``memory`` apply first, then
-those of ``memory.relations``, each one only where it sets a field, over the defaults.
+A role is the caller's name (``planner``, ``critic``, ``thalamus.summary``, ``memory.spatial.relations`` ...;
+README.md, "LLMs", lists them). Overrides cascade along the dotted prefixes: for ``memory.spatial.relations``
+the settings of ``memory``, then ``memory.spatial``, then ``memory.spatial.relations`` apply, each one only
+where it sets a field, over the defaults.
 
 The API key is never part of the config: only the *name* of the environment variable holding it.
 """
@@ -120,7 +121,7 @@ class LLMConfig(BaseModel):
     def _role_names(cls, value: dict[str, RoleOverride]) -> dict[str, RoleOverride]:
         for name in value:
             if not _ROLE.match(name):
-                raise ValueError(f"bad role name {name!r}: use dotted words such as 'memory.relations'")
+                raise ValueError(f"bad role name {name!r}: use dotted words such as 'memory.episodic'")
         return value
 
     def for_role(self, role: str) -> RoleSettings:

@@ -379,7 +379,8 @@ class OpenAICompatClient:
         detail = self._redact(detail, settings)[:300]
         hint: str | None = None
         if status in (401, 403):
-            hint = f"check the key in ${settings.api_key_env}"
+            unset = "" if os.environ.get(settings.api_key_env) else ": it is not set in this shell"
+            hint = f"check the key in ${settings.api_key_env}{unset}"
         elif status == 404:
             hint = f"check the model name {settings.model!r} and that agent.llm.base_url ends in /v1"
         elif status == 429 or status >= 500:

@@ -249,3 +249,16 @@ def test_a_body_cut_short_is_an_llm_error_not_a_crash(make_client: MakeClient) -
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=10)
+
+
+def test_a_rejected_key_says_when_its_variable_is_unset(
+    server: ScriptedLLMServer, make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.add(Rule(status=401, reply="invalid api key"))
+    client = make_client(max_retries=0)
+    with pytest.raises(LLMError) as with_key:
+        client.complete(ASK, role="planner")
+    assert "not set" not in str(with_key.value)
+    monkeypatch.delenv(KEY_ENV)
+    with pytest.raises(LLMError, match=rf"check the key in \${KEY_ENV}: it is not set in this shell"):
+        make_client(max_retries=0).complete(ASK, role="planner")
