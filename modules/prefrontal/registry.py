@@ -9,7 +9,7 @@ and a constructor ``(config, *, llm)``. They are loaded the first time an unknow
 from __future__ import annotations
 
 from collections.abc import Mapping
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -18,28 +18,56 @@ from modules.prefrontal.base import Critic, Planner
 from robomem.errors import ConfigError, RegistryError
 from robomem.registry import Registry
 
-__all__ = ("CRITICS", "ENTRY_POINT_GROUP", "PLANNERS", "load_planner_entry_points", "plugin_config")
+__all__ = (
+    "BROKEN_ENTRY_POINTS",
+    "CRITICS",
+    "ENTRY_POINT_GROUP",
+    "PLANNERS",
+    "load_planner_entry_points",
+    "plugin_config",
+)
 
 ENTRY_POINT_GROUP = "robomem.planners"
 PLANNERS: Registry[Planner] = Registry("planner")
 CRITICS: Registry[Critic] = Registry("critic")
 
 
+#: Installed entry points that cannot be used, by name, with the reason: reported only when asked for, so
+#: one broken package does not disable the others.
+BROKEN_ENTRY_POINTS: dict[str, str] = {}
+
+
 def load_planner_entry_points() -> list[str]:
-    """Register every installed ``robomem.planners`` entry point not registered yet; returns their names."""
+    """Register every installed ``robomem.planners`` entry point not registered yet; returns their names.
+    Broken ones are skipped and kept in :data:`BROKEN_ENTRY_POINTS`."""
     loaded = []
     for point in entry_points(group=ENTRY_POINT_GROUP):
         if point.name in PLANNERS:
             continue
-        cls = point.load()
-        config_cls = getattr(cls, "Config", None)
-        if not (isinstance(config_cls, type) and issubclass(config_cls, BaseModel)):
-            raise RegistryError(
-                f"planner entry point {point.name!r} ({point.value}) has no pydantic `Config`"
-            )
+        found = _planner_class(point)
+        if isinstance(found, str):
+            BROKEN_ENTRY_POINTS[point.name] = f"planner entry point {point.name!r} ({point.value}) {found}"
+            continue
+        cls, config_cls = found
         PLANNERS.add(point.name, _factory(cls), config_cls)
         loaded.append(point.name)
     return loaded
+
+
+def _planner_class(point: EntryPoint) -> tuple[Any, type[BaseModel]] | str:
+    """The entry point's class and its ``Config``, or what is wrong with it."""
+    try:
+        cls = point.load()
+    except Exception as err:  # whatever the plug-in's import raises
+        return f"cannot be imported ({type(err).__name__}: {err})"
+    config_cls = getattr(cls, "Config", None)
+    if not (isinstance(config_cls, type) and issubclass(config_cls, BaseModel)):
+        return "has no pydantic `Config`"
+    field = config_cls.model_fields.get("type")
+    default = field.default if field is not None else None
+    if default != point.name:
+        return f"names a class whose Config.type defaults to {default!r}, not {point.name!r}"
+    return cls, config_cls
 
 
 def _factory(cls: Any) -> Any:
@@ -62,6 +90,8 @@ def plugin_config(registry: Registry[Any], value: object, *, section: str = "age
         raise ConfigError("is required (e.g. type: symbolic)", key=f"{section}.type")
     if name not in registry and registry is PLANNERS:
         load_planner_entry_points()
+        if name in BROKEN_ENTRY_POINTS:
+            raise RegistryError(BROKEN_ENTRY_POINTS[name])
     try:
         config_cls = registry.get(name).config_cls
     except RegistryError as err:

@@ -3,6 +3,7 @@ distribution's metadata on ``sys.path`` (what ``pip install`` of a plug-in packa
 
 from __future__ import annotations
 
+import re
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -10,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from modules.prefrontal.registry import PLANNERS, load_planner_entry_points
+from modules.prefrontal.registry import BROKEN_ENTRY_POINTS, PLANNERS, load_planner_entry_points
 from robomem.agents import AGENTS, RoboMemoryAgentConfig
 from robomem.agents.robomemory import RoboMemoryAgent
 from robomem.cli.main import main
 from robomem.config import load_config
+from robomem.errors import RegistryError
 
 PLANNER_MODULE = textwrap.dedent(
     '''
@@ -133,3 +135,41 @@ def test_unknown_planner_type_lists_what_exists() -> None:
         ConfigError, match=r"agent.planner.type: unknown planner type 'nope'; available: llm, symbolic"
     ):
         load_config(None, ["agent.type=robomem", "agent.planner.type=nope"])
+
+
+def test_a_broken_entry_point_does_not_disable_the_others(tmp_path: Path) -> None:
+    (tmp_path / "mixed_plugin.py").write_text(
+        PLANNER_MODULE + "\n\nclass NoConfig:\n    pass\n", encoding="utf-8"
+    )
+    dist = tmp_path / "mixed_plugin-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: mixed-plugin\nVersion: 0.1\n", encoding="utf-8"
+    )
+    (dist / "entry_points.txt").write_text(
+        "[robomem.planners]\n"
+        "greedy_finder = mixed_plugin:GreedyFinder\n"
+        "no_config = mixed_plugin:NoConfig\n"
+        "misnamed = mixed_plugin:GreedyFinder\n"
+        "missing = mixed_plugin_gone:Planner\n",
+        encoding="utf-8",
+    )
+    sys.path.insert(0, str(tmp_path))
+    try:
+        cfg = load_config(None, ["agent.type=robomem", "agent.planner.type=greedy_finder"])  # still works
+        assert isinstance(cfg.agent, RoboMemoryAgentConfig)
+        assert getattr(cfg.agent.planner, "type", None) == "greedy_finder"
+        for name, reason in (
+            ("no_config", "has no pydantic `Config`"),
+            ("misnamed", "names a class whose Config.type defaults to 'greedy_finder', not 'misnamed'"),
+            ("missing", "cannot be imported (ModuleNotFoundError"),
+        ):
+            with pytest.raises(RegistryError, match=re.escape(f"planner entry point {name!r}")) as caught:
+                load_config(None, ["agent.type=robomem", f"agent.planner.type={name}"])
+            assert reason in str(caught.value)
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("mixed_plugin", None)
+        if "greedy_finder" in PLANNERS:
+            PLANNERS.unregister("greedy_finder")
+        BROKEN_ENTRY_POINTS.clear()
