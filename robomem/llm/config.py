@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -37,6 +38,11 @@ def _check_env_name(value: str | None) -> str | None:
 def _no_inline_key(data: object) -> object:
     if isinstance(data, dict) and "api_key" in data:
         raise ValueError("api_key does not belong in a config: set api_key_env to the variable holding it")
+    url = data.get("base_url") if isinstance(data, dict) else None
+    if isinstance(url, str) and urlsplit(url).password is not None:  # would be saved in the run's config.yaml
+        raise ValueError(
+            "base_url must not carry a password: set api_key_env to the variable holding the key"
+        )
     return data
 
 

@@ -65,6 +65,8 @@ def test_config_is_frozen_and_strict() -> None:
         {"api_key_env": "sk-live-SECRET"},
         {"roles": {"planner": {"api_key": "sk-live-SECRET"}}},
         {"roles": {"planner": {"api_key_env": "sk-live-SECRET"}}},
+        {"base_url": "https://user:sk-live-SECRET@example.com/v1"},  # it would land in the run's config.yaml
+        {"roles": {"planner": {"base_url": "http://me:sk-live-SECRET@127.0.0.1:9/v1"}}},
     ],
 )
 def test_a_pasted_key_is_rejected_without_being_echoed(fields: dict[str, object]) -> None:
