@@ -72,7 +72,7 @@ class RoboMemoryAgent(Agent):
     def begin_run(self, run_dir: Path) -> None:
         cfg = self.config
         self.run_dir = run_dir
-        if cfg.llm is not None:  # also for a plug-in planner or critic, which may call it
+        if cfg.llm is not None and cfg.may_use_llm():  # a plug-in planner or critic may call it too
             self.llm = make_llm(cfg.llm, accounting=self.accounting)
             _keep_earlier_usage(run_dir)
         if cfg.memory.stores:

@@ -62,6 +62,7 @@ def test_a_resumed_run_keeps_the_earlier_llm_usage(tmp_path: Path) -> None:
         None,
         [
             "agent.type=robomem",
+            "agent.planner.type=llm",  # a role that uses the LLM (never called here)
             "agent.memory.stores=[]",
             "agent.llm={base_url: 'http://127.0.0.1:9/v1', model: m}",
         ],
