@@ -5,8 +5,7 @@ with :class:`PrecomputedOnly`, an embedding function that raises if Chroma ever 
 embedder (which downloads a model) can never kick in. Collections use the cosine space and record the
 robomem embedder in their metadata; reopening with another embedder raises instead of mixing vectors.
 
-Clients are pooled per persistence path or server address and closed when their last store closes: Chroma
-shares one system per path inside a process, and separate clients with different settings would clash.
+Clients are pooled per persistence path or server address (:mod:`robomem.stores.chroma_clients`).
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -25,13 +23,13 @@ import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
-from chromadb.config import Settings
 from chromadb.utils.embedding_functions import register_embedding_function
 
 from robomem.embeddings.base import Vectors
 from robomem.errors import StoreError
 from robomem.stores._common import EMBEDDER_KEY, check_items, check_queries, check_where, normalise_rows
 from robomem.stores.base import Metadata, VectorHit, VectorItem, VectorStore
+from robomem.stores.chroma_clients import POOL, client_settings
 
 __all__ = ("ChromaVectorStore", "PrecomputedOnly")
 
@@ -69,61 +67,6 @@ class PrecomputedOnly(EmbeddingFunction[Documents]):
 # stored config instead of falling back to a "legacy" default.
 register_embedding_function(PrecomputedOnly)  # type: ignore[no-untyped-call]
 
-
-def _settings() -> Settings:
-    return Settings(anonymized_telemetry=False)
-
-
-@dataclass
-class _Pooled:
-    client: ClientAPI
-    users: int
-
-
-class _ClientPool:
-    """One client per path or address, reference-counted by the stores that use it."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._clients: dict[str, _Pooled] = {}
-
-    def acquire(self, key: str, create: Callable[[], ClientAPI]) -> ClientAPI:
-        with self._lock:
-            pooled = self._clients.get(key)
-            if pooled is None:
-                pooled = self._clients[key] = _Pooled(create(), 0)
-            pooled.users += 1
-            return pooled.client
-
-    def release(self, key: str) -> None:
-        with self._lock:
-            pooled = self._clients.get(key)
-            if pooled is None:
-                return
-            pooled.users -= 1
-            if pooled.users > 0:
-                return
-            del self._clients[key]
-        _close_client(pooled.client)
-
-    def keys(self) -> tuple[str, ...]:
-        with self._lock:
-            return tuple(self._clients)
-
-
-def _close_client(client: ClientAPI) -> None:
-    # chromadb's HTTP client never closes its httpx sessions (sockets would leak until GC), so close them
-    # here: the client's own and that of its internal admin client, which gets a separate system.
-    for owner in (client, getattr(client, "_admin_client", None)):
-        session = getattr(getattr(owner, "_server", None), "_session", None)
-        if session is not None and hasattr(session, "close"):
-            session.close()
-    close = getattr(client, "close", None)
-    if callable(close):
-        close()
-
-
-_POOL = _ClientPool()
 
 #: How long a write waits for SQLite's lock to be released (seen right after another client of the same
 #: folder closed: chromadb releases its database asynchronously).
@@ -199,7 +142,7 @@ class ChromaVectorStore(VectorStore):
         def create() -> ClientAPI:
             Path(path).mkdir(parents=True, exist_ok=True)
             with _errors(f"opening the database at {path}"):
-                return chromadb.PersistentClient(path=str(path), settings=_settings())
+                return chromadb.PersistentClient(path=str(path), settings=client_settings())
 
         return cls._open(key, create, collection, embedder_name, dim, ef_search)
 
@@ -230,7 +173,7 @@ class ChromaVectorStore(VectorStore):
                     hint = f"start one with `chroma run --host {host} --port {port} --path <dir>`"
                 raise StoreError(f"no Chroma server at {host}:{port} ({exc})", hint=hint) from exc
             with _errors(f"connecting to {host}:{port}"):
-                client = chromadb.HttpClient(host=host, port=port, settings=_settings())
+                client = chromadb.HttpClient(host=host, port=port, settings=client_settings())
             session = getattr(getattr(client, "_server", None), "_session", None)
             if session is not None:
                 import httpx  # a chromadb dependency
@@ -250,7 +193,7 @@ class ChromaVectorStore(VectorStore):
         dim: int,
         ef_search: int,
     ) -> ChromaVectorStore:
-        client = _POOL.acquire(key, create)
+        client = POOL.acquire(key, create)
         try:
             with _errors(f"opening collection {name!r}"):
                 collection = client.get_or_create_collection(
@@ -261,9 +204,9 @@ class ChromaVectorStore(VectorStore):
                 )
             cls._check_collection(collection, embedder_name, dim, ef_search)
         except BaseException:
-            _POOL.release(key)
+            POOL.release(key)
             raise
-        return cls(collection, dim=dim, on_close=lambda: _POOL.release(key))
+        return cls(collection, dim=dim, on_close=lambda: POOL.release(key))
 
     @staticmethod
     def _check_collection(collection: Collection, embedder_name: str, dim: int, ef_search: int) -> None:

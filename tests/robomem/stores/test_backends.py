@@ -14,6 +14,7 @@ import pytest
 from robomem.embeddings.base import Vectors
 from robomem.errors import ErrorCode, StoreError
 from robomem.stores import chroma as chroma_module
+from robomem.stores import chroma_clients
 from robomem.stores.base import VectorItem
 from robomem.stores.chroma import ChromaVectorStore, PrecomputedOnly
 from robomem.stores.config import VectorConfig
@@ -54,7 +55,7 @@ def test_reopening_with_another_embedder_or_dim_raises(
     store = open_vector_store(config, memory_dir=tmp_path, name="episodic", embedder_name="model-a", dim=DIM)
     assert store.count() == 1
     store.close()
-    assert chroma_module._POOL.keys() == ()
+    assert chroma_clients.POOL.keys() == ()
 
 
 def test_factory_lays_out_the_memory_directory(tmp_path: Path) -> None:
@@ -134,14 +135,14 @@ def test_chroma_never_embeds_text_itself() -> None:
 def test_chroma_clients_are_pooled_per_path(tmp_path: Path) -> None:
     a = ChromaVectorStore.persistent(tmp_path / "db", collection="ns_one", embedder_name="e", dim=DIM)
     b = ChromaVectorStore.persistent(tmp_path / "db", collection="ns_two", embedder_name="e", dim=DIM)
-    assert chroma_module._POOL.keys() == (f"persistent:{(tmp_path / 'db').resolve()}",)
+    assert chroma_clients.POOL.keys() == (f"persistent:{(tmp_path / 'db').resolve()}",)
     assert a.collection._client is b.collection._client
     assert a.collection.configuration["hnsw"]["space"] == "cosine"  # type: ignore[index]
     a.close()
     a.close()
     assert b.count() == 0, "closing one store keeps the shared client open for the other"
     b.close()
-    assert chroma_module._POOL.keys() == ()
+    assert chroma_clients.POOL.keys() == ()
 
 
 def test_unreachable_chroma_server_is_a_clear_store_error(tmp_path: Path) -> None:
@@ -149,7 +150,7 @@ def test_unreachable_chroma_server_is_a_clear_store_error(tmp_path: Path) -> Non
     with pytest.raises(StoreError, match="chroma run") as info:
         open_vector_store(config, memory_dir=tmp_path, name="episodic", embedder_name="e", dim=DIM)
     assert "127.0.0.1:9" in str(info.value)
-    assert chroma_module._POOL.keys() == ()
+    assert chroma_clients.POOL.keys() == ()
 
 
 def test_an_unknown_chroma_host_points_at_the_host_setting(
