@@ -137,15 +137,19 @@ def test_the_default_embedder_is_the_offline_minilm(tmp_path: Path) -> None:
     assert (manifest["embedder"], manifest["dim"]) == ("all-MiniLM-L6-v2", 384)
 
 
-@pytest.mark.chroma
-def test_long_term_memory_on_a_shared_chroma_server(tmp_path: Path, chroma_server: ChromaServer) -> None:
-    vector = VectorConfig(
-        type="chroma_http", host=chroma_server.host, port=chroma_server.port, namespace="shared1"
-    )
+def _robot_a_on_a_server(tmp_path: Path, server: ChromaServer, namespace: str) -> MemoryConfig:
+    """The memory config of robots sharing ``namespace`` on ``server``, after robot A's first episode."""
+    vector = VectorConfig(type="chroma_http", host=server.host, port=server.port, namespace=namespace)
     config = MemoryConfig(embedder=EmbedderConfig(type="hashing"), vector=vector)
     robot_a = open_memory(config, tmp_path / "robot_a")
     _episode(robot_a, "robot_a/base/1")
     robot_a.close()
+    return config
+
+
+@pytest.mark.chroma
+def test_long_term_memory_on_a_shared_chroma_server(tmp_path: Path, chroma_server: ChromaServer) -> None:
+    config = _robot_a_on_a_server(tmp_path, chroma_server, "shared1")
     # A second robot with its own memory folder sees the first robot's long-term memory on the server.
     robot_b = open_memory(config, tmp_path / "robot_b")
     try:
@@ -161,13 +165,8 @@ def test_long_term_memory_on_a_shared_chroma_server(tmp_path: Path, chroma_serve
 def test_wiping_one_robot_keeps_the_shared_memory_unless_asked(
     tmp_path: Path, chroma_server: ChromaServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    vector = VectorConfig(
-        type="chroma_http", host=chroma_server.host, port=chroma_server.port, namespace="wipe1"
-    )
-    config = MemoryConfig(embedder=EmbedderConfig(type="hashing"), vector=vector)
-    robot_a = open_memory(config, tmp_path / "robot_a")
-    _episode(robot_a, "robot_a/base/1")
-    robot_a.close()
+    config = _robot_a_on_a_server(tmp_path, chroma_server, "wipe1")
+    vector = config.vector
     # Robot B starts over: its own folder is emptied, the fleet's long-term memory is not.
     robot_b = open_memory(config, tmp_path / "robot_b", fresh=True)
     assert robot_b["episodic"].index.store.count() == 1  # type: ignore[attr-defined]

@@ -114,13 +114,18 @@ def test_overrides_reset_the_endpoint_of_every_configured_role() -> None:
     assert config.model_dump(exclude={"roles"}) == local_llm_config(url).model_dump(exclude={"roles"})
 
 
-def test_cli_refuses_an_agent_without_an_llm_before_starting_anything(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.fixture
+def no_local_server(monkeypatch: pytest.MonkeyPatch) -> None:
     def no_server(*args: object, **kwargs: object) -> None:
         raise AssertionError("the server must not start for a config that cannot use it")
 
     monkeypatch.setattr("robomem.llm.local.LocalLLMServer", no_server)
+
+
+@pytest.mark.usefixtures("no_local_server")
+def test_cli_refuses_an_agent_without_an_llm_before_starting_anything(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert main(["eval", "--llm", "local", "agent.type=random", "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert err.startswith(
@@ -313,15 +318,9 @@ def test_eval_with_the_local_llm_end_to_end(
     assert summary["overall"]["n"] == 1
 
 
-def test_cli_refuses_an_agent_whose_roles_are_all_offline(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    def no_server(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the server must not start when no role would call it")
-
-    monkeypatch.setattr("robomem.llm.local.LocalLLMServer", no_server)
-    assert (
-        main(["eval", "--llm", "local", "agent.type=robomem", "--no-progress"]) == 2
-    )  # the symbolic default
+@pytest.mark.usefixtures("no_local_server")
+def test_cli_refuses_an_agent_whose_roles_are_all_offline(capsys: pytest.CaptureFixture[str]) -> None:
+    # The robomem agent's defaults: symbolic planner, deterministic critic, thalamus and memory.
+    assert main(["eval", "--llm", "local", "agent.type=robomem", "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert "agent.planner.type: --llm local would serve nobody" in err, err
