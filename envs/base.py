@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from types import TracebackType
-from typing import Literal
+from typing import Literal, NotRequired
 
 from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypedDict
@@ -96,6 +96,11 @@ class StepInfo(TypedDict):
     action_description: str
     instruction: str
     num_invalid_actions: int
+    #: The step's reward, from environments that have one (EmbodiedBench through the bridge); ``None``
+    #: when the environment reported something that is not a finite number.
+    reward: NotRequired[float | None]
+    #: EB-Habitat's ``subgoal_reward`` measure after the step.
+    subgoal_reward: NotRequired[float | None]
 
 
 class StepResult(_Frozen):
