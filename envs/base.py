@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from types import TracebackType
-from typing import Literal, NotRequired
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypedDict
@@ -84,7 +84,17 @@ class Observation(_Frozen):
     images: tuple[str, ...] = ()
 
 
-class StepInfo(TypedDict):
+class _StepRewards(TypedDict, total=False):
+    """Optional step keys (a base class: ``NotRequired`` is not seen through postponed annotations)."""
+
+    #: The step's reward, from environments that have one (EmbodiedBench through the bridge); ``None``
+    #: when the environment reported something that is not a finite number.
+    reward: float | None
+    #: EB-Habitat's ``subgoal_reward`` measure after the step.
+    subgoal_reward: float | None
+
+
+class StepInfo(_StepRewards):
     """EmbodiedBench's ``info`` keys, plus the running invalid-action count."""
 
     task_success: float
@@ -96,11 +106,6 @@ class StepInfo(TypedDict):
     action_description: str
     instruction: str
     num_invalid_actions: int
-    #: The step's reward, from environments that have one (EmbodiedBench through the bridge); ``None``
-    #: when the environment reported something that is not a finite number.
-    reward: NotRequired[float | None]
-    #: EB-Habitat's ``subgoal_reward`` measure after the step.
-    subgoal_reward: NotRequired[float | None]
 
 
 class StepResult(_Frozen):
