@@ -16,8 +16,6 @@ import struct
 import subprocess
 import sys
 import zlib
-from collections.abc import Iterator
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -25,32 +23,13 @@ import pytest
 
 from envs.bridge import BridgeEnv
 from robomem.errors import EnvAdapterError
-from tests.envs.bridge.conftest import SERVER_PY, ServerProcess, env_with_pythonpath, server_process
-from tests.envs.bridge.fake_embodiedbench import write_fake_embodiedbench
-
-
-@pytest.fixture
-def fake_eb(tmp_path: Path) -> dict[str, str]:
-    root = write_fake_embodiedbench(tmp_path / "fake_eb")
-    return {**env_with_pythonpath(root), "FAKE_EB_LOG": str(tmp_path / "eb_calls.jsonl")}
+from tests.envs.bridge.conftest import SERVER_PY, ServerProcess, env_with_pythonpath
 
 
 def _calls(environ: dict[str, str], event: str | None = None) -> list[dict[str, Any]]:
     path = Path(environ["FAKE_EB_LOG"])
     records = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
     return [r for r in records if event is None or r["event"] == event]
-
-
-@pytest.fixture
-def eb_server(tmp_path: Path, fake_eb: dict[str, str]) -> Iterator[Any]:
-    def start(backend: str, *extra: str) -> ServerProcess:
-        command = [sys.executable, str(SERVER_PY), "--backend", backend, "--port", "0", *extra]
-        return stack.enter_context(
-            server_process(command, tmp_path / f"{backend}.log", cwd=tmp_path, env=fake_eb)
-        )
-
-    with ExitStack() as stack:
-        yield start
 
 
 def _png_pixels(b64: str) -> tuple[int, int, bytes]:
