@@ -11,7 +11,11 @@ Designed for a real robot as much as for a simulator:
 * The skill list (EmbodiedBench's ``language_skill_set``) may change at every ``reset``: re-read
   :attr:`Env.skills` after each one.
 * ``reset(task, keep_world=True)`` continues in the same world instead of restoring the scene's initial
-  state; a physical robot can only ever do that.
+  state; a physical robot can only ever do that. After each ``reset``, :attr:`Env.world_persists` says
+  whether the episode continues the previous episode's world (memory of where things are stays valid) or
+  starts a restored scene (EmbodiedBench: every episode).
+* :attr:`Env.privileged_success` says whether ``task_success`` / ``task_progress`` are a simulator's
+  ground truth (an evaluator's score a deployed robot does not have) rather than something the agent sees.
 """
 
 from __future__ import annotations
@@ -119,6 +123,12 @@ class Env(ABC):
 
     #: Action grammar the environment speaks: ``alfred`` or ``habitat`` (or another profile name).
     profile: str = ""
+    #: Set by ``reset``: ``True`` when this episode continues the previous episode's world (a robot always
+    #: does; the household simulator with ``keep_world``), ``False`` when the scene was restored.
+    world_persists: bool = False
+    #: ``True`` when ``info["task_success"]`` is a simulator's ground truth that the agent could not know on
+    #: a real robot (memory then records it as such, or uses the agent's own judgement instead).
+    privileged_success: bool = True
 
     @property
     @abstractmethod

@@ -114,6 +114,8 @@ class BridgeEnv(Env):
             )
         # The skill list changes with the scene (EB appends `find a Cabinet_2` ...): re-read it every time.
         self._skills = tuple(str(s) for s in self._call("skills", {}, self.config.setup_timeout_s))
+        # EmbodiedBench refuses keep_world; robomem's simulator behind the bridge honours it.
+        self.world_persists = keep_world
         return observation
 
     def step(self, action: int | str, *, timeout_s: float | None = None) -> StepResult:

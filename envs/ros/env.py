@@ -62,6 +62,10 @@ class RosEnv(Env):
     """Connects on construction (waits up to ``connect_timeout_s`` for the server) and raises
     :class:`EnvConnectionError` when no server answers."""
 
+    # A physical world is never restored between episodes, and a real robot has no evaluator's score.
+    world_persists = True
+    privileged_success = False
+
     def __init__(self, config: RosConfig) -> None:
         self.config = config
         self._task_file: TaskFile | None = load_task_file(config.tasks_file) if config.tasks_file else None

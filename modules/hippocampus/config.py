@@ -35,6 +35,12 @@ class MemoryConfig(BaseModel):
     semantic: SemanticConfig = Field(default_factory=SemanticConfig)
     embedder: EmbedderConfig = Field(default_factory=EmbedderConfig)
     vector: VectorConfig = Field(default_factory=VectorConfig)
+    #: Where the success recorded in episodic and semantic memory comes from. ``simulator``: the env's
+    #: ``task_success`` (privileged: an evaluator's ground truth a deployed robot does not have);
+    #: ``agent``: the agent's own judgement (the planner declared the task done, or the environment ended
+    #: the episode on a successful action within the step limit); ``auto``: ``simulator`` when the env is a
+    #: simulator, ``agent`` on a real robot (``env.type: ros``).
+    outcome: Literal["auto", "simulator", "agent"] = "auto"
 
     @field_validator("stores")
     @classmethod

@@ -35,6 +35,7 @@ class RecordingEnv(Env):
     def __init__(self, inner: Env) -> None:
         self.inner = inner
         self.profile = inner.profile
+        self.privileged_success = inner.privileged_success
         self.start_episode()
 
     def start_episode(self) -> None:
@@ -57,7 +58,9 @@ class RecordingEnv(Env):
     def reset(self, task: Task, *, keep_world: bool = False) -> Observation:
         self.done = False
         self._step_since_reset = 0
-        return self.inner.reset(task, keep_world=keep_world)
+        observation = self.inner.reset(task, keep_world=keep_world)
+        self.world_persists = self.inner.world_persists
+        return observation
 
     def step(self, action: int | str, *, timeout_s: float | None = None) -> StepResult:
         if self.done:

@@ -42,6 +42,12 @@ class SpatialConfig(BaseModel):
     #: validated and fall back to the deterministic rules when malformed or inconsistent.
     resolver: Literal["deterministic", "llm"] = "deterministic"
 
+    #: ``world``: one graph per world. An episode in a restored scene (``world_persists`` false: every
+    #: EmbodiedBench episode) starts an empty graph, task-local as in the paper, and later episodes in that
+    #: same world continue it; a robot's world always persists. ``site``: one graph per site whatever resets
+    #: do (facts from before a reset are then stale).
+    scope: Literal["world", "site"] = "world"
+
     #: Name of the agent's own vertex (never pruned or forgotten).
     agent: str = "I"
     #: Confidence of beliefs by provenance (``observed`` beliefs start at 1.0).
