@@ -24,16 +24,18 @@ from abc import ABC, abstractmethod
 from types import TracebackType
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from typing_extensions import TypedDict
 
 from envs.task import LifelongSequence, Task
 
 __all__ = (
+    "PERCEPTION_FIELDS",
     "Env",
     "Observation",
     "PerceivedEntity",
     "Perception",
+    "PerceptionField",
     "Relation",
     "StepInfo",
     "StepResult",
@@ -65,14 +67,33 @@ class PerceivedEntity(_Frozen):
     states: dict[str, bool] = Field(default_factory=dict)
 
 
+PerceptionField = Literal["location", "room", "holding", "entities", "relations"]
+PERCEPTION_FIELDS: tuple[PerceptionField, ...] = ("location", "room", "holding", "entities", "relations")
+
+
 class Perception(_Frozen):
     """Structured perception of what is perceivable at the agent's location (and nothing else)."""
 
+    #: The place the agent is at; ``None``: at no particular place (in the open room).
     location: str | None = None
     room: str | None = None
+    #: The held thing; ``None``: the hand is empty.
     holding: str | None = None
+    #: Everything in view: what is not listed is not in view.
     entities: tuple[PerceivedEntity, ...] = ()
     relations: tuple[Relation, ...] = ()
+    #: Fields the source did not report (a robot may leave any out): their values above are placeholders,
+    #: not observations. An unreported hand is not an empty hand.
+    unknown: tuple[PerceptionField, ...] = ()
+
+    @field_validator("unknown")
+    @classmethod
+    def _canonical(cls, value: tuple[PerceptionField, ...]) -> tuple[PerceptionField, ...]:
+        return tuple(f for f in PERCEPTION_FIELDS if f in value)  # one order, so dumps compare equal
+
+    def knows(self, name: PerceptionField) -> bool:
+        """Whether ``name`` was reported (``False``: its value is a placeholder)."""
+        return name not in self.unknown
 
 
 class Observation(_Frozen):
