@@ -663,7 +663,10 @@ def run(
                     templates=templates,
                     cache=cache,
                 )
-                config = measuring
+                # A robot's lifelong memory of its house: one graph per site (the simulator's episodic mode
+                # would otherwise give every episode a fresh graph, and the fill would go unused).
+                spatial = measuring.spatial.model_copy(update={"scope": "site"})
+                config = measuring.model_copy(update={"spatial": spatial})
                 if layout == "site":
                     budget = max(config.spatial.max_nodes, 2 * kg["nodes"] + 1000)
                     spatial = config.spatial.model_copy(update={"max_nodes": budget})
