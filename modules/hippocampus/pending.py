@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from modules.hippocampus.longterm import ApplyReport, Candidate, Decision, LongTermIndex
-from robomem.storage import append_jsonl, read_jsonl, write_json_atomic
+from robomem.storage import append_jsonl, read_jsonl, remove_with_temps, write_json_atomic
 
 __all__ = ("Intent", "PendingLog", "apply_once")
 
@@ -83,7 +83,7 @@ class PendingLog:
 
     def clear(self, episode_id: str) -> None:
         """Forget the episode's buffer and intent: call only once the episode is recorded as consolidated."""
-        self._path(episode_id, ".intent.json").unlink(missing_ok=True)
+        remove_with_temps(self._path(episode_id, ".intent.json"))
         self._path(episode_id).unlink(missing_ok=True)
 
 

@@ -85,6 +85,8 @@ class KillSwitch:
         self._trigger: Trigger | None = None
         self._seen = 0
         self.fired = False
+        #: The role of the request the trigger fired on.
+        self.fired_role = ""
         #: Requests per role over the switch's life (what a reference run asks).
         self.roles: Counter[str] = Counter()
 
@@ -107,7 +109,7 @@ class KillSwitch:
                 self._seen += 1
             if self._seen < trigger.nth:
                 return "no JSON here"
-            self.fired = True
+            self.fired, self.fired_role = True, role
         if trigger.fail:
             raise RuntimeError("scripted failure")  # the scripted server answers HTTP 500
         if trigger.delay_s > 0:
