@@ -4,7 +4,8 @@ Per run it opens the memory directory, one LangGraph SQLite checkpointer (``<run
 the LLM client (when any role uses one). Per episode it runs the graph with the episode id as thread id; if
 that thread already has a checkpoint (the process was killed), it replays the executed actions into the
 freshly reset environment and continues from the checkpoint, so no step is lost and no memory write repeats
-(stores are idempotent per step and per episode).
+(stores are idempotent per step and per episode). An episode is consolidated when it ends or the environment
+fails it; an error that stops the run (an ``llm`` error, Ctrl-C) leaves it to ``--resume``.
 """
 
 from __future__ import annotations
