@@ -11,9 +11,17 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from glob import escape as glob_escape
 from pathlib import Path
 
-__all__ = ("append_jsonl", "read_jsonl", "write_bytes_atomic", "write_json_atomic", "write_text_atomic")
+__all__ = (
+    "append_jsonl",
+    "read_jsonl",
+    "remove_with_temps",
+    "write_bytes_atomic",
+    "write_json_atomic",
+    "write_text_atomic",
+)
 
 
 def write_json_atomic(path: Path, data: object, *, durable: bool = True) -> None:
@@ -41,6 +49,13 @@ def write_bytes_atomic(path: Path, data: bytes, *, durable: bool = True) -> None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def remove_with_temps(path: Path) -> None:
+    """Delete ``path`` and the temp files of atomic writes to it that a killed process left behind."""
+    path.unlink(missing_ok=True)
+    for temp in path.parent.glob(f".{glob_escape(path.name)}.*.tmp"):
+        temp.unlink(missing_ok=True)
 
 
 def append_jsonl(path: Path, record: object, *, durable: bool = True) -> None:

@@ -32,9 +32,9 @@ from modules.hippocampus.longterm import (
     DeterministicDecider,
     LLMDecider,
     LongTermIndex,
-    PendingLog,
     decide,
 )
+from modules.hippocampus.pending import Intent, PendingLog, apply_once
 from robomem.embeddings.base import Embedder
 from robomem.llm.base import LLMClient
 from robomem.storage import append_jsonl, read_jsonl
@@ -176,34 +176,38 @@ class EpisodicMemory(MemoryStore):
         return StoreResult(self.name, lines, data)
 
     def end_episode(self, outcome: EpisodeOutcome) -> UpdateStats:
+        episode_id = outcome.context.episode_id
+        if episode_id in self._logged:  # consolidated before the process died: only the cleanup is left
+            with self._lock:
+                self.steps = []
+                self.pending.clear(episode_id)
+            return UpdateStats(self.name, details={"already_consolidated": True})
         candidates = episode_candidates(outcome)
-        decisions = [
-            decide(self.decider, c, self.index.neighbours(c, self.config.n_update)) for c in candidates
-        ]
-        report = self.index.apply(
-            candidates,
-            decisions,
-            episode_id=outcome.context.episode_id,
-            now=outcome.time,
-            new_id=outcome.context.episode_id,
-        )
+
+        def decided() -> Intent:
+            decisions = [
+                decide(self.decider, c, self.index.neighbours(c, self.config.n_update)) for c in candidates
+            ]
+            return Intent(tuple(candidates), tuple(decisions), now=outcome.time, new_id=episode_id)
+
+        report = apply_once(self.index, self.pending, episode_id, decided)
         self.index.evict_over(self.config.max_items)
         with self._lock:
+            # The raw trajectory, whatever the consolidation decided: experience is never lost. It is also
+            # the record that the episode is consolidated, so it comes before the intent is cleared.
+            append_jsonl(
+                self.raw_log,
+                {
+                    "episode_id": episode_id,
+                    "site": outcome.context.site,
+                    "text": candidates[0].text,
+                    "success": outcome.success,
+                    "time": outcome.time,
+                },
+            )
+            self._logged.add(episode_id)
             self.steps = []
-            self.pending.clear(outcome.context.episode_id)
-            if outcome.context.episode_id not in self._logged:
-                # The raw trajectory, whatever the consolidation decided: experience is never lost.
-                append_jsonl(
-                    self.raw_log,
-                    {
-                        "episode_id": outcome.context.episode_id,
-                        "site": outcome.context.site,
-                        "text": candidates[0].text,
-                        "success": outcome.success,
-                        "time": outcome.time,
-                    },
-                )
-                self._logged.add(outcome.context.episode_id)
+            self.pending.clear(episode_id)
         return UpdateStats(
             self.name,
             touched=sum(report.counts.values()),

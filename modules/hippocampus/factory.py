@@ -3,7 +3,9 @@
 Layout of ``<memory_dir>``: ``manifest.json`` (format and embedder — vectors of two models must never mix),
 ``spatial.sqlite`` (knowledge graphs per site), ``chroma/`` or ``vectors/`` (episodic and semantic
 collections, unless they live on a Chroma server), ``temporal/`` (the running episode's buffer),
-``episodes.jsonl`` and ``*_archive.jsonl`` (raw and retired experience, append-only).
+``episodes.jsonl`` and ``*_archive.jsonl`` (raw and retired experience, append-only), ``pending/`` (the
+running episode's long-term buffers and consolidation intents) and ``semantic_episodes.jsonl`` (the episodes
+whose lessons are written).
 """
 
 from __future__ import annotations

@@ -10,7 +10,6 @@ appended to an archive file first: raw experience is never lost, only taken out 
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,7 +32,6 @@ __all__ = (
     "LLMDecider",
     "LongTermIndex",
     "Op",
-    "PendingLog",
     "decide",
     "stable_id",
 )
@@ -43,26 +41,6 @@ Op = Literal["ADD", "UPDATE", "DELETE", "NOOP"]
 
 def stable_id(*parts: str) -> str:
     return hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=10).hexdigest()
-
-
-class PendingLog:
-    """What a long-term store buffers during an episode, appended to disk per step, so a process killed
-    mid-episode resumes with the same buffer. Steps already logged are ignored (a re-run step)."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    def _path(self, episode_id: str) -> Path:
-        return self.folder / (re.sub(r"[^A-Za-z0-9._-]", "_", episode_id) + ".jsonl")
-
-    def load(self, episode_id: str) -> list[dict[str, Any]]:
-        return [r for r in read_jsonl(self._path(episode_id)) if isinstance(r, dict)]
-
-    def append(self, episode_id: str, record: dict[str, Any]) -> None:
-        append_jsonl(self._path(episode_id), record, durable=False)  # per-step scratch: see robomem.storage
-
-    def clear(self, episode_id: str) -> None:
-        self._path(episode_id).unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -186,7 +164,8 @@ class LongTermIndex:
         with self._lock:
             self._pins = {}
             for index, (candidate, decision) in enumerate(zip(candidates, decisions, strict=True)):
-                target = self.store.get([decision.target_id])[0] if decision.target_id else None
+                found = self.store.get([decision.target_id]) if decision.target_id else []
+                target = found[0] if found else None  # gone: deleted (maybe by this very episode, replayed)
                 if target is not None and episode_id in _episodes(target):
                     report.skipped_replays += 1  # this episode already touched it (a resumed run)
                     continue
@@ -196,13 +175,17 @@ class LongTermIndex:
                     continue  # a retraction is never itself a memory (an LLM decider may say otherwise)
                 if decision.op == "ADD" or target is None:
                     item_id = stable_id(new_id, candidate.key or candidate.text, str(index))
+                    added = self.store.get([item_id])
+                    if added and episode_id in _episodes(added[0]):
+                        report.skipped_replays += 1  # added by this episode before a crash
+                        continue
                     meta = {
                         **candidate.metadata,
                         "key": candidate.key,
                         "created": now,
                         "updated": now,
                         "count": 1,
-                        "episodes": episode_id,
+                        "episodes": _touch(None, episode_id),
                     }
                     self._upsert(VectorItem(item_id, decision.text or candidate.text, meta), candidate)
                     report.counts["ADD"] += 1
@@ -295,13 +278,16 @@ def decide(decider: Decider, candidate: Candidate, similar: Sequence[VectorHit])
 RECENT_EPISODES = 16
 
 
-def _episodes(item: VectorItem) -> set[str]:
-    return set(str(item.metadata.get("episodes", "")).split(","))
+def _episodes(item: VectorItem) -> list[str]:
+    """The ids in an item's ``episodes`` field: comma-separated, with ``%`` and ``,`` inside an id escaped
+    (a run folder may be named ``a,b``)."""
+    raw = str(item.metadata.get("episodes", ""))
+    return [e.replace("%2C", ",").replace("%25", "%") for e in raw.split(",") if e]
 
 
-def _touch(item: VectorItem, episode_id: str) -> str:
-    recent = [e for e in str(item.metadata.get("episodes", "")).split(",") if e]
-    return ",".join([*recent, episode_id][-RECENT_EPISODES:])
+def _touch(item: VectorItem | None, episode_id: str) -> str:
+    recent = [*(_episodes(item) if item is not None else []), episode_id][-RECENT_EPISODES:]
+    return ",".join(e.replace("%", "%25").replace(",", "%2C") for e in recent)
 
 
 def _embed_text(item: VectorItem) -> str:

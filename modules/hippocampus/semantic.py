@@ -26,12 +26,13 @@ from modules.hippocampus.longterm import (
     DeterministicDecider,
     LLMDecider,
     LongTermIndex,
-    PendingLog,
     decide,
     stable_id,
 )
+from modules.hippocampus.pending import Intent, PendingLog, apply_once
 from robomem.embeddings.base import Embedder
 from robomem.llm.base import LLMClient
+from robomem.storage import append_jsonl, read_jsonl
 from robomem.stores.base import Metadata, VectorStore
 
 #: The two partitions a step searches: lessons that hold everywhere, and those about the current house.
@@ -90,6 +91,11 @@ class SemanticMemory(MemoryStore):
         self.context: EpisodeContext | None = None
         self.facts: list[StepFact] = []
         self.pending = PendingLog(memory_dir / "pending" / "semantic")
+        #: The episodes whose lessons are written (a resumed process must not write them twice).
+        self.consolidated_log = memory_dir / "semantic_episodes.jsonl"
+        self._consolidated = {
+            str(r.get("episode_id")) for r in read_jsonl(self.consolidated_log) if isinstance(r, dict)
+        }
         self._last_step = -1
         self._lock = threading.Lock()
 
@@ -133,25 +139,34 @@ class SemanticMemory(MemoryStore):
         return StoreResult(self.name, lines, data)
 
     def end_episode(self, outcome: EpisodeOutcome) -> UpdateStats:
+        episode_id = outcome.context.episode_id
+        if episode_id in self._consolidated:  # consolidated before the process died: only the cleanup is left
+            with self._lock:
+                self.facts = []
+                self.pending.clear(episode_id)
+            return UpdateStats(self.name, details={"already_consolidated": True})
         with self._lock:
-            facts, self.facts = self.facts, []
-            self.pending.clear(outcome.context.episode_id)
-        candidates = self.creator.create(outcome, facts)
-        if self.shared_store and candidates:
-            # Lessons another robot added since begin_episode must count as near-duplicates too.
-            self.index.pin([ACTION_LESSONS, task_lessons(outcome.context.site)])
-        decisions = [
-            decide(self.decider, c, self.index.neighbours(c, self.config.n_update, _partition_of(c)))
-            for c in candidates
-        ]
-        report = self.index.apply(
-            candidates,
-            decisions,
-            episode_id=outcome.context.episode_id,
-            now=outcome.time,
-            new_id=stable_id("semantic", outcome.context.site),
-        )
+            facts = list(self.facts)  # the step log stays until the lessons are written
+
+        def decided() -> Intent:
+            candidates = self.creator.create(outcome, facts)
+            if self.shared_store and candidates:
+                # Lessons another robot added since begin_episode must count as near-duplicates too.
+                self.index.pin([ACTION_LESSONS, task_lessons(outcome.context.site)])
+            decisions = [
+                decide(self.decider, c, self.index.neighbours(c, self.config.n_update, _partition_of(c)))
+                for c in candidates
+            ]
+            new_id = stable_id("semantic", outcome.context.site)
+            return Intent(tuple(candidates), tuple(decisions), now=outcome.time, new_id=new_id)
+
+        report = apply_once(self.index, self.pending, episode_id, decided)
         self._enforce_cap()
+        with self._lock:
+            append_jsonl(self.consolidated_log, {"episode_id": episode_id})
+            self._consolidated.add(episode_id)
+            self.facts = []
+            self.pending.clear(episode_id)
         return UpdateStats(
             self.name,
             touched=sum(report.counts.values()),

@@ -27,7 +27,7 @@ from modules.hippocampus.base import (
 )
 from modules.hippocampus.prompting import ask_json
 from robomem.llm.base import LLMClient
-from robomem.storage import write_json_atomic
+from robomem.storage import remove_with_temps, write_json_atomic
 
 __all__ = ("DeterministicCompressor", "LLMCompressor", "TemporalConfig", "TemporalEntry", "TemporalMemory")
 
@@ -157,7 +157,7 @@ class TemporalMemory(MemoryStore):
 
     def end_episode(self, outcome: EpisodeOutcome) -> UpdateStats:
         # The episode's story now lives in episodic memory; the running buffer is no longer needed.
-        self._path(outcome.context.episode_id).unlink(missing_ok=True)
+        remove_with_temps(self._path(outcome.context.episode_id))
         self.entries = []
         return UpdateStats(self.name)
 

@@ -4,7 +4,8 @@ Per run it opens the memory directory, one LangGraph SQLite checkpointer (``<run
 the LLM client (when any role uses one). Per episode it runs the graph with the episode id as thread id; if
 that thread already has a checkpoint (the process was killed), it replays the executed actions into the
 freshly reset environment and continues from the checkpoint, so no step is lost and no memory write repeats
-(stores are idempotent per step and per episode).
+(stores are idempotent per step and per episode). An episode is consolidated when it ends or the environment
+fails it; an error that stops the run (an ``llm`` error, Ctrl-C) leaves it to ``--resume``.
 """
 
 from __future__ import annotations
@@ -149,30 +150,43 @@ class RoboMemoryAgent(Agent):
         }
         if self.memory is not None:
             self.memory.begin_episode(episode)
-        saved: dict[str, Any] = dict(self._graph.get_state(config).values) if self.config.checkpoint else {}
+        snapshot = self._graph.get_state(config) if self.config.checkpoint else None
+        saved: dict[str, Any] = dict(snapshot.values) if snapshot is not None else {}
         state: dict[str, Any] = {}
         try:
             if saved:
                 _replay(env, saved.get("history", []))  # the environment restarted with the process
-            if saved.get("done"):
+            if saved.get("done") and snapshot is not None and not snapshot.next:
                 state = saved  # finished, but the process died before its results were written
             else:
+                # A `done` checkpoint with nodes still to run: the last step has not reached memory yet.
                 start = None if saved else initial_state(observation.model_dump(mode="json"))
                 state = dict(self._graph.invoke(start, config, context=runtime, durability="sync"))
-        finally:
-            # Whatever happened (even an unreachable robot), what the episode taught is written down.
-            if self.memory is not None:
-                if not state and self.config.checkpoint:
-                    state = dict(self._graph.get_state(config).values)
-                self._end_memory(state, runtime)
+        except EnvAdapterError:
+            # The harness records the episode as failed (even an unreachable robot): what it taught is
+            # written down.
+            self._end_memory(self._state_after_error(state, config), runtime)
+            raise
+        except BaseException:
+            # Anything else stops the run, and `--resume` continues this very episode from its checkpoint:
+            # consolidating it now would store a partial failure beside the resumed episode. Its buffers
+            # stay in the stores' pending logs (as after a kill -9).
+            raise
+        self._end_memory(state, runtime)
         return EpisodeStats(
             planner_steps=state.get("planner_steps", 0),
             planner_output_error=state.get("planner_output_error", 0),
             empty_plan=bool(state.get("empty_plan")),
         )
 
+    def _state_after_error(self, state: dict[str, Any], config: RunnableConfig) -> dict[str, Any]:
+        if not state and self.memory is not None and self._graph is not None and self.config.checkpoint:
+            return dict(self._graph.get_state(config).values)
+        return state
+
     def _end_memory(self, state: dict[str, Any], runtime: EpisodeRuntime) -> None:
-        assert self.memory is not None
+        if self.memory is None:
+            return
         if not runtime.scratch.get("memory_ended"):
             # The loop did not reach its last memory update (given up, interrupted, env failure).
             self.memory.end_episode(episode_outcome(state, runtime))

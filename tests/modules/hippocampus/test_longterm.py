@@ -75,3 +75,42 @@ def test_a_retraction_with_nothing_stored_is_not_asked_and_never_stored(tmp_path
     decider = _CountingDecider(Decision("DELETE", index.items(where={"key": "absent:mug"})[0].id))
     assert decide(decider, retract, index.neighbours(retract, 3)).op == "DELETE"
     assert decider.asked == 1
+
+
+def test_an_episode_id_with_a_comma_is_recognised_when_replayed(tmp_path: Path) -> None:
+    # Run folders name episodes ("run,2/base/1"); an item's `episodes` field is a comma-separated list.
+    index = _index(tmp_path)
+    noop = [Decision("NOOP", "t0")]
+    for episode in ("run,2/base/1", "50%,done/base/1"):
+        for _ in range(2):  # the second time is a resumed process replaying the same episode
+            index.apply([Candidate(TEXTS[0][0], {})], noop, episode_id=episode, now=1.0, new_id=episode)
+    [item] = index.store.get(["t0"])
+    assert item.metadata["count"] == 3
+    added = Candidate("In house_1, a Kettle was found at Stove_1.", {"site": "house_1"}, key="kettle")
+    for _ in range(2):
+        index.apply([added], [Decision("ADD")], episode_id="a,b/1", now=1.0, new_id="a,b/1")
+    [kettle] = index.items(where={"key": "kettle"})
+    index.apply(
+        [Candidate(added.text, {})], [Decision("NOOP", kettle.id)], episode_id="a,b/1", now=1.0, new_id="x"
+    )
+    assert index.store.get([kettle.id])[0].metadata["count"] == 1
+
+
+def test_an_intent_is_reapplied_as_decided_after_a_partial_apply(tmp_path: Path) -> None:
+    # A kill in the middle of `apply`: the first decision is written, the second not. The resumed process
+    # re-applies the saved intent; the written part is skipped, the rest written, nothing twice.
+    index = _index(tmp_path)
+    candidates = [
+        Candidate("In house_1, a Kettle was found at Stove_1.", {"site": "house_1"}, key="kettle"),
+        Candidate("In house_1, a Mug was found at Cabinet_2.", {"site": "house_1"}),
+        Candidate("retract", {"site": "house_1", "retract": True}, key="t2"),
+    ]
+    decisions = [Decision("ADD"), Decision("NOOP", "t0"), Decision("DELETE", "t2")]
+    index.apply(candidates[:1], decisions[:1], episode_id="e1", now=1.0, new_id="e1")
+    index.apply(candidates, decisions, episode_id="e1", now=1.0, new_id="e1")
+    after_one = {i.id: (i.text, i.metadata.get("count")) for i in index.items()}
+    report = index.apply(candidates, decisions, episode_id="e1", now=1.0, new_id="e1")
+    assert report.counts == {"ADD": 0, "UPDATE": 0, "DELETE": 0, "NOOP": 0}
+    assert {i.id: (i.text, i.metadata.get("count")) for i in index.items()} == after_one
+    assert "t2" not in after_one and after_one["t0"][1] == 2
+    assert len(index.items(where={"key": "kettle"})) == 1
