@@ -251,7 +251,7 @@ def test_eval_without_a_preset_runs_the_robomemory_agent(tmp_path: Path) -> None
 
 
 def test_the_seed_reaches_the_agent(tmp_path: Path) -> None:
-    steps = []
+    steps: list[list[str]] = []
     for seed in ("1", "2", "1"):
         run_dir = f"run_{len(steps)}"
         done = robomem(
