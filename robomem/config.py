@@ -26,7 +26,7 @@ from pydantic import (
 )
 
 from envs.household.config import HouseholdConfig
-from robomem.agents import AGENTS, RandomAgentConfig
+from robomem.agents import AGENTS, RoboMemoryAgentConfig
 from robomem.errors import ConfigError, RegistryError
 from robomem.registry import Registry
 
@@ -87,7 +87,8 @@ class RunConfig(_Frozen):
 
 class Config(_Frozen):
     env: SerializeAsAny[BaseModel] = Field(default_factory=HouseholdConfig)
-    agent: SerializeAsAny[BaseModel] = Field(default_factory=RandomAgentConfig)
+    #: Without a preset, ``robomem eval`` runs the agent this project is about (as configs/demo.yaml does).
+    agent: SerializeAsAny[BaseModel] = Field(default_factory=RoboMemoryAgentConfig)
     eval: EvalConfig = Field(default_factory=EvalConfig)
     run: RunConfig = Field(default_factory=RunConfig)
 
@@ -102,7 +103,7 @@ class Config(_Frozen):
     @field_validator("agent", mode="before")
     @classmethod
     def _agent(cls, value: object) -> BaseModel:
-        return _plugin(AGENTS, "agent", "random", value)
+        return _plugin(AGENTS, "agent", "robomem", value)
 
 
 def _plugin(registry: Registry[Any], section: str, default_type: str, value: object) -> BaseModel:

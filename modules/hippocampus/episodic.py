@@ -9,6 +9,7 @@ semantic memory and the trajectory in the archive). Every raw trajectory is also
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Sequence
@@ -36,11 +37,14 @@ from modules.hippocampus.longterm import (
 )
 from modules.hippocampus.pending import Intent, PendingLog, apply_once
 from robomem.embeddings.base import Embedder
+from robomem.errors import StoreError
 from robomem.llm.base import LLMClient
-from robomem.storage import append_jsonl, read_jsonl
+from robomem.storage import append_jsonl, scan_jsonl
 from robomem.stores.base import VectorHit, VectorStore
 
-__all__ = ("EpisodicConfig", "EpisodicDecider", "EpisodicMemory", "episode_candidates")
+log = logging.getLogger(__name__)
+
+__all__ = ("EpisodicConfig", "EpisodicDecider", "EpisodicMemory", "check_raw_log", "episode_candidates")
 
 
 class EpisodicConfig(BaseModel):
@@ -121,6 +125,21 @@ class EpisodicDecider(DeterministicDecider):
         return Decision("UPDATE", stored.id, reason="a newer failure or a shorter success of the same task")
 
 
+def check_raw_log(path: Path) -> list[dict[str, object]]:
+    """The raw episode log's records. Lines that are not records are refused (the log is append-only: robomem
+    never wrote them, and appending after them would keep them for good); a last line cut short by a crash
+    mid-append is cut off, so the next record starts on a line of its own."""
+    scan = scan_jsonl(path)
+    if scan.bad_lines:
+        raise StoreError(scan.describe_bad(path), hint="fix or remove those lines")
+    if scan.torn_tail:
+        data = path.read_bytes()
+        with path.open("r+b") as handle:
+            handle.truncate(data.rfind(b"\n") + 1)
+        log.warning("%s: cut off a last line left unfinished by a crash", path)
+    return scan.records
+
+
 class EpisodicMemory(MemoryStore):
     name = "episodic"
 
@@ -147,7 +166,7 @@ class EpisodicMemory(MemoryStore):
         self.pending = PendingLog(memory_dir / "pending" / "episodic")
         self._last_step = -1
         self._lock = threading.Lock()
-        self._logged = {str(r.get("episode_id")) for r in read_jsonl(self.raw_log) if isinstance(r, dict)}
+        self._logged = {str(r.get("episode_id")) for r in check_raw_log(self.raw_log)}
 
     def begin_episode(self, context: EpisodeContext) -> None:
         self.context = context

@@ -10,7 +10,6 @@ whose lessons are written).
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import time
@@ -18,7 +17,7 @@ from pathlib import Path
 
 from modules.hippocampus.base import MemoryStore
 from modules.hippocampus.config import MemoryConfig
-from modules.hippocampus.episodic import EpisodicMemory
+from modules.hippocampus.episodic import EpisodicMemory, check_raw_log
 from modules.hippocampus.semantic import SemanticMemory
 from modules.hippocampus.spatial.memory import SpatialMemory
 from modules.hippocampus.system import MemorySystem
@@ -27,13 +26,13 @@ from robomem.embeddings.base import Embedder
 from robomem.embeddings.factory import make_embedder
 from robomem.errors import ConfigError, StoreError
 from robomem.llm.base import LLMClient
-from robomem.storage import write_json_atomic
+from robomem.storage import read_json_file, unwritable_part, write_json_atomic
 from robomem.stores.base import VectorStore
 from robomem.stores.factory import open_vector_store
 
 log = logging.getLogger(__name__)
 
-__all__ = ("MEMORY_FORMAT", "open_memory", "wipe_memory")
+__all__ = ("MEMORY_FORMAT", "check_memory_dir", "open_memory", "wipe_memory")
 
 MEMORY_FORMAT = 1
 
@@ -42,7 +41,9 @@ def _check_manifest(memory_dir: Path, config: MemoryConfig, embedder: Embedder) 
     path = memory_dir / "manifest.json"
     wanted = {"format": MEMORY_FORMAT, "embedder": embedder.name, "dim": embedder.dim}
     if path.exists():
-        found = json.loads(path.read_text(encoding="utf-8"))
+        found = read_json_file(path, "memory manifest")
+        if not isinstance(found, dict):
+            raise StoreError(f"the memory manifest {path} is damaged (not a JSON object)")
         if found.get("format") != MEMORY_FORMAT:
             raise StoreError(
                 f"memory at {memory_dir} has format {found.get('format')}; this robomem reads {MEMORY_FORMAT}"
@@ -58,14 +59,31 @@ def _check_manifest(memory_dir: Path, config: MemoryConfig, embedder: Embedder) 
     write_json_atomic(path, {**wanted, "created": time.time(), "vector_backend": config.vector.type})
 
 
+def check_memory_dir(memory_dir: Path) -> None:
+    """A memory folder must be a folder this process can write to, all of it (a run writes to every store):
+    say so before anything is opened, instead of failing in the middle of a store."""
+    if memory_dir.exists() and not memory_dir.is_dir():
+        raise StoreError(f"the memory folder {str(memory_dir)!r} is a file, not a folder (memory.dir)")
+    blocked = unwritable_part(memory_dir) if memory_dir.exists() else None
+    if blocked is not None:
+        raise StoreError(
+            f"the memory folder {str(memory_dir)!r} is read-only ({blocked} is not writable); a run writes "
+            "to its memory",
+            hint="make it writable, or use a copy; `robomem memory show` reads a read-only memory",
+        )
+
+
 def _embedder_identity(config: MemoryConfig, memory_dir: Path, embedder: Embedder | None) -> tuple[str, int]:
     """The embedder the memory was built with: from the caller, else the manifest (loading no model)."""
     if embedder is not None:
         return embedder.name, embedder.dim
     path = memory_dir / "manifest.json"
     if path.exists():
-        found = json.loads(path.read_text(encoding="utf-8"))
-        return str(found["embedder"]), int(found["dim"])
+        found = read_json_file(path, "memory manifest")
+        try:
+            return str(found["embedder"]), int(found["dim"])
+        except (TypeError, KeyError, ValueError):
+            raise StoreError(f"the memory manifest {path} is damaged (no embedder and dim)") from None
     embedder = make_embedder(config.embedder)
     return embedder.name, embedder.dim
 
@@ -124,10 +142,15 @@ def open_memory(
     """The configured stores over ``memory_dir`` (created if needed). ``fresh`` wipes it first."""
     if config.needs_llm() and llm is None:
         raise ConfigError("an LLM memory operation is configured but no LLM is available", key="memory")
+    check_memory_dir(memory_dir)
     embedder = embedder or make_embedder(config.embedder)
     if fresh:
         wipe_memory(config, memory_dir, embedder=embedder)
     _check_manifest(memory_dir, config, embedder)
+    if "episodic" in config.stores:
+        check_raw_log(
+            memory_dir / "episodes.jsonl"
+        )  # before any store opens: a refused memory stays as it was
     stores: list[MemoryStore] = []
     opened: list[VectorStore] = []
 

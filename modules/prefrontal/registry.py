@@ -78,14 +78,18 @@ def _factory(cls: Any) -> Any:
     return build
 
 
-def plugin_config(registry: Registry[Any], value: object, *, section: str = "agent.planner") -> BaseModel:
+def plugin_config(
+    registry: Registry[Any], value: object, *, section: str = "agent.planner", default: str | None = None
+) -> BaseModel:
     """Validate a plug-in section with the config class its ``type`` selects (loading entry points once on a
-    miss). Errors become :class:`ConfigError` naming the dotted key."""
+    miss). A section without ``type`` is the ``default`` plug-in's (``agent.planner.x=1`` on the command line
+    sets ``x`` of the default planner). Errors become :class:`ConfigError` naming the dotted key."""
     if isinstance(value, BaseModel):
         return value
     if not isinstance(value, Mapping):
         raise ConfigError(f"should be a mapping, got {type(value).__name__}", key=section)
-    name = value.get("type")
+    defaulted = "type" not in value and default is not None
+    name = default if defaulted else value.get("type")
     if not isinstance(name, str):
         raise ConfigError("is required (e.g. type: symbolic)", key=f"{section}.type")
     if name not in registry and registry is PLANNERS:
@@ -97,11 +101,13 @@ def plugin_config(registry: Registry[Any], value: object, *, section: str = "age
     except RegistryError as err:
         raise ConfigError(str(err), key=f"{section}.type") from None
     try:
-        return config_cls.model_validate(dict(value))
+        return config_cls.model_validate({**value, "type": name})
     except ValidationError as err:
         first = err.errors()[0]
         key = ".".join((section, *(str(p) for p in first["loc"])))
         message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+        if defaulted and first["type"] == "extra_forbidden":
+            message += f" of the default {registry.family} {name!r} (set {section}.type to choose another)"
         raise ConfigError(message, key=key) from None
 
 

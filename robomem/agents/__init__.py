@@ -1,7 +1,7 @@
 """Agents: ``agent.type`` in the config selects an entry of :data:`AGENTS`.
 
-Factories take the agent's config and keyword options from the command line (``fresh_memory``); agents
-without memory ignore them.
+Factories take the agent's config and keyword options from the run (``fresh_memory``, ``run_seed``: the
+run's ``eval.seed``); agents ignore the options they have no use for.
 """
 
 from typing import Any
@@ -16,8 +16,8 @@ __all__ = ("AGENTS", "Agent", "EpisodeStats", "RandomAgent", "RandomAgentConfig"
 AGENTS: Registry[Agent] = Registry("agent")
 
 
-def _random(config: RandomAgentConfig, **_options: Any) -> Agent:
-    return RandomAgent(config)
+def _random(config: RandomAgentConfig, *, run_seed: int = 0, **_options: Any) -> Agent:
+    return RandomAgent(config, run_seed=run_seed)
 
 
 def _robomem(config: Any, *, fresh_memory: bool = False, **_options: Any) -> Agent:

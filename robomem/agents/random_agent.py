@@ -1,7 +1,7 @@
 """The documented baseline ``random``: every step executes a uniformly random skill from the current list.
 
-Its seed combines the config seed with the task id, so an episode's actions do not depend on which
-episodes ran before it (reproducible, order-independent)."""
+Its seed (``agent.seed``, else the run's ``eval.seed``) combines with the task id, so an episode's actions do
+not depend on which episodes ran before it (reproducible, order-independent)."""
 
 from __future__ import annotations
 
@@ -25,18 +25,20 @@ class RandomAgentConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     type: Literal["random"] = "random"
-    seed: int = 0
+    #: ``None``: the run's seed (``eval.seed``, ``--seed``).
+    seed: int | None = None
 
 
 class RandomAgent(Agent):
-    def __init__(self, config: RandomAgentConfig) -> None:
+    def __init__(self, config: RandomAgentConfig, *, run_seed: int = 0) -> None:
         self.config = config
+        self.seed = run_seed if config.seed is None else config.seed
 
     def run_episode(
         self, env: Env, task: Task, observation: Observation, *, episode_id: str = ""
     ) -> EpisodeStats:
         # A string seed is hashed with SHA-512 by `random`, so it is stable across processes.
-        rng = random.Random(f"{self.config.seed}:{task.task_id}")
+        rng = random.Random(f"{self.seed}:{task.task_id}")
         steps = 0
         while steps < _MAX_ACTIONS:
             skills = env.skills

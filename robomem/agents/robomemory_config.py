@@ -46,12 +46,14 @@ class RoboMemoryAgentConfig(BaseModel):
     @field_validator("planner", mode="before")
     @classmethod
     def _planner(cls, value: object) -> BaseModel:
-        return plugin_config(PLANNERS, value, section="agent.planner")
+        return plugin_config(PLANNERS, value, section="agent.planner", default="symbolic")
 
     @field_validator("critic", mode="before")
     @classmethod
     def _critic(cls, value: object) -> BaseModel | None:
-        return None if value is None else plugin_config(CRITICS, value, section="agent.critic")
+        if value is None:
+            return None
+        return plugin_config(CRITICS, value, section="agent.critic", default="deterministic")
 
     def uses_llm(self) -> bool:
         """A built-in role is configured as ``llm`` (so ``agent.llm`` is required)."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from modules.hippocampus.config import MemoryConfig
 from modules.hippocampus.spatial.memory import SpatialMemory
-from robomem.storage import read_jsonl, write_text_atomic
+from robomem.storage import JsonlScan, scan_jsonl, write_text_atomic
 from robomem.stores.base import VectorItem, VectorStore
 from robomem.stores.factory import open_vector_store
 from robomem.stores.graph_sqlite import SqliteGraphStore
@@ -21,8 +21,24 @@ LONG_TERM = ("episodic", "semantic")
 
 
 class MemoryView:
-    def __init__(self, config: MemoryConfig, memory_dir: Path, manifest: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        config: MemoryConfig,
+        memory_dir: Path,
+        manifest: dict[str, Any],
+        *,
+        shown_as: Path | None = None,
+    ) -> None:
         self.memory_dir = memory_dir
+        #: The folder named in the output (the original when ``memory_dir`` is a read-only memory's copy).
+        self.shown_as = shown_as or memory_dir
+        self.sites: list[str] = []
+        self.spatial: SpatialMemory | None = None
+        if (memory_dir / "spatial.sqlite").exists():
+            # First: a damaged graph store then fails before Chroma has opened (and written to) its files.
+            store = SqliteGraphStore(memory_dir / "spatial.sqlite", busy_timeout_s=5.0)
+            self.sites = store.sites()
+            store.close()
         self.vectors: dict[str, VectorStore] = {}
         for name in LONG_TERM:
             self.vectors[name] = open_vector_store(
@@ -32,12 +48,7 @@ class MemoryView:
                 embedder_name=str(manifest["embedder"]),
                 dim=int(manifest["dim"]),
             )
-        self.sites: list[str] = []
-        self.spatial: SpatialMemory | None = None
         if (memory_dir / "spatial.sqlite").exists():
-            store = SqliteGraphStore(memory_dir / "spatial.sqlite", busy_timeout_s=5.0)
-            self.sites = store.sites()
-            store.close()
             # Inspection never embeds anything; the embedder only has to satisfy the constructor.
             self.spatial = SpatialMemory(config.spatial, memory_dir=memory_dir, embedder=HashingEmbedder())
 
@@ -58,7 +69,7 @@ class MemoryView:
         return items[:n]
 
     def render(self, recent: int) -> str:
-        lines = [f"memory: {self.memory_dir}"]
+        lines = [f"memory: {self.shown_as}"]
         for site in self.sites:
             assert self.spatial is not None
             stats = self.spatial.stats(site)
@@ -75,14 +86,25 @@ class MemoryView:
                 )
         for name in LONG_TERM:
             store = self.vectors[name]
-            archived = len(read_jsonl(self.memory_dir / f"{name}_archive.jsonl"))
-            lines.append(f"{name}: {store.count()} items, {archived} archived")
+            archive = scan_jsonl(self.memory_dir / f"{name}_archive.jsonl")
+            lines.append(f"{name}: {store.count()} items, {len(archive.records)} archived")
+            lines += self._problems(archive, f"{name}_archive.jsonl")
             for item in self._recent(name, recent):
                 text = item.text if len(item.text) <= 160 else item.text[:157] + "..."
                 lines.append(f"  [{item.metadata.get('count', 1)}x] {text}")
-        raw = len(read_jsonl(self.memory_dir / "episodes.jsonl"))
-        lines.append(f"raw episode log: {raw} episodes")
+        raw = scan_jsonl(self.memory_dir / "episodes.jsonl")
+        lines.append(f"raw episode log: {len(raw.records)} episodes")
+        lines += self._problems(raw, "episodes.jsonl")
         return "\n".join(lines)
+
+    def _problems(self, scan: JsonlScan, name: str) -> list[str]:
+        """Lines that are not records are reported, never counted (``eval`` refuses such a memory)."""
+        found = []
+        if scan.bad_lines:
+            found.append(f"  WARNING: {scan.describe_bad(self.shown_as / name)}")
+        if scan.torn_tail:
+            found.append(f"  WARNING: {self.shown_as / name}: last line cut short (a crash mid-write)")
+        return found
 
     def export(self, out: Path) -> list[Path]:
         written: list[Path] = []

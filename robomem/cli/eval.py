@@ -18,14 +18,17 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import yaml
+from pydantic import ValidationError
 
+from envs.base import Env
 from robomem.agents import AGENTS
 from robomem.cli._parser import Subcommands
 from robomem.config import Config, dump_config, load_config, resolve_run_dir
-from robomem.errors import ConfigError
-from robomem.eval.harness import evaluate, format_table, plan_episodes
+from robomem.errors import ConfigError, StoreError
+from robomem.eval.harness import PlannedEpisode, evaluate, format_table, plan_episodes
+from robomem.eval.results import EpisodeRecord
 from robomem.llm.config import LLMConfig
-from robomem.storage import write_bytes_atomic
+from robomem.storage import check_sqlite_file, write_bytes_atomic
 
 __all__ = ("add_eval_parser", "overrides_from_args", "run_eval")
 
@@ -37,12 +40,23 @@ def add_eval_parser(commands: Subcommands) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--config", metavar="PATH", help="YAML preset, e.g. configs/demo.yaml")
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="YAML preset, e.g. configs/demo.yaml (without one: the RoboMemory agent of configs/demo.yaml)",
+    )
     parser.add_argument(
         "--subset", action="append", metavar="S", help="evaluate this subset (repeatable) [eval.subsets]"
     )
-    parser.add_argument("--episodes", metavar="N", help="episodes per subset [eval.episodes]")
-    parser.add_argument("--seed", metavar="S", help="base seed of the run [eval.seed]")
+    parser.add_argument(
+        "--episodes",
+        metavar="N",
+        help="the first N tasks of each subset (lifelong mode: the first N task sequences, each run in "
+        "full, every attempt) [eval.episodes]",
+    )
+    parser.add_argument(
+        "--seed", metavar="S", help="base seed of the run: the agent's and the perturbations' [eval.seed]"
+    )
     parser.add_argument("--run-dir", metavar="DIR", help="output folder [run.dir]")
     parser.add_argument("--lifelong", action="store_true", help="lifelong mode [eval.mode=lifelong]")
     parser.add_argument(
@@ -97,6 +111,7 @@ def run_eval(args: argparse.Namespace, extra: list[str]) -> int:
             )
         if args.config is not None or args.run_dir is not None:
             raise ConfigError("--resume takes the run's own config.yaml and folder; drop --config/--run-dir")
+        _check_resumable(Path(args.resume))
         args.config = str(Path(args.resume) / "config.yaml")
     with ExitStack() as stack:
         if getattr(args, "llm", None) == "local":
@@ -144,10 +159,11 @@ def _run(args: argparse.Namespace, cfg: Config) -> int:
     from envs.registry import ENVS
 
     with ENVS.build(cfg.env) as env:
-        agent = AGENTS.build(cfg.agent, fresh_memory=args.fresh_memory)
-        plan_episodes(cfg, env)  # a bad subset selection fails before a run folder exists
+        agent = AGENTS.build(cfg.agent, fresh_memory=args.fresh_memory, run_seed=cfg.eval.seed)
+        _notices(cfg, env, plan_episodes(cfg, env))  # a bad subset selection fails before a run folder exists
         if args.resume:
             run_dir = Path(args.resume)
+            _record_resume_config(run_dir, cfg)
         else:
             run_dir = _make_run_dir(cfg)
             cfg = cfg.model_copy(update={"run": cfg.run.model_copy(update={"dir": str(run_dir)})})
@@ -155,6 +171,67 @@ def _run(args: argparse.Namespace, cfg: Config) -> int:
         summary = evaluate(cfg, env, agent, run_dir, progress=args.progress, resume=bool(args.resume))
     print(format_table(summary))
     return 0
+
+
+def _check_resumable(run_dir: Path) -> None:
+    """What a resume reads back must be whole: fail on a damaged checkpoint or result file before anything is
+    opened, instead of with a traceback halfway through (the run folder and the memory stay as they are)."""
+    checkpoints = run_dir / "checkpoints.sqlite"
+    problem = check_sqlite_file(checkpoints) if checkpoints.exists() else None
+    if problem is not None:
+        raise StoreError(
+            f"cannot resume {str(run_dir)!r}: {checkpoints} is damaged ({problem})",
+            hint="restore it, or move it away: the unfinished episode then starts over",
+        )
+    for path in sorted(run_dir.glob("*/results/episode_*_final_res.json")):
+        try:
+            EpisodeRecord.model_validate_json(path.read_bytes())
+        except ValidationError as err:
+            reason = err.errors()[0]["msg"]
+            raise StoreError(
+                f"cannot resume {str(run_dir)!r}: {path} is damaged (not a result file: {reason})",
+                hint="restore it, or start a new run",
+            ) from None
+
+
+def _record_resume_config(run_dir: Path, cfg: Config) -> None:
+    """Overrides given with ``--resume`` change the run's config from here on: ``config.yaml`` says what the
+    rest of the run uses, and the config the run started with is kept as ``config.partN.yaml``."""
+    path = run_dir / "config.yaml"
+    new = _config_yaml(cfg)
+    if path.read_bytes() == new:
+        return
+    part = 1
+    while (run_dir / f"config.part{part}.yaml").exists():
+        part += 1
+    write_bytes_atomic(run_dir / f"config.part{part}.yaml", path.read_bytes())
+    write_bytes_atomic(path, new)
+
+
+def _notices(cfg: Config, env: Env, planned: tuple[tuple[str, ...], tuple[PlannedEpisode, ...]]) -> None:
+    """One line on stderr where the run is not what ``--episodes`` might suggest."""
+    subsets, episodes = planned
+    wanted = cfg.eval.episodes
+    if cfg.eval.mode == "lifelong":
+        sequences = len({item.sequence_id for item in episodes})
+        print(
+            f"robomem: lifelong mode: {len(episodes)} episodes = {sequences} task sequences "
+            f"(eval.episodes counts sequences), each task attempted {cfg.eval.lifelong_repeats}x",
+            file=sys.stderr,
+        )
+        if wanted is not None and wanted > sequences:
+            print(f"robomem: only {sequences} sequences exist; running all of them", file=sys.stderr)
+        return
+    if wanted is None:
+        return
+    short = [(s, n) for s in subsets if (n := len(env.tasks(s))) < wanted]
+    if short:
+        have = ", ".join(f"{s} {n}" for s, n in short)
+        print(
+            f"robomem: eval.episodes={wanted}, but fewer tasks exist ({have}); running all "
+            f"{len(episodes)} episodes",
+            file=sys.stderr,
+        )
 
 
 def _config_yaml(cfg: Config) -> bytes:

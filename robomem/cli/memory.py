@@ -12,12 +12,17 @@ Chroma server. No embedding model is loaded: inspection never needs one.
 from __future__ import annotations
 
 import argparse
-import json
+import os
+import shutil
+import sys
+import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from robomem.cli._parser import Subcommands
-from robomem.errors import ConfigError
+from robomem.errors import ConfigError, StoreError
+from robomem.storage import read_json_file, unwritable_part
 
 __all__ = ("add_memory_parser", "run_memory")
 
@@ -49,9 +54,13 @@ def _memory_config(memory_dir: Path, overrides: list[str]) -> tuple[Any, dict[st
     from robomem.config import apply_overrides, config_error
 
     manifest_path = memory_dir / "manifest.json"
+    if memory_dir.exists() and not memory_dir.is_dir():
+        raise ConfigError(f"{str(memory_dir)!r} is a file, not a memory directory", key="--memory-dir")
     if not manifest_path.exists():
         raise ConfigError(f"{str(memory_dir)!r} is not a robomem memory directory (no manifest.json)")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest = read_json_file(manifest_path, "memory manifest")
+    if not isinstance(manifest, dict) or not {"embedder", "dim"} <= set(manifest):
+        raise StoreError(f"the memory manifest {manifest_path} is damaged (no embedder and dim)")
     raw: dict[str, Any] = {"vector": {"type": manifest.get("vector_backend", "chroma")}}
     for item in overrides:
         # `memory.vector.host=...`, or the form `eval` takes, `agent.memory.vector.host=...`.
@@ -79,11 +88,50 @@ def run_memory(args: argparse.Namespace, extra: list[str]) -> int:
         return 0
     from robomem.cli._memory_view import MemoryView
 
-    with MemoryView(config, memory_dir, manifest) as view:
+    out = Path(args.out) if args.out else memory_dir / "export"
+    if args.action == "export":
+        _check_destination(out)
+    with ExitStack() as stack:
+        blocked = unwritable_part(memory_dir)
+        if blocked is not None:
+            # The stores open their files for writing (SQLite's WAL, Chroma's bookkeeping): inspect a copy.
+            copy = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="robomem-memory-"))) / "memory"
+            shutil.copytree(memory_dir, copy, ignore=shutil.ignore_patterns("export"))
+            _make_writable(copy)
+            print(f"robomem: {blocked} is read-only: reading a copy of {memory_dir}", file=sys.stderr)
+            view_dir = copy
+        else:
+            view_dir = memory_dir
+        view = stack.enter_context(MemoryView(config, view_dir, manifest, shown_as=memory_dir))
         if args.action == "show":
             print(view.render(args.recent))
         else:
-            out = Path(args.out) if args.out else memory_dir / "export"
-            for path in view.export(out):
+            try:
+                written = view.export(out)
+            except OSError as err:
+                raise StoreError(
+                    f"cannot write the export to {out}: {err.strerror or err}", hint="choose another --out"
+                ) from None
+            for path in written:
                 print(path)
     return 0
+
+
+def _make_writable(root: Path) -> None:
+    """The copy keeps the original's read-only modes; the copy itself is this process's to write."""
+    root.chmod(0o700)
+    for folder, dirs, files in os.walk(root):
+        for name in dirs:
+            (Path(folder) / name).chmod(0o700)
+        for name in files:
+            (Path(folder) / name).chmod(0o600)
+
+
+def _check_destination(out: Path) -> None:
+    """Refuse an export folder that cannot be written before anything is read or copied."""
+    existing = next(p for p in (out, *out.parents) if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise StoreError(
+            f"cannot write the export to {out}: {existing} is not a writable folder",
+            hint="choose another --out",
+        )

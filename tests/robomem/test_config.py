@@ -8,7 +8,7 @@ import yaml
 from pydantic import ValidationError
 
 from envs.household.config import HouseholdConfig
-from robomem.agents import RandomAgentConfig
+from robomem.agents import RoboMemoryAgentConfig
 from robomem.config import Config, EvalConfig, dump_config, load_config, resolve_run_dir
 from robomem.errors import ConfigError
 
@@ -24,7 +24,9 @@ def _preset(tmp_path: Path, text: str, name: str = "preset.yaml") -> Path:
 def test_defaults_come_from_the_models() -> None:
     cfg = load_config(None, [])
     assert cfg.env == HouseholdConfig()
-    assert cfg.agent == RandomAgentConfig()
+    # Without a preset: the RoboMemory agent (configs/demo.yaml's), not the random baseline.
+    assert cfg.agent == RoboMemoryAgentConfig()
+    assert cfg.agent == load_config(CONFIGS / "demo.yaml", []).agent
     assert cfg.eval == EvalConfig()
     assert (cfg.eval.subsets, cfg.eval.episodes, cfg.eval.seed, cfg.eval.mode) == (None, None, 0, "episodic")
     assert (cfg.run.dir, cfg.run.name) == (None, "default")
@@ -72,7 +74,8 @@ def test_config_is_frozen() -> None:
 
 
 def test_dump_keeps_plug_in_fields_and_round_trips() -> None:
-    cfg = load_config(None, ["env.profile=habitat", "agent.seed=9", "eval.subsets=[base]"])
+    overrides = ["env.profile=habitat", "agent.type=random", "agent.seed=9", "eval.subsets=[base]"]
+    cfg = load_config(None, overrides)
     data = dump_config(cfg)
     assert (data["env"]["profile"], data["env"]["max_steps"]) == ("habitat", 30)
     assert data["agent"] == {"type": "random", "seed": 9}
@@ -116,7 +119,7 @@ BAD_INPUTS: list[tuple[str | None, list[str], str]] = [
     (None, ["agent.type=x"], "agent.type: unknown agent type 'x'; available: random, robomem"),
     (
         None,
-        ["agent.seed=1.5"],
+        ["agent.type=random", "agent.seed=1.5"],
         "agent.seed: Input should be a valid integer, got a number with a fractional part",
     ),
     (None, ["run.name=a/b"], "run.name: String should match pattern '^[A-Za-z0-9][A-Za-z0-9._-]*$'"),

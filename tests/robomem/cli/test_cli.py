@@ -64,7 +64,7 @@ def test_auto_run_dirs_never_collide(test_env: Path, tmp_path: Path) -> None:
 
 def test_flags_map_onto_config_keys() -> None:
     argv = ["eval", "--subset", "base", "--subset", "spatial", "--episodes", "2", "--seed", "7"]
-    argv += ["--run-dir", "2024", "--lifelong", "--env.max_steps=9", "agent.seed=3"]
+    argv += ["--run-dir", "2024", "--lifelong", "--env.max_steps=9", "agent.type=random", "agent.seed=3"]
     args, extra = build_parser().parse_known_args(argv)
     cfg = load_config(None, overrides_from_args(args, extra))
     assert cfg.eval.subsets == ("base", "spatial")
