@@ -37,6 +37,7 @@ class _RoleStats:
     latency_sum_s: float = 0.0
     latency_max_s: float = 0.0
     queue_wait_sum_s: float = 0.0
+    retries: int = 0
     samples: deque[float] = field(default_factory=deque)
 
 
@@ -68,9 +69,11 @@ class LLMAccounting:
         fallbacks: int = 0,
         repairs: int = 0,
         queue_wait_s: float = 0.0,
+        retries: int = 0,
     ) -> None:
         """One ``complete()`` call: ``requests`` HTTP requests (fallbacks and repairs included, the SDK's
-        own retries not), their summed tokens and the call's latency (queueing for a slot excluded)."""
+        own retries not, unless the caller counts them in ``retries``), their summed tokens and the call's
+        latency (queueing for a slot excluded)."""
         with self._lock:
             stats = self._roles.get(role)
             if stats is None:
@@ -86,6 +89,7 @@ class LLMAccounting:
             stats.latency_sum_s += latency_s
             stats.latency_max_s = max(stats.latency_max_s, latency_s)
             stats.queue_wait_sum_s += queue_wait_s
+            stats.retries += retries
             stats.samples.append(latency_s)
 
     @staticmethod
@@ -111,6 +115,7 @@ class LLMAccounting:
                 "samples": len(samples),
             },
             "queue_wait_s_sum": round(sum(p.queue_wait_sum_s for p in parts), 6),
+            "retries": sum(p.retries for p in parts),
         }
 
     def snapshot(self) -> dict[str, Any]:
