@@ -192,7 +192,7 @@ class OpenAIEmbedder:
         elif status == 404:
             hint = f"check the model name {self.name!r} and that {_KEY}.base_url ends in /v1"
         elif status is not None and (status == 429 or status >= 500):
-            hint = f"the server kept failing ({retries})"
+            hint = f"the server kept failing after {self.config.max_retries} retries"
         what = f"HTTP {status}: " if status is not None else ""
         return LLMError(
             f"embedding request to {endpoint} failed with {what}{detail}",
