@@ -11,7 +11,11 @@ Designed for a real robot as much as for a simulator:
 * The skill list (EmbodiedBench's ``language_skill_set``) may change at every ``reset``: re-read
   :attr:`Env.skills` after each one.
 * ``reset(task, keep_world=True)`` continues in the same world instead of restoring the scene's initial
-  state; a physical robot can only ever do that.
+  state; a physical robot can only ever do that. After each ``reset``, :attr:`Env.world_persists` says
+  whether the episode continues the previous episode's world (memory of where things are stays valid) or
+  starts a restored scene (EmbodiedBench: every episode).
+* :attr:`Env.privileged_success` says whether ``task_success`` / ``task_progress`` are a simulator's
+  ground truth (an evaluator's score a deployed robot does not have) rather than something the agent sees.
 """
 
 from __future__ import annotations
@@ -20,16 +24,18 @@ from abc import ABC, abstractmethod
 from types import TracebackType
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from typing_extensions import TypedDict
 
 from envs.task import LifelongSequence, Task
 
 __all__ = (
+    "PERCEPTION_FIELDS",
     "Env",
     "Observation",
     "PerceivedEntity",
     "Perception",
+    "PerceptionField",
     "Relation",
     "StepInfo",
     "StepResult",
@@ -61,14 +67,33 @@ class PerceivedEntity(_Frozen):
     states: dict[str, bool] = Field(default_factory=dict)
 
 
+PerceptionField = Literal["location", "room", "holding", "entities", "relations"]
+PERCEPTION_FIELDS: tuple[PerceptionField, ...] = ("location", "room", "holding", "entities", "relations")
+
+
 class Perception(_Frozen):
     """Structured perception of what is perceivable at the agent's location (and nothing else)."""
 
+    #: The place the agent is at; ``None``: at no particular place (in the open room).
     location: str | None = None
     room: str | None = None
+    #: The held thing; ``None``: the hand is empty.
     holding: str | None = None
+    #: Everything in view: what is not listed is not in view.
     entities: tuple[PerceivedEntity, ...] = ()
     relations: tuple[Relation, ...] = ()
+    #: Fields the source did not report (a robot may leave any out): their values above are placeholders,
+    #: not observations. An unreported hand is not an empty hand.
+    unknown: tuple[PerceptionField, ...] = ()
+
+    @field_validator("unknown")
+    @classmethod
+    def _canonical(cls, value: tuple[PerceptionField, ...]) -> tuple[PerceptionField, ...]:
+        return tuple(f for f in PERCEPTION_FIELDS if f in value)  # one order, so dumps compare equal
+
+    def knows(self, name: PerceptionField) -> bool:
+        """Whether ``name`` was reported (``False``: its value is a placeholder)."""
+        return name not in self.unknown
 
 
 class Observation(_Frozen):
@@ -84,7 +109,17 @@ class Observation(_Frozen):
     images: tuple[str, ...] = ()
 
 
-class StepInfo(TypedDict):
+class _StepRewards(TypedDict, total=False):
+    """Optional step keys (a base class: ``NotRequired`` is not seen through postponed annotations)."""
+
+    #: The step's reward, from environments that have one (EmbodiedBench through the bridge); ``None``
+    #: when the environment reported something that is not a finite number.
+    reward: float | None
+    #: EB-Habitat's ``subgoal_reward`` measure after the step.
+    subgoal_reward: float | None
+
+
+class StepInfo(_StepRewards):
     """EmbodiedBench's ``info`` keys, plus the running invalid-action count."""
 
     task_success: float
@@ -109,6 +144,12 @@ class Env(ABC):
 
     #: Action grammar the environment speaks: ``alfred`` or ``habitat`` (or another profile name).
     profile: str = ""
+    #: Set by ``reset``: ``True`` when this episode continues the previous episode's world (a robot always
+    #: does; the household simulator with ``keep_world``), ``False`` when the scene was restored.
+    world_persists: bool = False
+    #: ``True`` when ``info["task_success"]`` is a simulator's ground truth that the agent could not know on
+    #: a real robot (memory then records it as such, or uses the agent's own judgement instead).
+    privileged_success: bool = True
 
     @property
     @abstractmethod

@@ -33,6 +33,8 @@ class EpisodeRuntime:
     max_output_errors: int = 3
     #: Safety bound on steps, should an environment never say it is done.
     max_steps: int = 1000
+    #: Who judges the episode's success for memory: ``simulator`` or ``agent`` (see ``memory.outcome``).
+    outcome_source: str = "simulator"
     clock: Callable[[], float] = time.time
     #: Per-step objects that are not JSON (retrieved memory with its structured data), rebuilt on resume.
     scratch: dict[str, Any] = field(default_factory=dict)

@@ -61,18 +61,35 @@ def _summary(state: AgentState, ctx: EpisodeRuntime) -> StepSummary:
     )
 
 
+def agent_judged_success(state: Mapping[str, Any], max_steps: int) -> bool:
+    """The agent's own verdict, without the simulator's score: the planner declared the task done (an
+    empty plan), or the environment ended the episode right after a successful action, within the step
+    limit (a robot or simulator that stops on completion)."""
+    if state.get("empty_plan"):
+        return True
+    history = state.get("history") or []
+    ended_by_env = bool(state.get("env_done")) and int(state.get("step", 0)) < max_steps
+    return ended_by_env and bool(history) and bool(history[-1]["success"])
+
+
 def episode_outcome(state: Mapping[str, Any], ctx: EpisodeRuntime) -> EpisodeOutcome:
     """What long-term memory consolidates: the whole trajectory and how it ended."""
     observation = state.get("observation")
+    if ctx.outcome_source == "agent":
+        success = agent_judged_success(state, ctx.max_steps)
+        progress = 1.0 if success else 0.0
+    else:
+        success, progress = bool(state.get("success")), float(state.get("progress", 0.0))
     return EpisodeOutcome(
         context=ctx.episode,
-        success=bool(state.get("success")),
-        progress=float(state.get("progress", 0.0)),
+        success=success,
+        progress=progress,
         steps=tuple(
             StepRecord(h["action"], h["feedback"], bool(h["success"])) for h in state.get("history", [])
         ),
         final_perception=Observation.model_validate(observation).perception if observation else None,
         time=ctx.clock(),
+        judged_by=ctx.outcome_source,
     )
 
 
@@ -176,6 +193,7 @@ def execute(state: AgentState, runtime: Runtime[EpisodeRuntime]) -> AgentState:
         "fresh_plan": False,
         "invalid": state["invalid"] + (0 if result.success else 1),
         "done": result.done or step >= ctx.max_steps,
+        "env_done": result.done,
     }
     if result.observation is not None:
         update["observation"] = result.observation.model_dump(mode="json")

@@ -31,6 +31,8 @@ class AgentState(TypedDict, total=False):
     consecutive_output_errors: int
     empty_plan: bool
     done: bool
+    #: The environment itself ended the episode (rather than the agent's step limit or planner).
+    env_done: bool
     success: bool
     progress: float
     invalid: int
@@ -55,6 +57,7 @@ def initial_state(observation: dict[str, Any]) -> AgentState:
         consecutive_output_errors=0,
         empty_plan=False,
         done=False,
+        env_done=False,
         success=False,
         progress=0.0,
         invalid=0,

@@ -105,8 +105,17 @@ class BridgeEnv(Env):
         }
         self._skills = ()
         observation = self._observation(self._call("reset", args, self.config.setup_timeout_s))
+        if observation.instruction != task.instruction:
+            # The server reset to another episode than it listed: acting on (and scoring) it under this
+            # task's name would file the wrong instruction in memory and results.
+            raise EnvAdapterError(
+                f"the bridge server at {self.where} reset {task.task_id} to another episode: it says "
+                f"{observation.instruction!r}, the task list said {task.instruction!r}"
+            )
         # The skill list changes with the scene (EB appends `find a Cabinet_2` ...): re-read it every time.
         self._skills = tuple(str(s) for s in self._call("skills", {}, self.config.setup_timeout_s))
+        # EmbodiedBench refuses keep_world; robomem's simulator behind the bridge honours it.
+        self.world_persists = keep_world
         return observation
 
     def step(self, action: int | str, *, timeout_s: float | None = None) -> StepResult:

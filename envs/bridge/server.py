@@ -17,8 +17,10 @@ Protocol (version 1), one JSON object per line (UTF-8, ``\\n``-terminated, at mo
 Ops: ``hello`` -> {protocol, backend, profile, python}; ``subsets`` -> [names]; ``tasks(subset)`` -> [task];
 ``reset(subset, episode_index, keep_world=false, task_id=null)`` -> observation; ``step(action)`` ->
 {observation, done, info, raw_info}; ``skills`` -> [texts]; ``close`` releases the simulator (the server keeps
-listening). An observation is {instruction, text, perception|null, images: [base64 PNG]}; ``info`` has exactly
-robomem's StepInfo keys. One client is served at a time. There is no authentication: keep it on loopback.
+listening). An observation is {instruction, text, perception|null, images: [base64 PNG]}; ``info`` has
+robomem's StepInfo keys, plus ``reward`` (the step's reward, EB backends) and ``subgoal_reward`` (EB-Habitat).
+A reset that lands on another episode than the listing says fails with ``episode_mismatch``.
+One client is served at a time. There is no authentication: keep it on loopback.
 
 Written against EmbodiedBench commit b247936 (see deploy/embodiedbench/README.md). EmbodiedBench's code is not
 part of robomem: this server imports it from the user's own installation.
@@ -32,6 +34,7 @@ import contextlib
 import importlib
 import importlib.util
 import json
+import math
 import os
 import signal
 import socket
@@ -48,6 +51,8 @@ MAX_LINE_BYTES = 64 * 1024 * 1024
 #: `_max_invalid_actions`).
 EB_MAX_STEPS = 30
 EB_MAX_INVALID = 10
+#: The reward EB's evaluator books for an action it cannot map to a skill (the planner's -1).
+EB_UNKNOWN_ACTION_REWARD = -1.0
 OPS = ("hello", "subsets", "tasks", "reset", "step", "skills", "close")
 
 Json = dict[str, Any]
@@ -308,6 +313,10 @@ class EBBackend(Backend):
         self._done = False
         self._steps = 0
         self._invalid = 0
+        # The last EB step's outcome: an unknown action changes nothing in EB, so it reports these again.
+        self._success = 0.0
+        self._progress = 0.0
+        self._subgoal_reward = None  # type: float | None
 
     # subclasses -----------------------------------------------------------------------------------------
     def check_install(self) -> None:
@@ -317,8 +326,12 @@ class EBBackend(Backend):
         raise NotImplementedError
 
     def describe(self, env: Any, subset: str) -> list[Json]:
-        """One task record per episode of ``env`` (built at episode 0)."""
+        """One task record per episode of ``env`` (built at episode 0), in the order its resets serve them."""
         raise NotImplementedError
+
+    def served(self, env: Any) -> Json:
+        """What ``env`` has just reset to, as far as it tells: a subset of ``{episode_id, scene}``."""
+        return {}
 
     def send(self, env: Any, action_id: int) -> tuple[Any, Any, bool, Json]:
         raise NotImplementedError
@@ -334,7 +347,8 @@ class EBBackend(Backend):
             env = self.construct(subset, 0, None)
             self._env, self._subset, self._next = env, subset, 0
             self._listing[subset] = self.describe(env, subset)
-        return self._listing[subset]
+        # `episode_id` (EB's own id of the episode) stays here: it is checked at reset, not part of a task.
+        return [{k: v for k, v in r.items() if k != "episode_id"} for r in self._listing[subset]]
 
     def reset(self, subset: str, episode_index: int, keep_world: bool, task_id: str | None) -> Json:
         if keep_world:
@@ -354,10 +368,13 @@ class EBBackend(Backend):
         obs = self._env.reset()
         self._next += 1
         self._last_obs = obs
+        # The instruction is what EB reset to, never the listing's copy; the two must agree.
+        self._instruction = str(getattr(self._env, "episode_language_instruction", ""))
+        self._check_served(self._listing[subset][episode_index])
         # EB rebuilds the skill list at every reset (e.g. `find a Cabinet_2`): never cache it across episodes.
         self._skills = [str(s) for s in self._env.language_skill_set]
-        self._instruction = str(getattr(self._env, "episode_language_instruction", ""))
         self._in_episode, self._done, self._steps, self._invalid = True, False, 0, 0
+        self._success, self._progress, self._subgoal_reward = 0.0, 0.0, None
         return self._observation(obs)
 
     def step(self, action: Any) -> Json:
@@ -366,15 +383,17 @@ class EBBackend(Backend):
         if self._done:
             raise BridgeError("episode_over", "the episode is over; call reset to start another")
         action_id = self._action_id(action)
-        self._steps += 1
         if action_id < 0:
-            # Never sent to EB (Habitat takes ints only; EB's evaluator drops unknown ids): an invalid step.
+            # Never sent to EB (Habitat takes ints only). EB's evaluator books such an action (its planner's
+            # -1) as invalid with reward -1, and not as a step: it counts against the 10 invalid actions
+            # only, and leaves env_step alone.
             obs, env_done, raw = self._last_obs, False, {}  # type: Any, bool, Json
-            success, progress = 0.0, 0.0
+            success, progress = self._success, self._progress
             ok, feedback = False, f"Last action is invalid. The action {action!r} is not in the skill set."
-            description = str(action)
+            description, reward = str(action), EB_UNKNOWN_ACTION_REWARD  # type: str, float | None
         else:
-            obs, _reward, env_done, raw = self.send(self._env, action_id)
+            self._steps += 1
+            obs, eb_reward, env_done, raw = self.send(self._env, action_id)
             self._last_obs = obs
             raw = plain(raw)
             success = float(raw.get("task_success") or 0.0)
@@ -382,6 +401,10 @@ class EBBackend(Backend):
             ok = bool(raw.get("last_action_success"))
             feedback = str(raw.get("env_feedback", ""))
             description = self._skills[action_id]
+            reward = _number(plain(eb_reward))
+            self._success, self._progress = success, progress
+            if "subgoal_reward" in raw:
+                self._subgoal_reward = _number(raw["subgoal_reward"])
         if not ok:
             self._invalid += 1
         self._done = (
@@ -397,7 +420,10 @@ class EBBackend(Backend):
             "action_description": description,
             "instruction": self._instruction,
             "num_invalid_actions": self._invalid,
+            "reward": reward,
         }
+        if self._subgoal_reward is not None:
+            info["subgoal_reward"] = self._subgoal_reward
         return {
             "observation": self._observation(obs, feedback),
             "done": self._done,
@@ -417,6 +443,31 @@ class EBBackend(Backend):
             raise BridgeError(
                 "bad_request", "unknown subset {!r}; available: {}".format(subset, ", ".join(self.eval_sets))
             )
+
+    def _check_served(self, listed: Json) -> None:
+        """Refuse an episode that is not the listed one: its instruction and scene would be wrong everywhere
+        (planner, memory, result files) and its score would silently belong to another task."""
+        served = dict(self.served(self._env), instruction=self._instruction)
+        wrong = [
+            k
+            for k in ("episode_id", "scene", "instruction")
+            if k in served and k in listed and served[k] != listed[k]
+        ]
+        if not wrong:
+            return
+        self._close_env()  # where the env stands is no longer what the listing says
+        raise BridgeError(
+            "episode_mismatch",
+            "EB reset to episode {} (scene {!r}, {!r}), but the listing has {} at position {}: {} "
+            "(EB and this server disagree on the episode order; see deploy/embodiedbench/README.md)".format(
+                served.get("episode_id", "?"),
+                served.get("scene", "?"),
+                served["instruction"],
+                listed["task_id"],
+                listed["episode_index"],
+                ", ".join(f"{k} {served[k]!r} != {listed[k]!r}" for k in wrong),
+            ),
+        )
 
     def _action_id(self, action: Any) -> int:
         if isinstance(action, int):
@@ -525,20 +576,74 @@ class EBHabitatBackend(EBBackend):
         )
 
     def describe(self, env: Any, subset: str) -> list[Json]:
-        episodes = list(getattr(getattr(env, "dataset", None), "episodes", []) or [])
-        records = []
-        for i in range(int(env.number_of_episodes)):
-            episode = episodes[i] if i < len(episodes) else None
-            scene = (
-                os.path.basename(str(getattr(episode, "scene_id", "") or "")) or f"eb_habitat/{subset}/{i}"
+        # EB's evaluator runs while `episode_num < number_of_episodes`, a float (len * down_sample_ratio):
+        # that is ceil(...) episodes, not int(...).
+        count = math.ceil(float(env.number_of_episodes))
+        episodes = _serving_order(env)
+        if episodes is None:
+            # The reset check still refuses any episode that is not the listed one.
+            print(
+                "[bridge] WARNING: cannot read habitat's episode iterator "
+                "(env.env.habitat_env.episode_iterator); listing dataset.episodes in file order, "
+                "which habitat may not serve",
+                file=sys.stderr,
+                flush=True,
             )
-            instruction = str(getattr(episode, "instruction", "") or "")
-            records.append(_task_record(self, subset, i, instruction, "rearrange", scene))
+            episodes = list(getattr(getattr(env, "dataset", None), "episodes", []) or [])
+        records = []
+        for i in range(count):
+            episode = episodes[i] if i < len(episodes) else None
+            record = _task_record(
+                self,
+                subset,
+                i,
+                str(getattr(episode, "instruction", "") or ""),
+                "rearrange",
+                _scene(episode) or f"eb_habitat/{subset}/{i}",
+            )
+            if episode is not None and getattr(episode, "episode_id", None) is not None:
+                record["episode_id"] = str(episode.episode_id)
+            records.append(record)
         return records
+
+    def served(self, env: Any) -> Json:
+        current = getattr(env, "current_episode", None)
+        if not callable(current):
+            return {}
+        episode = current(all_info=True)
+        served = {"episode_id": str(episode.episode_id)}
+        if _scene(episode):
+            served["scene"] = _scene(episode)
+        return served
 
     def send(self, env: Any, action_id: int) -> tuple[Any, Any, bool, Json]:
         obs, reward, done, info = env.step(int(action_id))  # EBHabEnv takes ints only
         return obs, reward, bool(done), dict(info)
+
+
+def _serving_order(env: Any) -> list[Any] | None:
+    """EB-Habitat's episodes in the order ``reset()`` serves them, or None when out of reach.
+
+    ``EBHabEnv.reset`` takes the next episode from habitat-lab's episode iterator, which (with the default
+    iterator options EB keeps) shuffled the episodes with seed ``habitat.seed`` (100) and grouped them by
+    scene when the env was built; ``dataset.episodes`` is only shuffled, in place. The iterator keeps that
+    order as ``episodes`` (habitat-lab 0.3.0, EB's ``CustomEpisodeIterator``). EB's gym wrappers pass public
+    attributes through to habitat's RLEnv, whose ``habitat_env`` holds the iterator."""
+    try:
+        return list(env.env.habitat_env.episode_iterator.episodes)
+    except (AttributeError, TypeError):
+        return None
+
+
+def _scene(episode: Any) -> str:
+    return os.path.basename(str(getattr(episode, "scene_id", "") or ""))
+
+
+def _number(value: Any) -> float | None:
+    """A reward as a JSON number (None when EB gave something else, e.g. a non-finite value)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
 
 
 def _eb_class(module: str, name: str) -> Any:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator
 
-from envs.base import PerceivedEntity, Perception, Relation
+from envs.base import PERCEPTION_FIELDS, PerceivedEntity, Perception, Relation
 from envs.task import LifelongSequence, Task
 
 __all__ = (
@@ -37,6 +37,8 @@ __all__ = (
     "Topic",
     "decode",
     "encode",
+    "perception_from_wire",
+    "perception_to_wire",
 )
 
 CONTRACT_VERSION = 1
@@ -127,12 +129,54 @@ class PerceptionMsg(_Msg):
 
     @field_validator("perception", mode="before")
     @classmethod
-    def _known_keys_only(cls, value: object) -> object:
-        # robomem's Perception is strict; on the wire, keys a robot adds (a detector's score) are dropped.
-        return _known_keys(value, Perception)
+    def _from_wire(cls, value: object) -> object:
+        return perception_from_wire(value)
+
+    @field_serializer("perception")
+    def _to_wire(self, perception: Perception | None) -> dict[str, Any] | None:
+        return None if perception is None else perception_to_wire(perception)
+
+
+#: Fields whose ``null`` means "not reported" (for ``location`` null means "at no place", for ``holding``
+#: "the hand is empty").
+_NULL_IS_UNKNOWN = frozenset({"room", "entities", "relations"})
+
+
+def perception_from_wire(value: object) -> object:
+    """The wire's ``perception`` object as :class:`Perception` fields: keys robomem does not know are
+    dropped (a detector's score), absent fields become ``unknown``, and the accepted variants (CONTRACT.md)
+    are normalised. Raises ``ValueError`` naming the field for what cannot be read."""
+    known = _known_keys(value, Perception)
+    if not isinstance(known, dict):
+        return known  # null, a Perception already, or not an object: the model says why
+    data = {k: v for k, v in known.items() if k != "unknown"}  # robomem's own bookkeeping, not the wire's
+    for name in ("location", "room"):
+        if data.get(name) == "":
+            data[name] = None
+    unknown = [
+        name
+        for name in PERCEPTION_FIELDS
+        if name not in data or (data[name] is None and name in _NULL_IS_UNKNOWN)
+    ]
+    for name in unknown:
+        data.pop(name, None)
+    if "holding" in data:
+        data["holding"] = _held(data["holding"])
+    entities = data.get("entities")
+    if isinstance(entities, list):
+        data["entities"] = [_with_string_attributes(e) for e in entities]
+    data["unknown"] = unknown
+    return data
+
+
+def perception_to_wire(perception: Perception) -> dict[str, Any]:
+    """What a server sends: every reported field, nothing for an unreported one."""
+    data = perception.model_dump(mode="json", exclude={"unknown"})
+    return {k: v for k, v in data.items() if perception.knows(k)}  # type: ignore[arg-type]
 
 
 def _known_keys(value: object, model: type[BaseModel]) -> object:
+    # robomem's Perception is strict; on the wire, keys a robot adds (a detector's score) are dropped.
     if not isinstance(value, dict):
         return value
     nested: dict[str, type[BaseModel]] = {"entities": PerceivedEntity, "relations": Relation}
@@ -144,6 +188,36 @@ def _known_keys(value: object, model: type[BaseModel]) -> object:
             item = [_known_keys(part, nested[key]) for part in item]
         known[key] = item
     return known
+
+
+def _held(value: object) -> object:
+    """``holding`` as one name or ``None``: a name, null, "" or [] (empty hand), a list of one name, or an
+    entity object (or a list of one) with a ``name``."""
+    if isinstance(value, list):
+        if len(value) > 1:
+            raise ValueError(f"holding: a robot holds one thing at most, got a list of {len(value)}")
+        value = value[0] if value else None
+    if isinstance(value, dict) and isinstance(value.get("name"), str):
+        value = value["name"]
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValueError(
+            f"holding: expected the held thing's name, null or a list of at most one name, "
+            f"got {type(value).__name__}"
+        )
+    return value
+
+
+def _with_string_attributes(entity: object) -> object:
+    """Attribute values are strings in robomem; a robot's numbers and booleans are taken as their text."""
+    if not isinstance(entity, dict) or not isinstance(entity.get("attributes"), dict):
+        return entity
+    attributes = {
+        k: (json.dumps(v) if isinstance(v, bool) else str(v)) if isinstance(v, int | float) else v
+        for k, v in entity["attributes"].items()
+    }
+    return {**entity, "attributes": attributes}
 
 
 class ResetResult(_Msg):
@@ -195,4 +269,5 @@ def decode(model: type[M], text: str | dict[str, Any]) -> M:
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(top)"
-        raise ContractError(f"{model.__name__}: {where}: {first['msg']}") from None
+        reason = first["msg"].removeprefix("Value error, ")  # a validator's own message names the field
+        raise ContractError(f"{model.__name__}: {where}: {reason}") from None

@@ -34,6 +34,7 @@ from envs.ros.contract import (
     SequencesResult,
     SkillResult,
     TasksResult,
+    Topic,
     decode,
 )
 from envs.ros.link import Link, ServerLostError
@@ -61,6 +62,10 @@ def _connected(method: Callable[Concatenate[RosEnv, P], R]) -> Callable[Concaten
 class RosEnv(Env):
     """Connects on construction (waits up to ``connect_timeout_s`` for the server) and raises
     :class:`EnvConnectionError` when no server answers."""
+
+    # A physical world is never restored between episodes, and a real robot has no evaluator's score.
+    world_persists = True
+    privileged_success = False
 
     def __init__(self, config: RosConfig) -> None:
         self.config = config
@@ -221,6 +226,7 @@ class RosEnv(Env):
                     self._fail(
                         f"{op} {what!r}: no answer within {timeout_s:g} s and the cancel was not confirmed "
                         f"within {self.config.cancel_timeout_s:g} s; the skill server is not responding"
+                        + self._rejection(Topic.RESPONSE, "response")
                     )
                 if not response.ok and response.error is not None and response.error.code == "cancelled":
                     if not cancellable:
@@ -243,6 +249,12 @@ class RosEnv(Env):
         self._link.stop(f"robomem: {message}")
         raise EnvConnectionError(message, hint="a stop command was sent; check the skill server")
 
+    def _rejection(self, topic: str, what: str) -> str:
+        """The reason the last message on ``topic`` was rejected, for an error message (or "")."""
+        assert self._link is not None
+        reason = self._link.rejected(topic)
+        return f" (the last {what} message was rejected: {reason})" if reason else ""
+
     def _result(self, model: type[M], result: dict[str, Any]) -> M:
         try:
             return decode(model, result)
@@ -262,7 +274,10 @@ class RosEnv(Env):
         except ServerLostError as err:
             self._fail(f"waiting for perception: {err}")
         if not ok:
-            self._fail(f"no perception (seq {seq}) within {self.config.perception_timeout_s:g} s")
+            self._fail(
+                f"no perception (seq {seq}) within {self.config.perception_timeout_s:g} s"
+                + self._rejection(Topic.PERCEPTION, "perception")
+            )
         perception: PerceptionMsg | None = link.perception
         assert perception is not None
         images = (link.image,) if self.config.images and link.image is not None else ()

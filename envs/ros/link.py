@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T", bound=BaseModel)
 _POLL_S = 0.05
 _STOP_ACK_S = 1.0
+_EXCERPT = 300
 
 
 class ServerLostError(Exception):
@@ -56,6 +57,7 @@ class Link:
         self._beat_server: str | None = None
         self.perception: PerceptionMsg | None = None
         self.image: str | None = None
+        self._rejected: dict[str, str] = {}
         self.participant = p = Participant(
             f"robomem_client_{uuid.uuid4().hex[:8]}", config.namespace, config.domain_id
         )
@@ -75,29 +77,37 @@ class Link:
             raise
 
     # ---- spin-thread callbacks ---------------------------------------------------------------------
-    def _parse(self, model: type[T], text: str) -> T | None:
+    def _parse(self, model: type[T], topic: str, text: str) -> T | None:
         try:
             return decode(model, text)
         except ContractError as err:
-            log.warning("ignoring a malformed message: %s", err)
+            excerpt = text if len(text) <= _EXCERPT else text[:_EXCERPT] + "..."
+            log.warning("rejected a message on %r: %s; the message: %s", topic, err, excerpt)
+            with self._cond:
+                self._rejected[topic] = str(err)
             return None
 
+    def rejected(self, topic: str) -> str | None:
+        """Why the last message on ``topic`` that did not follow the contract was rejected, if one was."""
+        with self._cond:
+            return self._rejected.get(topic)
+
     def _on_response(self, text: str) -> None:
-        response = self._parse(Response, text)
+        response = self._parse(Response, Topic.RESPONSE, text)
         with self._cond:
             if response is not None and response.id in self._waiting:
                 self._responses[response.id] = response
                 self._cond.notify_all()
 
     def _on_describe(self, text: str) -> None:
-        describe = self._parse(Describe, text)
+        describe = self._parse(Describe, Topic.DESCRIBE, text)
         with self._cond:
             if describe is not None:
                 self.describe = describe
                 self._cond.notify_all()
 
     def _on_heartbeat(self, text: str) -> None:
-        beat = self._parse(Heartbeat, text)
+        beat = self._parse(Heartbeat, Topic.HEARTBEAT, text)
         with self._cond:
             if beat is not None:
                 self._beat_at = time.monotonic()
@@ -105,7 +115,7 @@ class Link:
                 self._cond.notify_all()
 
     def _on_perception(self, text: str) -> None:
-        perception = self._parse(PerceptionMsg, text)
+        perception = self._parse(PerceptionMsg, Topic.PERCEPTION, text)
         with self._cond:
             # The newest arrival wins (one reliable publisher delivers in order); comparing seqs would
             # ignore a restarted server, whose count starts again at 1.
@@ -137,14 +147,22 @@ class Link:
     def _absent_reason(self, timeout_s: float) -> str:
         cfg = self.config
         domain = cfg.domain_id if cfg.domain_id is not None else os.environ.get("ROS_DOMAIN_ID") or "0"
-        if self.describe is None:
+        rejected = self._rejected.get(Topic.DESCRIBE)
+        if self.describe is None and rejected is not None:
+            seen = f"its 'describe' message was rejected: {rejected}"
+        elif self.describe is None:
             seen = "it never announced itself (no latched message on 'describe')"
         else:
             # A server that wrote its own side of the contract most likely misses one piece: name them.
             missing = [
                 what
                 for what, ok in (
-                    ("no heartbeat", self._beat_at is not None),
+                    (
+                        f"no heartbeat (rejected: {self._rejected.get(Topic.HEARTBEAT)})"
+                        if Topic.HEARTBEAT in self._rejected
+                        else "no heartbeat",
+                        self._beat_at is not None,
+                    ),
                     ("nothing subscribes to 'request'", self._request.subscribers() > 0),
                     ("nothing subscribes to 'cancel'", self._cancel.subscribers() > 0),
                     (

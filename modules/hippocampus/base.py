@@ -35,6 +35,9 @@ class EpisodeContext:
     episode_id: str
     instruction: str
     task_type: str = ""
+    #: ``False`` when the episode starts in a restored scene (EmbodiedBench, the simulator's episodic mode):
+    #: what spatial memory knew of the site's previous world no longer holds.
+    world_persists: bool = True
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,9 @@ class EpisodeOutcome:
     #: Final structured perception, for task-level lessons ("mugs are usually in Cabinet_2").
     final_perception: Perception | None = None
     time: float = 0.0
+    #: Who judged ``success``: ``simulator`` (an evaluator's ground truth, privileged) or ``agent`` (the
+    #: planner declared the task done, or the environment ended the episode within its limits).
+    judged_by: str = "simulator"
 
 
 @dataclass(frozen=True)

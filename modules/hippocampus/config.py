@@ -39,6 +39,12 @@ class MemoryConfig(BaseModel):
     embedder: SerializeAsAny[EmbedderConfig] = Field(default_factory=EmbedderConfig)
     #: ``type`` selects the vector-store backend (``chroma``, ``chroma_http``, ``exact``, ...).
     vector: SerializeAsAny[VectorConfig] = Field(default_factory=VectorConfig)
+    #: Where the success recorded in episodic and semantic memory comes from. ``simulator``: the env's
+    #: ``task_success`` (privileged: an evaluator's ground truth a deployed robot does not have);
+    #: ``agent``: the agent's own judgement (the planner declared the task done, or the environment ended
+    #: the episode on a successful action within the step limit); ``auto``: ``simulator`` when the env is a
+    #: simulator, ``agent`` on a real robot (``env.type: ros``).
+    outcome: Literal["auto", "simulator", "agent"] = "auto"
 
     @field_validator("stores")
     @classmethod

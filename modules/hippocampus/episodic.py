@@ -67,7 +67,10 @@ def _norm(text: str) -> str:
 
 def render_trajectory(outcome: EpisodeOutcome) -> str:
     ctx = outcome.context
-    verdict = "success" if outcome.success else f"failure (progress {outcome.progress:.0%})"
+    if outcome.judged_by == "agent":
+        verdict = f"{'success' if outcome.success else 'failure'} (as the agent judged it)"
+    else:
+        verdict = "success" if outcome.success else f"failure (progress {outcome.progress:.0%})"
     steps = "; ".join(
         f"{i}. {s.action} -> {'ok' if s.success else s.feedback.removeprefix('Last action is invalid. ')}"
         for i, s in enumerate(outcome.steps, 1)

@@ -363,6 +363,7 @@ class LLMDecider:
             role=self.role,
             prompt="longterm_decide",
             schema=DECISION_SCHEMA,
+            essential=("op",),  # the target is checked against the op below; the reason is only a note
             candidate=candidate.text,
             existing=existing,
         )

@@ -6,6 +6,7 @@ Prompts live as ``prompts/<name>.txt`` next to this module and use ``$name`` pla
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from string import Template
@@ -24,11 +25,19 @@ def load_prompt(name: str) -> Template:
 
 
 def ask_json(
-    llm: LLMClient, *, role: str, prompt: str, schema: dict[str, Any], **variables: str
+    llm: LLMClient,
+    *,
+    role: str,
+    prompt: str,
+    schema: dict[str, Any],
+    essential: Sequence[str] | None = None,
+    **variables: str,
 ) -> tuple[dict[str, Any] | None, str | None]:
-    """Render ``prompt`` and ask for a reply following ``schema``: (parsed object, error)."""
+    """Render ``prompt`` and ask for a reply following ``schema``: (parsed object, error). ``essential``:
+    the keys a reply cannot do without (default: the schema's ``required``)."""
     text = load_prompt(prompt).safe_substitute(variables)
-    reply = llm.complete([text_message("user", text)], role=role, schema=schema, schema_name=prompt)
+    message = text_message("user", text)
+    reply = llm.complete([message], role=role, schema=schema, schema_name=prompt, essential=essential)
     if reply.data is None:
         return None, reply.error or "no JSON object in the reply"
     return reply.data, None

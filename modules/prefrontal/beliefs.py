@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from envs.base import Perception
+from envs.base import PERCEPTION_FIELDS, Perception, PerceptionField
 from modules.hippocampus.spatial.model import SpatialRecall
 from modules.prefrontal.base import ExecutedAction, PlanningInput
 from modules.prefrontal.episode import FLOOR, EpisodeFacts, replay
@@ -58,8 +58,12 @@ class BeliefState:
     room: str | None = None
     location: str | None = None
     holding: str | None = None
-    #: Whether a structured perception was available (without one, absence of evidence proves nothing).
+    #: Whether a structured perception showed what is in view (without one, absence of evidence proves
+    #: nothing).
     perceived: bool = False
+    #: Perception fields not reported at this step (all of them without a structured perception): their
+    #: beliefs come from memory and the history, and an unreported hand is not an empty one.
+    unreported: frozenset[PerceptionField] = frozenset(PERCEPTION_FIELDS)
     rooms: set[str] = field(default_factory=set)
     #: Types of movable things known to hold others (a bowl): the goal's containers and what was seen.
     container_types: set[str] = field(default_factory=set)
@@ -136,8 +140,14 @@ class BeliefState:
 
     def _absorb_perception(self, p: Perception, *, before_history: bool) -> None:
         """Twice: before the replay (it needs the freshest containers) and after it (perception wins)."""
-        self.perceived = True
-        self.location, self.room, self.holding = p.location, p.room, p.holding
+        self.perceived = p.knows("entities")
+        self.unreported = frozenset(p.unknown)
+        if p.knows("location"):
+            self.location = p.location
+        if p.knows("room"):
+            self.room = p.room
+        if p.knows("holding"):
+            self.holding = p.holding
         if p.room is not None:
             self.rooms.add(p.room)
         for entity in p.entities:
@@ -159,10 +169,10 @@ class BeliefState:
                 thing.parent, thing.parent_conf, thing.parent_fresh = rel.object, 1.0, True
         for name in row:
             self.things[name].row_known = True
-        if p.holding is not None:
+        if p.knows("holding") and p.holding is not None:
             held = self.thing(p.holding)
             held.parent, held.parent_fresh, held.visible = None, True, True
-        if not before_history:
+        if not before_history and self.perceived:
             self._negative_evidence()
 
     def _negative_evidence(self) -> None:
@@ -195,11 +205,11 @@ class BeliefState:
                 self.thing(name).states["open"] = False
         for name, container in facts.hidden_in.items():
             self._place(name, container, _HIDDEN_CONFIDENCE)
-        if not self.perceived:
-            # Blind (no structured perception): the history is the only account of where the agent is.
+        # Not perceived (blind, or a robot that does not report it): the history is the best account.
+        if not self.knows("location"):
             self.location = facts.at
-            if facts.held is not None:
-                self.holding = facts.held
+        if not self.knows("holding") and facts.held is not None:
+            self.holding = facts.held
         for name, container in facts.contents.items():
             if container != FLOOR and name != facts.held:
                 self._place(name, container, 0.8)
@@ -249,6 +259,10 @@ class BeliefState:
         if kind and kind != "unknown":
             thing.kind = kind
         return thing
+
+    def knows(self, name: PerceptionField) -> bool:
+        """Whether the current perception reported ``name`` (a field of :class:`envs.base.Perception`)."""
+        return name not in self.unreported
 
     def get(self, name: str) -> Thing:
         """The belief about ``name`` (an empty one, not stored, when nothing is known)."""

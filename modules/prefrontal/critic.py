@@ -5,7 +5,8 @@ the latest environment".
 It objects only when the beliefs say the action will fail (holding something before ``pick up``, the target
 not here, a closed receptacle, no knife for ``slice``, a door already open...), and says why, so the planner
 can use the reason as reflection. Whatever it does not know, it lets through: the paper's critic is told to
-encourage exploration, and a critic that blocks progress is worse than none.
+encourage exploration, and a critic that blocks progress is worse than none. A hand or a location the
+perception does not report is unknown, not empty or nowhere (a robot may leave them out).
 """
 
 from __future__ import annotations
@@ -89,27 +90,32 @@ def _check_pick(b: BeliefState, call: SkillCall) -> Verdict:
     return _no(f"{name} is not within reach here.{_where(b, name)} First {_go(b, name)}.")
 
 
+def _empty_hand(b: BeliefState) -> bool:
+    """The hand is known to be empty; an unreported hand with nothing picked up this episode is unknown."""
+    return b.holding is None and b.knows("holding")
+
+
 def _check_put(b: BeliefState, call: SkillCall) -> Verdict:
-    if b.holding is None:
+    if _empty_hand(b):
         return _no("I am not holding anything to put down.")
     target = b.facts.put_target if call.verb == "put" else call.arg
-    if call.verb == "place" and b.perceived and target != b.location:
+    if call.verb == "place" and b.perceived and b.knows("location") and target != b.location:
         return _no(f"I am not at the {target}: navigate to it before placing anything there.")
     if target is not None and b.is_open(target) is False and b.nearby(target):
-        return _no(f"{target} is closed: open it before putting {b.holding} in.")
-    if target is not None and (b.type_of(b.holding), target) in b.facts.unfit:
+        return _no(f"{target} is closed: open it before putting {b.holding or 'anything'} in.")
+    if target is not None and b.holding is not None and (b.type_of(b.holding), target) in b.facts.unfit:
         return _no(f"{b.holding} did not fit in {target} before; use another receptacle.")
     return OK
 
 
 def _check_drop(b: BeliefState, call: SkillCall) -> Verdict:
-    return OK if b.holding is not None else _no("I am not holding anything to drop.")
+    return _no("I am not holding anything to drop.") if _empty_hand(b) else OK
 
 
 def _check_door(b: BeliefState, call: SkillCall) -> Verdict:
     name, opening = call.arg or "", call.verb == "open"
     targets = [n for n in _targets(b, name) if b.nearby(n)]
-    if b.perceived and not targets:
+    if b.perceived and b.knows("location") and not targets:
         return _no(f"{name} is not nearby.{_where(b, name)} First {_go(b, name)}.")
     states = [b.get(n).states.get("open") for n in targets or [name]]
     if states and all(s is opening for s in states):
@@ -120,7 +126,7 @@ def _check_door(b: BeliefState, call: SkillCall) -> Verdict:
 def _check_toggle(b: BeliefState, call: SkillCall) -> Verdict:
     name, on = call.arg or "", call.verb == "on"
     targets = [n for n in _targets(b, name) if b.nearby(n)]
-    if b.perceived and not targets:
+    if b.perceived and b.knows("location") and not targets:
         return _no(f"{name} is not nearby.{_where(b, name)} First {_go(b, name)}.")
     states = [b.get(n).states.get("on") for n in targets or [name]]
     if states and all(s is on for s in states):
@@ -130,7 +136,7 @@ def _check_toggle(b: BeliefState, call: SkillCall) -> Verdict:
 
 def _check_slice(b: BeliefState, call: SkillCall) -> Verdict:
     name = call.arg or ""
-    if b.holding is None or b.type_of(b.holding) not in KNIVES:
+    if _empty_hand(b) or (b.holding is not None and b.type_of(b.holding) not in KNIVES):
         return _no(f"Slicing needs a knife in hand; pick up a knife before slicing the {name}.")
     if name == b.holding:
         return _no(f"Put the {name} down before slicing it.")

@@ -2,7 +2,8 @@
 ``ok`` with feedback; it is told to encourage exploration and to object rarely, because every objection
 costs a re-plan.
 
-An unusable reply (malformed JSON, missing keys, ``ok`` not a boolean) is never an objection: the
+Only ``ok`` is needed: the reasoning and feedback are asked for, but a reply without them is still a verdict.
+An unusable reply (malformed JSON, no ``ok``, ``ok`` not a boolean) is never an objection: the
 ``fallback`` critic decides if there is one, else the action is approved. ``failures`` counts such
 replies. Transport failures (:class:`robomem.errors.LLMError`) propagate.
 """
@@ -24,6 +25,10 @@ log = logging.getLogger(__name__)
 
 ROLE = "critic"
 UNUSABLE = "critic reply unusable"
+#: The reason given to the planner for a rejection that states none.
+NO_REASON = "the critic gave no reason"
+#: What a reply cannot do without.
+ESSENTIAL_KEYS = ("ok",)
 
 CRITIC_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -91,7 +96,9 @@ class LLMCritic:
         message = user_message(
             self.prompt(action, remaining, inp), inp.observation.images, self.config.max_images
         )
-        reply = self.llm.complete([message], role=ROLE, schema=CRITIC_SCHEMA, schema_name="critique")
+        reply = self.llm.complete(
+            [message], role=ROLE, schema=CRITIC_SCHEMA, schema_name="critique", essential=ESSENTIAL_KEYS
+        )
         verdict = self._verdict(reply.data)
         if verdict is not None:
             return verdict
@@ -113,5 +120,5 @@ class LLMCritic:
             return None
         feedback, reasoning = (str(data.get(k) or "").strip() for k in ("feedback", "reasoning"))
         # A rejection must say why, or the planner re-plans blind: fall back on the reasoning.
-        reason = feedback or ("" if ok else reasoning)
+        reason = feedback or ("" if ok else reasoning or NO_REASON)
         return Verdict(ok, clip(reason, self.config.feedback_chars))

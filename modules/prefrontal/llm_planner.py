@@ -1,10 +1,11 @@
 """The LLM planner: EmbodiedBench's planner prompt and JSON plan, with RoboMemory's retrieved memory and the
 critic's reflection added (the paper's Planner P).
 
-One call per plan, plus at most ``max_retries`` correction turns when the reply is unusable (malformed,
-missing keys, or a first action outside the skill list). Bad content never raises: after the retries it
-becomes ``Plan(output_error=True)`` with the raw reply kept. Transport failures
-(:class:`robomem.errors.LLMError`) propagate; the agent loop decides what they mean.
+One call per plan, plus at most ``max_retries`` correction turns when the reply is unusable (no JSON object,
+no ``executable_plan``, or a first action outside the skill list). The model is asked for all of EB's keys,
+but, as in EB, only ``executable_plan`` is needed: a reply without its reasoning is still a plan. Bad content
+never raises: after the retries it becomes ``Plan(output_error=True)`` with the raw reply kept. Transport
+failures (:class:`robomem.errors.LLMError`) propagate; the agent loop decides what they mean.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from modules.prefrontal.base import Plan, PlanningInput
-from modules.prefrontal.parsing import ParsedPlan, parse_plan, plan_schema
+from modules.prefrontal.parsing import ESSENTIAL_KEYS, ParsedPlan, parse_plan, plan_schema
 from modules.prefrontal.prompting import clip, history_section, memory_section, render, user_message
 from robomem.llm.base import ChatMessage, LLMClient, text_message
 
@@ -90,12 +91,14 @@ class LLMPlanner:
         first = user_message(self.prompt(inp), inp.observation.images, self.config.max_images)
         messages: list[ChatMessage] = [first]
         for attempt in range(self.config.max_retries + 1):
-            reply = self.llm.complete(messages, role=ROLE, schema=schema, schema_name="plan")
+            reply = self.llm.complete(
+                messages, role=ROLE, schema=schema, schema_name="plan", essential=ESSENTIAL_KEYS
+            )
             parsed = parse_plan(
                 reply.data,
                 inp.skills,
                 max_len=self.config.max_plan_len,
-                required=schema["required"],
+                required=ESSENTIAL_KEYS,
                 json_error=reply.error,
             )
             self.notes = parsed.notes

@@ -2,8 +2,8 @@
 
 Rules, in order (EmbodiedBench ``planner_utils.py``, plus two decisions of ours marked *):
 
-1. No JSON object, or one without ``executable_plan`` (or another required key), or ``executable_plan``
-   not a list → output error.
+1. No JSON object, or one without ``executable_plan``, or ``executable_plan`` not a list → output error.
+   The other keys are asked for but not needed: EB reads only ``executable_plan`` (and only its ids).
 2. ``executable_plan == []`` → the empty plan (EB's ``empty_plan``: the episode ends). Not an error.
 3. Each entry resolves to one skill of the *current* list:
    - the name matches a skill (exactly, else case- and whitespace-insensitively and unambiguously) →
@@ -25,10 +25,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ("PLAN_KEYS", "ParsedPlan", "parse_plan", "plan_schema")
+__all__ = ("ESSENTIAL_KEYS", "PLAN_KEYS", "ParsedPlan", "parse_plan", "plan_schema")
 
 #: The keys of EB's plan object, in the order the model should write them (describe, reason, then act).
 PLAN_KEYS = ("visual_state_description", "reasoning_and_reflection", "language_plan", "executable_plan")
+#: What a reply cannot do without (EB's ``json_to_action`` reads nothing else).
+ESSENTIAL_KEYS = ("executable_plan",)
 _STRIP = " \t\r\n\"'`.;,"
 
 
@@ -131,7 +133,7 @@ def parse_plan(
     skills: Sequence[str],
     *,
     max_len: int,
-    required: Sequence[str] = ("executable_plan",),
+    required: Sequence[str] = ESSENTIAL_KEYS,
     json_error: str | None = None,
 ) -> ParsedPlan:
     """Apply the rules of the module docstring to a parsed reply (``None``: no JSON object, ``json_error``

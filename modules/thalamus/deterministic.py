@@ -54,12 +54,15 @@ def _where(observation: Observation) -> str:
     p = observation.perception
     if p is None:
         return ""
-    place = f"at {p.location} in the {p.room}" if p.location else f"in the {p.room}"
+    # Only what the perception reports: an unreported hand is not an empty one.
+    where = [f"at {p.location}"] if p.knows("location") and p.location else []
+    where += [f"in the {p.room}"] if p.knows("room") and p.room else []
+    parts = [f"I am {' '.join(where)}."] if where else []
     seen = [e.name for e in p.entities if e.kind == "object" and e.name != p.holding]
-    parts = [f"I am {place}."]
     if seen:
         parts.append(f"I see {', '.join(seen)}.")
-    parts.append(f"I hold {p.holding}." if p.holding else "My hand is empty.")
+    if p.knows("holding"):
+        parts.append(f"I hold {p.holding}." if p.holding else "My hand is empty.")
     return " ".join(parts)
 
 

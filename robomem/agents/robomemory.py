@@ -123,7 +123,11 @@ class RoboMemoryAgent(Agent):
             episode_id=f"{run}/{episode_id or task.task_id}",
             instruction=task.instruction,
             task_type=task.task_type,
+            world_persists=env.world_persists,
         )
+        outcome = self.config.memory.outcome
+        if outcome == "auto":
+            outcome = "simulator" if env.privileged_success else "agent"
         runtime = EpisodeRuntime(
             env=env,
             task=task,
@@ -135,6 +139,7 @@ class RoboMemoryAgent(Agent):
             memory=self.memory,
             max_output_errors=self.config.max_output_errors,
             max_steps=self.config.max_steps,
+            outcome_source=outcome,
         )
         config: RunnableConfig = {
             "configurable": {"thread_id": episode.episode_id},

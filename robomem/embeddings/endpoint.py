@@ -3,8 +3,9 @@ serving Qwen3-Embedding, as the paper does; OpenAI; Ollama; llama.cpp), through 
 
 - Texts go out in batches of ``batch_size``, one HTTP request each; :class:`CachedEmbedder` in front of it
   (see :mod:`robomem.embeddings.factory`) means a text is sent once per run.
-- Every request is accounted under the role ``embeddings`` in ``llm_usage.json``: calls, HTTP requests (the
-  SDK's retries included, and counted apart as ``retries``), prompt tokens and latency.
+- Every request is accounted under the role ``embeddings`` in ``llm_usage.json``: calls, HTTP requests
+  (retries included, and counted apart as ``retries``), prompt tokens and latency. Failed requests are
+  retried here with the chat client's policy (:mod:`robomem.llm.retry`), not in the SDK, so each is counted.
 - The dimension is configured, or taken from the first reply (one probe request); every reply is checked
   against it, because a server that starts serving another model must not mix vectors into a memory.
 - A transport failure (timeout, refused connection, an HTTP error after the retries) is an
@@ -27,10 +28,10 @@ from robomem.embeddings.base import Vectors
 from robomem.embeddings.config import OpenAIEmbedderConfig
 from robomem.errors import EmbedderError, LLMError
 from robomem.llm.accounting import LLMAccounting
-from robomem.llm.openai_compat import ROLE_HEADER, _public_url
+from robomem.llm.openai_compat import ROLE_HEADER
+from robomem.llm.retry import public_url, retry_wait
 
 if TYPE_CHECKING:
-    import httpx
     import openai
 
 __all__ = ("ROLE", "OpenAIEmbedder")
@@ -53,10 +54,9 @@ class OpenAIEmbedder:
         self._dim = config.dim
         self._lock = threading.Lock()
         self._client: openai.OpenAI | None = None
-        self._sent = threading.local()  # HTTP requests sent by this thread's current call (retries too)
 
     def __repr__(self) -> str:
-        where = _public_url(self.config.base_url) if self.config.base_url else "default endpoint"
+        where = public_url(self.config.base_url) if self.config.base_url else "default endpoint"
         return f"OpenAIEmbedder(model={self.name!r}, base_url={where!r})"
 
     @property
@@ -92,49 +92,51 @@ class OpenAIEmbedder:
                     base_url=self.config.base_url,
                     api_key=os.environ.get(self.config.api_key_env) or _DUMMY_KEY,
                     timeout=self.config.timeout_s,
-                    max_retries=self.config.max_retries,
-                    # Counts every request actually sent, so the SDK's own retries are accounted.
-                    http_client=openai.DefaultHttpxClient(event_hooks={"request": [self._on_request]}),
+                    max_retries=0,  # retried in _batch, where each retry is counted
                 )
             return self._client
-
-    def _on_request(self, request: httpx.Request) -> None:
-        self._sent.count = getattr(self._sent, "count", 0) + 1
 
     def _batch(self, batch: list[str]) -> Vectors:
         import openai
 
         client = self._sdk()
-        endpoint = _public_url(str(client.base_url))
+        endpoint = public_url(str(client.base_url))
         extra: dict[str, Any] = {"dimensions": self.config.dim} if self.config.send_dim else {}
-        self._sent.count = 0
+        retries, waited = 0, 0.0
         started = time.perf_counter()
-        try:
-            reply = client.embeddings.create(
-                model=self.config.model,
-                input=batch,
-                timeout=self.config.timeout_s,
-                extra_headers={ROLE_HEADER: ROLE},
-                **extra,
-            )
-        except (openai.APIError, ValueError) as exc:  # ValueError: a body cut short, not JSON
-            self._account(time.perf_counter() - started, 0, failed=True)
-            raise self._error(exc, endpoint) from None  # unchained: the SDK error may echo the key back
-        self._account(time.perf_counter() - started, _prompt_tokens(reply))
+        while True:
+            try:
+                reply = client.embeddings.create(
+                    model=self.config.model,
+                    input=batch,
+                    timeout=self.config.timeout_s,
+                    extra_headers={ROLE_HEADER: ROLE},
+                    **extra,
+                )
+                break
+            except (openai.APIError, ValueError) as exc:  # ValueError: a body cut short, not JSON
+                wait = retry_wait(exc, retries, self.config.max_retries)
+                if wait is None:
+                    self._account(time.perf_counter() - started, 0, retries, waited, failed=True)
+                    raise self._error(exc, endpoint) from None  # unchained: the SDK error may echo the key
+                time.sleep(wait)
+                retries, waited = retries + 1, waited + wait
+        self._account(time.perf_counter() - started, _prompt_tokens(reply), retries, waited)
         return self._vectors(reply, len(batch), endpoint)
 
-    def _account(self, latency: float, tokens: int, *, failed: bool = False) -> None:
-        if self.accounting is None:
-            return
-        sent = max(1, int(getattr(self._sent, "count", 1)))
-        self.accounting.record(
-            ROLE,
-            latency_s=latency,
-            prompt_tokens=tokens,
-            requests=sent,
-            retries=sent - 1,
-            error="transport" if failed else None,
-        )
+    def _account(
+        self, latency: float, tokens: int, retries: int, waited: float, *, failed: bool = False
+    ) -> None:
+        if self.accounting is not None:
+            self.accounting.record(
+                ROLE,
+                latency_s=latency,
+                prompt_tokens=tokens,
+                requests=1 + retries,
+                retries=retries,
+                retry_wait_s=waited,
+                error="transport" if failed else None,
+            )
 
     def _vectors(self, reply: Any, count: int, endpoint: str) -> Vectors:
         data = sorted(getattr(reply, "data", None) or [], key=lambda item: int(getattr(item, "index", 0)))

@@ -35,6 +35,7 @@ class RecordingEnv(Env):
     def __init__(self, inner: Env) -> None:
         self.inner = inner
         self.profile = inner.profile
+        self.privileged_success = inner.privileged_success
         self.start_episode()
 
     def start_episode(self) -> None:
@@ -44,6 +45,9 @@ class RecordingEnv(Env):
         self.last_info: StepInfo | None = None
         self.done = False
         self._env_step = 0
+        #: The rewards of the steps that reported one (EB's, through the bridge); see results.py.
+        self.rewards: list[float] = []
+        self._step_since_reset = 0  # the env's step counter as of its last reset
         #: Every step of the episode as ``{"action", "feedback", "success", "step"}`` (the step log).
         self.steps: list[dict[str, object]] = []
 
@@ -53,7 +57,10 @@ class RecordingEnv(Env):
 
     def reset(self, task: Task, *, keep_world: bool = False) -> Observation:
         self.done = False
-        return self.inner.reset(task, keep_world=keep_world)
+        self._step_since_reset = 0
+        observation = self.inner.reset(task, keep_world=keep_world)
+        self.world_persists = self.inner.world_persists
+        return observation
 
     def step(self, action: int | str, *, timeout_s: float | None = None) -> StepResult:
         if self.done:
@@ -66,6 +73,9 @@ class RecordingEnv(Env):
             self._record(self._skill_text(action), str(err), False, self._env_step + 1, err.done)
             raise
         info = result.info
+        reward = info.get("reward")
+        if reward is not None:
+            self.rewards.append(reward)
         self._record(
             info["action_description"],
             info["env_feedback"],
@@ -77,7 +87,10 @@ class RecordingEnv(Env):
         return result
 
     def _record(self, action: str, feedback: str, success: bool, step: int, done: bool) -> None:
-        self.num_steps += 1
+        if step != self._step_since_reset:
+            # Only what the environment counted as a step (EB: an action outside the skill list is not).
+            self.num_steps += 1
+        self._step_since_reset = step
         if not success:
             self.num_invalid_actions += 1
         self.steps.append({"action": action, "feedback": feedback, "success": success, "step": step})
@@ -284,6 +297,8 @@ def _run_episode(
     steps = recorder.num_steps
     task = item.task
     return EpisodeRecord(
+        reward=sum(recorder.rewards) / len(recorder.rewards) if recorder.rewards else None,
+        subgoal_reward=None if info is None else info.get("subgoal_reward"),
         instruction=task.instruction,
         task_success=0.0 if error is not None or info is None else float(info["task_success"]),
         task_progress=0.0 if info is None else float(info["task_progress"]),
@@ -293,7 +308,7 @@ def _run_episode(
         num_invalid_actions=recorder.num_invalid_actions,
         num_invalid_action_ratio=recorder.num_invalid_actions / steps if steps else 0.0,
         episode_elapsed_seconds=round(elapsed, 3),
-        empty_plan=stats.empty_plan,
+        empty_plan=int(stats.empty_plan),
         task_id=task.task_id,
         subset=item.subset,
         task_type=task.task_type,

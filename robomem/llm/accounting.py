@@ -1,4 +1,8 @@
-"""Per-role (per-node) accounting of LLM use: calls, requests, errors, tokens and latency.
+"""Per-role (per-node) accounting of LLM use: calls, requests, retries, errors, tokens and latency.
+
+A *call* is one ``complete()``: what a module asked for. *Requests* are the HTTP requests it took, every one
+the server saw: format fallbacks, JSON repairs and retries of failed requests included. A call's latency is
+the caller's wait, retries and their backoff included; ``retry_wait_s_sum`` says how much of it was backoff.
 
 Thread-safe: the memory system calls the LLM from several threads at once. Latency percentiles come from
 the most recent ``max_samples`` calls of each role, so memory stays bounded in long lifelong runs; sums and
@@ -28,6 +32,8 @@ LLMErrorKind = Literal["transport", "malformed"]
 class _RoleStats:
     calls: int = 0
     requests: int = 0
+    retries: int = 0
+    retry_wait_sum_s: float = 0.0
     transport_errors: int = 0
     malformed_replies: int = 0
     fallbacks: int = 0
@@ -37,7 +43,6 @@ class _RoleStats:
     latency_sum_s: float = 0.0
     latency_max_s: float = 0.0
     queue_wait_sum_s: float = 0.0
-    retries: int = 0
     samples: deque[float] = field(default_factory=deque)
 
 
@@ -65,21 +70,24 @@ class LLMAccounting:
         prompt_tokens: int = 0,
         completion_tokens: int = 0,
         requests: int = 1,
+        retries: int = 0,
+        retry_wait_s: float = 0.0,
         error: LLMErrorKind | None = None,
         fallbacks: int = 0,
         repairs: int = 0,
         queue_wait_s: float = 0.0,
-        retries: int = 0,
     ) -> None:
-        """One ``complete()`` call: ``requests`` HTTP requests (fallbacks and repairs included, the SDK's
-        own retries not, unless the caller counts them in ``retries``), their summed tokens and the call's
-        latency (queueing for a slot excluded)."""
+        """One ``complete()`` call: ``requests`` HTTP requests (fallbacks, repairs and the ``retries`` of
+        failed requests included), their summed tokens, the call's latency (queueing for a slot excluded)
+        and how much of it was spent waiting to retry."""
         with self._lock:
             stats = self._roles.get(role)
             if stats is None:
                 stats = self._roles[role] = _RoleStats(samples=deque(maxlen=self._max_samples))
             stats.calls += 1
             stats.requests += requests
+            stats.retries += retries
+            stats.retry_wait_sum_s += retry_wait_s
             stats.transport_errors += error == "transport"
             stats.malformed_replies += error == "malformed"
             stats.fallbacks += fallbacks
@@ -89,7 +97,6 @@ class LLMAccounting:
             stats.latency_sum_s += latency_s
             stats.latency_max_s = max(stats.latency_max_s, latency_s)
             stats.queue_wait_sum_s += queue_wait_s
-            stats.retries += retries
             stats.samples.append(latency_s)
 
     @staticmethod
@@ -100,6 +107,7 @@ class LLMAccounting:
         return {
             "calls": calls,
             "requests": sum(p.requests for p in parts),
+            "retries": sum(p.retries for p in parts),
             "transport_errors": sum(p.transport_errors for p in parts),
             "malformed_replies": sum(p.malformed_replies for p in parts),
             "fallbacks": sum(p.fallbacks for p in parts),
@@ -115,7 +123,7 @@ class LLMAccounting:
                 "samples": len(samples),
             },
             "queue_wait_s_sum": round(sum(p.queue_wait_sum_s for p in parts), 6),
-            "retries": sum(p.retries for p in parts),
+            "retry_wait_s_sum": round(sum(p.retry_wait_sum_s for p in parts), 6),
         }
 
     def snapshot(self) -> dict[str, Any]:

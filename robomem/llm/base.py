@@ -51,8 +51,11 @@ class LLMReply:
 class LLMClient(Protocol):
     """``role`` names the caller (``planner``, ``critic``, ``thalamus.summary``, ``memory.episodic``, ...): it
     selects per-role model settings and keys the per-node accounting. ``schema`` is a JSON schema the reply
-    must follow; implementations ask for structured output and parse tolerantly. Transport failures raise
-    :class:`robomem.errors.LLMError`; bad *content* never raises (``LLMReply.data`` is ``None``)."""
+    must follow; implementations ask for structured output and parse tolerantly. ``essential`` names the
+    keys without which a reply is unusable (default: the schema's ``required``): the model is asked for the
+    whole schema, but a reply that lacks only keys the caller can do without is accepted, not repaired.
+    Transport failures raise :class:`robomem.errors.LLMError`; bad *content* never raises
+    (``LLMReply.data`` is ``None``)."""
 
     def complete(
         self,
@@ -61,4 +64,5 @@ class LLMClient(Protocol):
         role: str,
         schema: dict[str, Any] | None = None,
         schema_name: str = "reply",
+        essential: Sequence[str] | None = None,
     ) -> LLMReply: ...

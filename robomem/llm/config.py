@@ -99,6 +99,8 @@ class LLMConfig(BaseModel):
     model: str
     #: Explicit because the SDK's defaults (600 s, 2 retries) let one hung server stall a run for 30 min.
     timeout_s: float = Field(default=60.0, gt=0.0)
+    #: Retries of a failed request (timeout, refused connection, HTTP 408/409/429/5xx), with backoff; each
+    #: one is counted in ``llm_usage.json``.
     max_retries: int = Field(default=1, ge=0, le=10)
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     max_tokens: int = Field(default=1024, ge=1)

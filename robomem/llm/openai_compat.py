@@ -7,6 +7,7 @@
   whatever the server promised.
 - A malformed reply is *content*, never an exception: it comes back as ``LLMReply(data=None, error=...)``
   after ``repair_attempts`` correction requests. Only transport failures raise :class:`LLMError`.
+- Failed requests are retried here, not in the SDK (:mod:`robomem.llm.retry`), so every retry is counted.
 - Thread-safe: SDK clients are created lazily under a lock and shared; a semaphore bounds calls in flight.
 - The API key is read from the configured environment variable when an SDK client is created; it is
   never stored on this object, logged, or put in an error message.
@@ -21,15 +22,16 @@ import os
 import re
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urlsplit, urlunsplit
 
 from robomem.errors import LLMError
 from robomem.llm.accounting import LLMAccounting
 from robomem.llm.base import ChatMessage, LLMReply
 from robomem.llm.config import LLMConfig, RoleSettings
 from robomem.llm.jsonparse import parse_json_object
+from robomem.llm.retry import llm_error, public_url, retry_wait
 
 if TYPE_CHECKING:
     import openai
@@ -62,21 +64,10 @@ def _format_rejected(status: int, message: str) -> bool:
 
 
 _BAD_NAME = re.compile(r"[^A-Za-z0-9_-]")
-_SDK_PREFIX = re.compile(r"^Error code: \d+ - ")
 
 
-def _public_url(url: str) -> str:
-    """The URL without user:password, safe for messages."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url.rstrip("/")
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit(parts._replace(netloc=netloc)).rstrip("/")
-
-
-def _missing_keys(data: dict[str, Any], schema: dict[str, Any]) -> list[str]:
-    required = schema.get("required")
+def _missing_keys(data: dict[str, Any], schema: dict[str, Any], essential: Sequence[str] | None) -> list[str]:
+    required = schema.get("required") if essential is None else list(essential)
     if not isinstance(required, list):
         return []
     return [key for key in required if isinstance(key, str) and key not in data]
@@ -87,6 +78,8 @@ class _Tally:
     """What one ``complete()`` cost, kept up to date so a failure can still be accounted."""
 
     requests: int = 0
+    retries: int = 0
+    retry_wait_s: float = 0.0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     fallbacks: int = 0
@@ -115,7 +108,7 @@ class OpenAICompatClient:
         self._closed = False
 
     def __repr__(self) -> str:
-        where = _public_url(self.config.base_url) if self.config.base_url else "default endpoint"
+        where = public_url(self.config.base_url) if self.config.base_url else "default endpoint"
         return f"OpenAICompatClient(model={self.config.model!r}, base_url={where!r})"
 
     # -- lifecycle -----------------------------------------------------------------------------------------
@@ -147,7 +140,7 @@ class OpenAICompatClient:
                     base_url=settings.base_url,
                     api_key=os.environ.get(settings.api_key_env) or _DUMMY_KEY,
                     timeout=settings.timeout_s,
-                    max_retries=self.config.max_retries,
+                    max_retries=0,  # retried in _request, where each retry is counted
                 )
                 self._clients[key] = client
         return client
@@ -161,6 +154,7 @@ class OpenAICompatClient:
         role: str,
         schema: dict[str, Any] | None = None,
         schema_name: str = "reply",
+        essential: Sequence[str] | None = None,
     ) -> LLMReply:
         settings = self.config.for_role(role)
         tally = _Tally()
@@ -168,7 +162,7 @@ class OpenAICompatClient:
         with self._slots:
             started = time.perf_counter()
             try:
-                reply = self._complete(settings, messages, role, schema, schema_name, tally)
+                reply = self._complete(settings, messages, role, schema, schema_name, essential, tally)
             except LLMError:
                 self._account(role, tally, time.perf_counter() - started, started - queued, "transport")
                 raise
@@ -178,7 +172,12 @@ class OpenAICompatClient:
             prompt_tokens=tally.prompt_tokens,
             completion_tokens=tally.completion_tokens,
             latency_s=latency,
-            extra={**reply.extra, "requests": tally.requests, "repairs": tally.repairs},
+            extra={
+                **reply.extra,
+                "requests": tally.requests,
+                "retries": tally.retries,
+                "repairs": tally.repairs,
+            },
         )
         malformed = schema is not None and reply.data is None
         self._account(role, tally, latency, started - queued, "malformed" if malformed else None)
@@ -199,6 +198,8 @@ class OpenAICompatClient:
                 prompt_tokens=tally.prompt_tokens,
                 completion_tokens=tally.completion_tokens,
                 requests=tally.requests,
+                retries=tally.retries,
+                retry_wait_s=tally.retry_wait_s,
                 error=error,
                 fallbacks=tally.fallbacks,
                 repairs=tally.repairs,
@@ -212,10 +213,11 @@ class OpenAICompatClient:
         role: str,
         schema: dict[str, Any] | None,
         schema_name: str,
+        essential: Sequence[str] | None,
         tally: _Tally,
     ) -> LLMReply:
         client = self._client(settings)
-        endpoint = _public_url(str(client.base_url))
+        endpoint = public_url(str(client.base_url))
         conversation = list(messages)
         attempts = settings.repair_attempts + 1 if schema is not None else 1
         error: str | None = None
@@ -229,7 +231,7 @@ class OpenAICompatClient:
             data, error = parse_json_object(answer.text)
             if answer.refusal and not answer.text:
                 error = f"the model refused: {answer.refusal}"
-            elif data is not None and (missing := _missing_keys(data, schema)):
+            elif data is not None and (missing := _missing_keys(data, schema, essential)):
                 extra["parsed"] = data
                 data, error = None, f"JSON object lacks required keys: {', '.join(missing)}"
             if data is not None:
@@ -289,6 +291,7 @@ class OpenAICompatClient:
             with self._lock:
                 index = max(_START[settings.structured_output], self._floor.get(endpoint, 0))
         first = index
+        retries = 0  # per ladder step: a step the server rejected says nothing about the next one
         while True:
             step = _LADDER[index]
             kwargs: dict[str, Any] = {}
@@ -305,42 +308,39 @@ class OpenAICompatClient:
                     extra_headers={ROLE_HEADER: role},
                     **kwargs,
                 )
-            except openai.APIStatusError as exc:
-                rejected = _format_rejected(exc.status_code, str(exc.message))
+            except (openai.APIError, ValueError) as exc:  # ValueError: a body cut short, not JSON
+                status = exc.status_code if isinstance(exc, openai.APIStatusError) else None
+                rejected = isinstance(exc, openai.APIStatusError) and _format_rejected(
+                    exc.status_code, exc.message
+                )
                 if index + 1 < len(_LADDER) and schema is not None and rejected:
                     log.info(
-                        "%s rejected response_format %s for role %r (HTTP %d); trying %s",
-                        endpoint, step, role, exc.status_code, _LADDER[index + 1],
+                        "%s rejected response_format %s for role %r (HTTP %s); trying %s",
+                        endpoint, step, role, status, _LADDER[index + 1],
                     )  # fmt: skip
                     tally.fallbacks += 1
-                    index += 1
+                    index, retries = index + 1, 0
                     continue
-                # Not chained: the SDK error holds the raw body, which may echo the key back.
-                raise self._status_error(exc, endpoint, settings, role) from None
-            except openai.APITimeoutError as exc:
-                raise LLMError(
-                    f"LLM call for role {role!r} to {endpoint} timed out after {settings.timeout_s:g} s "
-                    f"(with {self.config.max_retries} retries)",
-                    role=role,
-                    base_url=endpoint,
-                    hint="raise agent.llm.timeout_s or check that the server is not stuck",
-                ) from exc
-            except openai.APIConnectionError as exc:
-                cause = self._redact(str(exc.__cause__ or exc), settings)
-                raise LLMError(
-                    f"LLM call for role {role!r} could not reach {endpoint}: {cause}",
-                    role=role,
-                    base_url=endpoint,
-                    hint="is the server running, and does agent.llm.base_url end in /v1?",
-                ) from exc
-            except (openai.APIError, ValueError) as exc:  # ValueError: a body cut short, not JSON
-                what = "a body that is not JSON: " if isinstance(exc, ValueError) else ""
-                what += self._redact(str(exc), settings)
-                raise LLMError(
-                    f"LLM call for role {role!r} to {endpoint} failed: {what}",
-                    role=role,
-                    base_url=endpoint,
-                ) from None
+                wait = retry_wait(exc, retries, self.config.max_retries)
+                if wait is None:
+                    # Not chained: the SDK error holds the raw body, which may echo the key back.
+                    raise llm_error(
+                        exc,
+                        endpoint=endpoint,
+                        settings=settings,
+                        role=role,
+                        max_retries=self.config.max_retries,
+                    ) from None
+                # Only the status or the error's type: the SDK's message may echo the key back.
+                what = f"HTTP {status}" if status is not None else type(exc).__name__
+                log.info(
+                    "LLM call for role %r to %s failed (%s); retry in %.1f s", role, endpoint, what, wait
+                )
+                time.sleep(wait)
+                retries += 1
+                tally.retries += 1
+                tally.retry_wait_s += wait
+                continue
             if index != first and schema is not None:
                 with self._lock:  # remember only a step that worked: the rejection may have had another cause
                     self._floor[endpoint] = max(self._floor.get(endpoint, 0), index)
@@ -369,32 +369,3 @@ class OpenAICompatClient:
             finish_reason=getattr(choices[0], "finish_reason", None),
             refusal=getattr(message, "refusal", None),
         )
-
-    def _status_error(
-        self, exc: openai.APIStatusError, endpoint: str, settings: RoleSettings, role: str
-    ) -> LLMError:
-        status = exc.status_code
-        # The SDK prefixes "Error code: 500 - "; the status is already in our message.
-        detail = _SDK_PREFIX.sub("", " ".join(str(exc.message).split()))
-        detail = self._redact(detail, settings)[:300]
-        hint: str | None = None
-        if status in (401, 403):
-            unset = "" if os.environ.get(settings.api_key_env) else ": it is not set in this shell"
-            hint = f"check the key in ${settings.api_key_env}{unset}"
-        elif status == 404:
-            hint = f"check the model name {settings.model!r} and that agent.llm.base_url ends in /v1"
-        elif status == 429 or status >= 500:
-            hint = f"the server kept failing after {self.config.max_retries} retries"
-        return LLMError(
-            f"LLM call for role {role!r} to {endpoint} failed with HTTP {status}: {detail}",
-            role=role,
-            base_url=endpoint,
-            status=status,
-            hint=hint,
-        )
-
-    @staticmethod
-    def _redact(text: str, settings: RoleSettings) -> str:
-        # Servers and proxies sometimes echo request headers into error bodies.
-        key = os.environ.get(settings.api_key_env)
-        return text.replace(key, "***") if key else text

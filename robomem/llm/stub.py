@@ -4,7 +4,7 @@ End-to-end tests use a real loopback HTTP server instead (``robomem.testing.scri
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from robomem.llm.base import ChatMessage, LLMReply
@@ -29,6 +29,7 @@ class StubLLMClient:
         role: str,
         schema: dict[str, Any] | None = None,
         schema_name: str = "reply",
+        essential: Sequence[str] | None = None,
     ) -> LLMReply:
         self.calls.append((role, messages))
         text = self.responder(messages, role)

@@ -181,6 +181,11 @@ class SqliteGraphStore:
             row = self.conn.execute("SELECT revision FROM sites WHERE site = ?", (site,)).fetchone()
         return 0 if row is None else int(row[0])
 
+    def meta(self, site: str) -> dict[str, str]:
+        with self._lock:
+            row = self.conn.execute("SELECT meta FROM sites WHERE site = ?", (site,)).fetchone()
+        return {} if row is None else {str(k): str(v) for k, v in json.loads(row[0]).items()}
+
     def sites(self) -> list[str]:
         with self._lock:
             return [str(r[0]) for r in self.conn.execute("SELECT site FROM sites ORDER BY site")]

@@ -3,6 +3,8 @@ keep a lifelong, per-site graph small and every update local."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from modules.hippocampus.variants import SPATIAL_EXTRACTORS, SPATIAL_RESOLVERS
@@ -43,6 +45,12 @@ class SpatialConfig(BaseModel):
     #: validated and fall back to the deterministic rules when malformed or inconsistent; or a
     #: ``robomem.memory.spatial_resolvers`` entry point.
     resolver: str = "deterministic"
+
+    #: ``world``: one graph per world. An episode in a restored scene (``world_persists`` false: every
+    #: EmbodiedBench episode) starts an empty graph, task-local as in the paper, and later episodes in that
+    #: same world continue it; a robot's world always persists. ``site``: one graph per site whatever resets
+    #: do (facts from before a reset are then stale).
+    scope: Literal["world", "site"] = "world"
 
     #: Name of the agent's own vertex (never pruned or forgotten).
     agent: str = "I"

@@ -119,10 +119,22 @@ def observe_perception(perception: Perception, cfg: SpatialConfig) -> Observatio
     for rel in perception.relations:
         s, r, o = normalize_relation(rel.subject, rel.relation, rel.object)
         obs.facts.append(Fact(s, r, o, "observed", 1.0))
-    if perception.holding is None:
+    # The agent's own fields say the same as its relations (a robot may send only one of the two); a field
+    # the perception does not report says nothing: an unreported hand is not an empty one.
+    own: tuple[tuple[str, str | None, bool], ...] = (
+        ("in", perception.room, perception.knows("room")),
+        ("at", perception.location, perception.knows("location")),
+        (HOLDING, perception.holding, perception.knows("holding")),
+    )
+    for relation, target, known in own:
+        if known and target is not None:
+            obs.facts.append(Fact(me, relation, target, "observed", 1.0))
+    if perception.knows("holding") and perception.holding is None:
         obs.clears.append(Clear(me, HOLDING, "hand seen empty"))
-    if perception.location is None and perception.room is not None:
+    if perception.knows("location") and perception.location is None and perception.room is not None:
         obs.clears.append(Clear(me, "location", "not at any place"))
+    if not perception.knows("entities"):
+        return obs  # what is in view is unknown: no negative evidence (``perceived`` stays None)
 
     def open_(name: str) -> bool:
         entity = by_name.get(name)

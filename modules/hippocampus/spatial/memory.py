@@ -94,14 +94,11 @@ class SpatialMemory(MemoryStore):
         """Load the site's graph, count the episode, and forget what has not been seen for too long."""
         # Rare, so done under the write lock: two processes starting episodes get distinct ordinals.
         with self._lock, self._store.exclusive():
+            key = self._graph_key(context)
             loaded = self._site
-            if (
-                loaded is None
-                or loaded.graph.site != context.site
-                or self._store.revision(context.site) != loaded.revision
-            ):
+            if loaded is None or loaded.graph.site != key or self._store.revision(key) != loaded.revision:
                 # Reload only when the site changed or another writer moved it on (1.7 s at 1e4 nodes).
-                loaded = self._load(context.site)
+                loaded = self._load(key)
             try:
                 episode = loaded.episode
                 if loaded.meta.get("episode_id") != context.episode_id:
@@ -125,6 +122,20 @@ class SpatialMemory(MemoryStore):
                 self._site = None  # its graph may be ahead of the store: reload next time
                 raise
             self._site, self._context, self._episode = loaded, context, episode
+
+    def _graph_key(self, context: EpisodeContext) -> str:
+        """The graph this episode reads and writes: the site's, or (scope ``world``) the one of the world
+        the site is in now. A restored scene starts a graph named after its first episode, recorded on the
+        site so that later episodes in the same world (also after a resume) find it."""
+        site = context.site
+        if self.config.scope == "site":
+            return site
+        if not context.world_persists:
+            world = f"{site}@{context.episode_id}"
+            if self._store.meta(site).get("world") != world:
+                self._store.commit(site, meta={"world": world})
+            return world
+        return self._store.meta(site).get("world", site)
 
     def update(self, summary: StepSummary) -> UpdateStats:
         with self._lock:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from envs.bridge import BridgeConfig, BridgeEnv
+from tests.envs.bridge.fake_embodiedbench import write_fake_embodiedbench
 
 REPO = Path(__file__).resolve().parents[3]
 SERVER_PY = REPO / "envs" / "bridge" / "server.py"
@@ -86,3 +87,23 @@ def household_server(tmp_path: Path) -> Iterator[StartServer]:
 
 def env_with_pythonpath(path: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(path)}
+
+
+@pytest.fixture
+def fake_eb(tmp_path: Path) -> dict[str, str]:
+    root = write_fake_embodiedbench(tmp_path / "fake_eb")
+    return {**env_with_pythonpath(root), "FAKE_EB_LOG": str(tmp_path / "eb_calls.jsonl")}
+
+
+@pytest.fixture
+def eb_server(tmp_path: Path, fake_eb: dict[str, str]) -> Iterator[StartServer]:
+    """``eb_server(backend, *server_args)`` runs server.py against the fake ``embodiedbench`` package."""
+
+    def start(backend: str, *extra: str) -> ServerProcess:
+        command = [sys.executable, str(SERVER_PY), "--backend", backend, "--port", "0", *extra]
+        return stack.enter_context(
+            server_process(command, tmp_path / f"{backend}.log", cwd=tmp_path, env=fake_eb)
+        )
+
+    with ExitStack() as stack:
+        yield start

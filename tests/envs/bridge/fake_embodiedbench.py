@@ -70,6 +70,7 @@ class EBAlfEnv:
         self.language_skill_set = GLOBAL + ["find a Cabinet_%d" % (scene - 8)]
         self._holding = False
         self._step = 0
+        self._invalid = 0
         return {"head_rgb": frame(scene)}
 
     def step(self, action, reasoning=""):
@@ -82,6 +83,7 @@ class EBAlfEnv:
         log(event="step", cls="EBAlfEnv", action=action)
         self._step += 1
         ok = text in self.language_skill_set
+        self._invalid += not ok
         if text == "pick up the Mug":
             self._holding = True
         success = float(text == "put down the object in hand" and self._holding)
@@ -98,7 +100,10 @@ class EBAlfEnv:
             "action_description": text,
             "reasoning": reasoning,
         }
-        return {"head_rgb": frame(self._step)}, 0.0, bool(success), info
+        done = bool(success) or self._step >= 30 or self._invalid >= 10  # EBAlfEnv's own limits
+        # ALFRED's dense transition reward, reduced to: +1 per goal condition newly met, -0.1 otherwise.
+        reward = 1.0 if text in ("pick up the Mug", "put down the object in hand") and ok else -0.1
+        return {"head_rgb": frame(self._step)}, reward, done, info
 
     def close(self):
         log(event="close", cls="EBAlfEnv")
@@ -108,14 +113,18 @@ class EBAlfEnv:
 _HABITAT = (
     _COMMON
     + """
+import random
 
 SKILLS = ["navigate to the table 1", "pick up the apple", "place at the table 2", "open the refrigerator"]
+#: Episode i is in scene SCENE_OF[i]: three scenes, interleaved as in a dataset not sorted by scene.
+SCENE_OF = [0, 1, 2, 0, 1, 2, 0, 1, 2, 0]
 
 
 class Episode:
     def __init__(self, i):
+        self.episode_id = str(i)  # LangRearrangeDatasetV0 numbers episodes by their position in the file
         self.instruction = "Move the apple %d to table 2." % i
-        self.scene_id = "data/replica_cad/configs/scenes/v3_sc%d_staging_00.scene_instance.json" % i
+        self.scene_id = "data/replica_cad/configs/scenes/v3_sc%d_staging_00.scene_instance.json" % SCENE_OF[i]
 
 
 class Dataset:
@@ -123,25 +132,88 @@ class Dataset:
         self.episodes = [Episode(i) for i in range(n)]
 
 
+class EpisodeIterator:
+    \"\"\"What habitat-lab 0.3.0 builds from its default iterator options (shuffle and group_by_scene on,
+    seed = habitat.seed = 100): the dataset's own list is shuffled in place with Python's `random` seeded
+    100, then the iterator walks a copy ordered by scene (scenes in order of first appearance, episodes of a
+    scene in shuffled order). The first episode is taken when the env is built.\"\"\"
+
+    def __init__(self, episodes, seed=100):
+        random.seed(seed)
+        random.shuffle(episodes)  # in place: the dataset's list itself
+        first_seen = {}
+        for episode in episodes:
+            first_seen.setdefault(episode.scene_id, len(first_seen))
+        self.episodes = sorted(episodes, key=lambda e: first_seen[e.scene_id])
+        self._iterator = iter(self.episodes)
+
+    def __next__(self):
+        return next(self._iterator)
+
+
+class HabitatEnv:
+    def __init__(self, dataset):
+        self._iterator = self.episode_iterator = EpisodeIterator(dataset.episodes)
+        self.current_episode = next(self._iterator)
+        self._first = True
+
+    def reset(self):
+        if not self._first:
+            self.current_episode = next(self._iterator)
+        self._first = False
+        return self.current_episode
+
+
+class GymEnv:
+    \"\"\"Stands for habitat's gym wrappers around RLTaskEnv: public attributes reach the core env.\"\"\"
+
+    def __init__(self, dataset):
+        self.habitat_env = HabitatEnv(dataset)
+        self.number_of_episodes = len(dataset.episodes)
+
+    def reset(self, return_info=False):
+        episode = self.habitat_env.reset()
+        obs = {"head_rgb": frame(int(episode.episode_id)), "joint": np.zeros(7)}
+        return (obs, {"lang_goal": episode.instruction}) if return_info else obs
+
+    def current_episode(self, all_info=False):
+        return self.habitat_env.current_episode
+
+
 class EBHabEnv:
     def __init__(self, eval_set="train", exp_name="", down_sample_ratio=1.0, start_epi_index=0,
                  resolution=500, recording=False):
         if not os.path.isdir("data"):
             raise FileNotFoundError("data/datasets/replica_cad/...: habitat resolves data/ from the CWD")
-        log(event="construct", cls="EBHabEnv", eval_set=eval_set, start_epi_index=start_epi_index)
-        self.dataset = Dataset(3)
-        self.number_of_episodes = len(self.dataset.episodes) * down_sample_ratio
-        self._current_episode_num = start_epi_index
+        log(event="construct", cls="EBHabEnv", eval_set=eval_set, start_epi_index=start_epi_index,
+            down_sample_ratio=down_sample_ratio)
+        self.dataset = Dataset(len(SCENE_OF))
+        self.env = GymEnv(self.dataset)
+        if os.environ.get("FAKE_EB_HIDE_ITERATOR"):
+            del self.env.habitat_env.episode_iterator  # a habitat version whose iterator is out of reach
+        self.number_of_episodes = self.env.number_of_episodes * down_sample_ratio  # a float, as in EB
+        self._current_episode_num = 0
+        while start_epi_index >= 1 and self._current_episode_num < start_epi_index:
+            self.env.reset(return_info=False)
+            self._current_episode_num += 1
         self.language_skill_set = list(SKILLS)
         self.episode_language_instruction = ""
 
+    def current_episode(self, all_info=False):
+        return self.env.current_episode(all_info)
+
     def reset(self):
-        episode = self.dataset.episodes[self._current_episode_num]
-        self.episode_language_instruction = episode.instruction
+        assert self._current_episode_num <= self.number_of_episodes
+        obs, info = self.env.reset(return_info=True)
+        self.episode_language_instruction = info["lang_goal"]  # what was really served
+        self.episode_data = self.dataset.episodes[self._current_episode_num]  # EB's own index quirk
         self._current_episode_num += 1
+        served = self.current_episode(all_info=True)
+        log(event="reset", cls="EBHabEnv", episode_id=served.episode_id, scene_id=served.scene_id)
         self._holding = False
         self._step = 0
-        return {"head_rgb": frame(self._current_episode_num), "joint": np.zeros(7)}
+        self._invalid = 0
+        return obs
 
     def step(self, action, reasoning=""):
         if not isinstance(action, (int, np.integer)):
@@ -150,12 +222,13 @@ class EBHabEnv:
         self._step += 1
         text = self.language_skill_set[action]
         invalid = text == "place at the table 2" and not self._holding
+        self._invalid += invalid
         self._holding = self._holding or text == "pick up the apple"
         success = text == "place at the table 2" and not invalid
         info = {
             "was_prev_action_invalid": invalid,
             "predicate_task_success": success,
-            "subgoal_reward": np.float64(1.0),
+            "subgoal_reward": np.float64(2.5 if success else 0.0),
             "lang_goal": self.episode_language_instruction,
             "env_feedback": "Last action is invalid." if invalid else "Last action executed successfully.",
             "env_step": self._step,
@@ -166,7 +239,9 @@ class EBHabEnv:
             "last_action_success": 1 - float(invalid),
             "task_success": success,
         }
-        return {"head_rgb": frame(self._step)}, 0.0, success, info
+        reward = np.float64(12.5 if success else (-0.05 if invalid else 0.0))
+        done = success or self._step >= 30 or self._invalid >= 10  # EBHabEnv's own limits
+        return {"head_rgb": frame(self._step)}, reward, done, info
 
     def close(self):
         log(event="close", cls="EBHabEnv")

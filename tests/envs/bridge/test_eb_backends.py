@@ -16,8 +16,6 @@ import struct
 import subprocess
 import sys
 import zlib
-from collections.abc import Iterator
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -25,32 +23,13 @@ import pytest
 
 from envs.bridge import BridgeEnv
 from robomem.errors import EnvAdapterError
-from tests.envs.bridge.conftest import SERVER_PY, ServerProcess, env_with_pythonpath, server_process
-from tests.envs.bridge.fake_embodiedbench import write_fake_embodiedbench
-
-
-@pytest.fixture
-def fake_eb(tmp_path: Path) -> dict[str, str]:
-    root = write_fake_embodiedbench(tmp_path / "fake_eb")
-    return {**env_with_pythonpath(root), "FAKE_EB_LOG": str(tmp_path / "eb_calls.jsonl")}
+from tests.envs.bridge.conftest import SERVER_PY, ServerProcess, env_with_pythonpath
 
 
 def _calls(environ: dict[str, str], event: str | None = None) -> list[dict[str, Any]]:
     path = Path(environ["FAKE_EB_LOG"])
     records = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
     return [r for r in records if event is None or r["event"] == event]
-
-
-@pytest.fixture
-def eb_server(tmp_path: Path, fake_eb: dict[str, str]) -> Iterator[Any]:
-    def start(backend: str, *extra: str) -> ServerProcess:
-        command = [sys.executable, str(SERVER_PY), "--backend", backend, "--port", "0", *extra]
-        return stack.enter_context(
-            server_process(command, tmp_path / f"{backend}.log", cwd=tmp_path, env=fake_eb)
-        )
-
-    with ExitStack() as stack:
-        yield start
 
 
 def _png_pixels(b64: str) -> tuple[int, int, bytes]:
@@ -105,7 +84,14 @@ def test_eb_alfred_episode_selection_skills_and_steps(eb_server: Any, fake_eb: d
         done = env.step("put down the object in hand")
         assert done.done and done.info["task_success"] == 1.0
         assert done.info["action_id"] == 2  # EB echoes the string; the bridge reports the id
-        assert done.info["env_step"] == 3 and done.info["num_invalid_actions"] == 1
+        # The unknown action was no EB step (EB's evaluator counts it as invalid only), but it cost reward -1.
+        assert done.info["env_step"] == 2 and done.info["num_invalid_actions"] == 1
+        assert [unknown.info.get("reward"), by_id.info.get("reward"), done.info.get("reward")] == [
+            -1.0,
+            1.0,
+            1.0,
+        ]
+        assert "subgoal_reward" not in done.info  # EB-Habitat's only
         assert env.last_raw_info is not None
         assert env.last_raw_info["action_id"] == "put down the object in hand"
         assert env.last_raw_info["object_states"] == {"visible_objs": ["Mug"], "heated_objects": []}
@@ -149,8 +135,9 @@ def test_eb_habitat_sends_ints_only(eb_server: Any, fake_eb: dict[str, str], tmp
     with server.client(profile="habitat") as env:
         assert "spatial_relationship" in env.subsets()
         tasks = env.tasks("spatial_relationship")
-        assert [t.instruction for t in tasks][2] == "Move the apple 2 to table 2."
-        assert tasks[2].scene == "v3_sc2_staging_00.scene_instance.json"
+        # habitat serves episode 7 third (shuffled with seed 100, grouped by scene), so that is task 2.
+        assert [t.instruction for t in tasks][2] == "Move the apple 7 to table 2."
+        assert tasks[2].scene == "v3_sc1_staging_00.scene_instance.json"
         env.reset(tasks[0])
         assert env.skills == (
             "navigate to the table 1",
@@ -160,16 +147,18 @@ def test_eb_habitat_sends_ints_only(eb_server: Any, fake_eb: dict[str, str], tmp
         )
         place = env.step("place at the table 2")  # text in, int to EBHabEnv (which raises on anything else)
         assert place.info["last_action_success"] is False and place.info["num_invalid_actions"] == 1
+        assert (place.info.get("reward"), place.info.get("subgoal_reward")) == (-0.05, 0.0)
         env.step("pick up the apple")
         result = env.step(2)
         assert result.done and result.info["task_success"] == 1.0 and result.info["task_progress"] == 1.0
+        assert (result.info.get("reward"), result.info.get("subgoal_reward")) == (12.5, 2.5)
         assert [c["action"] for c in _calls(fake_eb, "step")] == [2, 1, 2]
         assert env.last_raw_info is not None
         assert env.last_raw_info["episode_elapsed_seconds"] == [0.5]  # EB's 1-tuple quirk, kept raw
 
         env.reset(tasks[2])
         assert _calls(fake_eb, "construct")[-1]["start_epi_index"] == 2
-        assert env.reset(tasks[2]).instruction == "Move the apple 2 to table 2."  # again: rebuilt
+        assert env.reset(tasks[2]).instruction == "Move the apple 7 to table 2."  # again: rebuilt
 
 
 def test_eb_habitat_links_the_data_folder_like_eb_does(
@@ -217,3 +206,95 @@ def test_without_embodiedbench_the_server_says_where_to_run(tmp_path: Path) -> N
     )
     assert done.returncode == 2
     assert "cannot import EmbodiedBench" in done.stderr and "conda activate" in done.stderr
+
+
+# ---- issue #10, items 7-9: what EB really serves, how many episodes, which steps count -------------------
+def _habitat(eb_server: Any, tmp_path: Path, *extra: str) -> ServerProcess:
+    (tmp_path / "eb_root" / "data").mkdir(parents=True, exist_ok=True)
+    return eb_server("eb_habitat", "--eb-root", str(tmp_path / "eb_root"), *extra)  # type: ignore[no-any-return]
+
+
+def test_eb_habitat_lists_episodes_in_the_order_eb_serves_them(
+    eb_server: Any, fake_eb: dict[str, str], tmp_path: Path
+) -> None:
+    # habitat-lab's iterator shuffles (seed 100) and groups by scene: EB's i-th reset is not
+    # `dataset.episodes[i]`. Every listed task must be the one EB then resets to.
+    with _habitat(eb_server, tmp_path).client(profile="habitat") as env:
+        tasks = env.tasks("base")
+        assert len(tasks) == 10
+        for task in tasks:
+            observation = env.reset(task)
+            served = _calls(fake_eb, "reset")[-1]
+            assert (
+                observation.instruction
+                == task.instruction
+                == f"Move the apple {served['episode_id']} to table 2."
+            )
+            assert task.scene == Path(served["scene_id"]).name
+        assert len(_calls(fake_eb, "construct")) == 1  # all in order, in one env
+        served_ids = [r["episode_id"] for r in _calls(fake_eb, "reset")]
+        assert served_ids != [str(i) for i in range(10)]  # the fake really serves another order
+        scenes = [t.scene for t in tasks]
+        assert scenes == sorted(scenes, key=scenes.index)  # grouped by scene, as habitat serves them
+
+        env.reset(tasks[7])  # a jump: rebuilt with start_epi_index=7, still the listed episode
+        assert _calls(fake_eb, "construct")[-1]["start_epi_index"] == 7
+        assert tasks[7].instruction.startswith(
+            f"Move the apple {_calls(fake_eb, 'reset')[-1]['episode_id']} "
+        )
+
+
+def test_eb_habitat_a_listed_served_mismatch_is_an_error(
+    eb_server: Any, fake_eb: dict[str, str], tmp_path: Path
+) -> None:
+    # Without the iterator the server can only list the dataset's order, which is not what EB serves:
+    # running the wrong instruction and scoring it must not happen silently.
+    fake_eb["FAKE_EB_HIDE_ITERATOR"] = "1"
+    server = _habitat(eb_server, tmp_path)
+    with server.client(profile="habitat") as env:
+        tasks = env.tasks("base")
+        with pytest.raises(EnvAdapterError, match=r"episode_mismatch.*EB reset to episode 1\b"):
+            env.reset(tasks[1])
+        with pytest.raises(EnvAdapterError, match="no_episode"):
+            env.step(0)  # the mismatched episode is not playable
+    assert "cannot read habitat's episode iterator" in server.log_text()
+
+
+def test_eb_habitat_episode_count_rounds_up_like_eb(
+    eb_server: Any, fake_eb: dict[str, str], tmp_path: Path
+) -> None:
+    # EB's evaluator runs while `episode_num < number_of_episodes` with number_of_episodes = 10 * 0.25 = 2.5:
+    # episodes 0, 1 and 2.
+    with _habitat(eb_server, tmp_path, "--down-sample-ratio", "0.25").client(profile="habitat") as env:
+        tasks = env.tasks("long_horizon")
+        assert len(tasks) == 3
+        for task in tasks:
+            assert env.reset(task).instruction == task.instruction
+    assert _calls(fake_eb, "construct")[0]["down_sample_ratio"] == 0.25
+
+
+def test_actions_outside_the_skill_list_count_only_as_invalid(
+    eb_server: Any, fake_eb: dict[str, str]
+) -> None:
+    # EB's evaluator counts an action it cannot map (-1) against the 10 invalid actions, not the 30 steps.
+    with eb_server("eb_alfred").client() as env:
+        env.reset(env.tasks("base")[0])
+        for n in range(1, 10):
+            result = env.step("teleport home")
+            assert (result.info["env_step"], result.info["num_invalid_actions"], result.done) == (0, n, False)
+        for n in range(1, 30):
+            result = env.step("find a Mug")
+            assert (result.info["env_step"], result.done) == (n, False)
+        last = env.step("find a Mug")
+        assert (last.info["env_step"], last.info["num_invalid_actions"], last.done) == (30, 9, True)
+    assert len(_calls(fake_eb, "step")) == 30  # the unknown actions never reached EB
+
+
+def test_the_tenth_invalid_action_ends_the_episode_even_if_unknown(
+    eb_server: Any, fake_eb: dict[str, str]
+) -> None:
+    with eb_server("eb_alfred").client() as env:
+        env.reset(env.tasks("base")[0])
+        results = [env.step("teleport home") for _ in range(10)]
+        assert [r.done for r in results] == [False] * 9 + [True]
+        assert results[-1].info["env_step"] == 0

@@ -26,7 +26,7 @@ from envs.bridge import client as client_module
 from envs.bridge import server as server_module
 from envs.bridge.server import Backend, Server
 from envs.task import Task
-from robomem.errors import EnvConnectionError, EnvTimeoutError
+from robomem.errors import EnvAdapterError, EnvConnectionError, EnvTimeoutError
 from tests.envs.bridge.conftest import SERVER_PY, StartServer
 
 #: Generous upper bound for "fails within the timeout" on a loaded machine.
@@ -321,3 +321,21 @@ def test_close_is_safe_twice_and_releases_the_backend() -> None:
         env.close()
         env.close()
     assert closed
+
+
+def test_a_reset_to_another_instruction_than_listed_is_an_error() -> None:
+    """A server whose listing and resets disagree (issue #10: EB-Habitat's order) must not be scored."""
+
+    class Shifted(GatedBackend):
+        def reset(
+            self, subset: str, episode_index: int, keep_world: bool, task_id: str | None
+        ) -> dict[str, Any]:
+            return {"instruction": "the next episode's task", "text": "", "perception": None, "images": []}
+
+    expected = r"reset t/base/0 to another episode.*the next episode's task"
+    with (
+        threaded_server(Shifted()) as server,
+        _client(server.address[1]) as env,
+        pytest.raises(EnvAdapterError, match=expected),
+    ):
+        env.reset(env.tasks("base")[0])

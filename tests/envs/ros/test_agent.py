@@ -47,6 +47,8 @@ def _eval(
         "--no-progress",
         "--run-dir",
         str(run_dir),
+        "--subset",
+        "base",  # the preset selects none: the simulator has six
         f"env.namespace={namespace}",
         "env.connect_timeout_s=60",
         "env.request_timeout_s=90",  # the first request may wait for the release

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from envs.base import Perception
 from envs.registry import ENVS
 from envs.ros.config import RosConfig
 from envs.ros.contract import (
@@ -124,3 +125,59 @@ def test_bad_task_files_are_config_errors(tmp_path: Path) -> None:
     (tmp_path / "ok.yaml").write_text("subsets:\n  kitchen:\n    - {task_id: k, instruction: i, scene: s}\n")
     with pytest.raises(ConfigError, match="unknown subset 'garden'"):
         load_task_file(tmp_path / "ok.yaml").tasks("garden", "alfred")
+
+
+@pytest.mark.parametrize(
+    ("holding", "held"),
+    [
+        ("Mug_1", "Mug_1"),
+        (["Mug_1"], "Mug_1"),
+        ({"name": "Mug_1", "type": "Mug"}, "Mug_1"),
+        ([{"name": "Mug_1"}], "Mug_1"),
+        (None, None),
+        ("", None),
+        ([], None),
+    ],
+)
+def test_the_hand_in_any_reasonable_form(holding: object, held: str | None) -> None:
+    wire = {
+        "seq": 1,
+        "perception": {"location": "Table", "holding": holding, "entities": [], "relations": []},
+    }
+    perception = decode(PerceptionMsg, json.dumps(wire)).perception
+    assert perception is not None
+    assert (perception.holding, perception.knows("holding")) == (held, True)
+    assert perception.unknown == ("room",)
+
+
+def test_absent_perception_fields_are_unknown_not_empty() -> None:
+    perception = decode(PerceptionMsg, '{"seq": 1, "perception": {"location": "Table"}}').perception
+    assert perception is not None
+    assert perception.unknown == ("room", "holding", "entities", "relations")
+    assert perception.knows("location") and not perception.knows("holding")
+    # null means "not reported" where it can mean nothing else; for the place it means "at no place".
+    wire = {"location": None, "room": None, "holding": None, "entities": None, "relations": None}
+    perception = decode(PerceptionMsg, json.dumps({"seq": 2, "perception": wire})).perception
+    assert perception is not None
+    assert perception.unknown == ("room", "entities", "relations")
+    assert perception.knows("location") and perception.knows("holding")
+    # A server sends what it knows and nothing for the rest; robomem reads back the same perception.
+    partial = Perception(location="Table", entities=(), unknown=("holding", "room"))
+    text = encode(PerceptionMsg(seq=3, perception=partial))
+    assert "holding" not in json.loads(text)["perception"]
+    assert decode(PerceptionMsg, text).perception == partial
+
+
+def test_entity_attributes_may_be_numbers_and_a_bad_hand_is_named() -> None:
+    entity = {"name": "Mug_1", "type": "Mug", "kind": "object", "attributes": {"volume_ml": 350, "wet": True}}
+    wire = {"seq": 1, "perception": {"entities": [entity]}}
+    perception = decode(PerceptionMsg, json.dumps(wire)).perception
+    assert perception is not None
+    assert perception.entities[0].attributes == {"volume_ml": "350", "wet": "true"}
+    bad = {"seq": 1, "perception": {"holding": ["Mug_1", "Spoon_1"]}}
+    with pytest.raises(
+        ContractError, match=r"^PerceptionMsg: perception: holding: a robot holds one thing at most"
+    ):
+        decode(PerceptionMsg, json.dumps(bad))
+    with pytest.raises(ContractError, match="holding: expected the held thing's name"):
+        decode(PerceptionMsg, json.dumps({"seq": 1, "perception": {"holding": 3}}))

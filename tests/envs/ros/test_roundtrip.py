@@ -17,8 +17,10 @@ from envs.ros.config import RosConfig
 from envs.ros.contract import CONTRACT_VERSION, Describe, Heartbeat, Response, Topic, decode
 from envs.ros.env import RosEnv
 from envs.ros.participant import Participant
+from robomem.config import load_config
 from robomem.errors import ConfigError, EnvAdapterError, EnvConnectionError, EnvTimeoutError
-from tests.envs.ros.conftest import StartServer, StopListener
+from robomem.eval.harness import plan_episodes
+from tests.envs.ros.conftest import ROOT, StartServer, StopListener
 
 pytestmark = pytest.mark.ros
 
@@ -172,6 +174,12 @@ def test_a_robot_without_suites_takes_its_tasks_from_a_file(ros_env: dict[str, s
         with RosEnv(RosConfig(namespace=namespace, connect_timeout_s=30, tasks_file=str(tasks))) as env:
             assert env.subsets() == ("kitchen",)
             assert [t.task_id for t in env.tasks("kitchen")] == ["k1"]
+            # The preset selects no subset: the task file's run, whatever they are called.
+            cfg = load_config(ROOT / "configs" / "ros_robot.yaml", [f"env.tasks_file={tasks}"])
+            assert isinstance(env, RosEnv)
+            subsets, episodes = plan_episodes(cfg, env)
+            assert subsets == ("kitchen",)
+            assert [e.task.task_id for e in episodes] == ["k1"]
 
 
 def test_a_server_of_another_contract_version_is_refused(ros_env: dict[str, str]) -> None:

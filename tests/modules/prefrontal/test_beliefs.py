@@ -184,3 +184,18 @@ def test_planner_modules_never_import_the_simulator() -> None:
             a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
         ]
         assert not [m for m in imported if m.startswith("envs.household")], name
+
+
+def test_what_the_perception_does_not_report_comes_from_memory_and_history() -> None:
+    seen = KITCHEN.perceive(at="CounterTop")
+    # The hand and the place unreported: the history's pick and find say where the agent is and what it holds.
+    steps = history("find a Sink", "find a Mug_2", "pick up the Mug_2")
+    memory = recall(beliefs=[("Mug_2", "in", "Sink", 1.0, 3)])
+    b = beliefs(seen.model_copy(update={"unknown": ("location", "holding")}), memory=memory, steps=steps)
+    assert (b.location, b.holding) == ("Sink", "Mug_2")
+    assert not b.knows("holding") and b.knows("entities") and b.perceived
+    # The view unreported: nothing is inferred from what is not in it.
+    memory = recall(beliefs=[("Mug_2", "on", "CounterTop", 1.0, 3)])
+    assert beliefs(seen, memory=memory).get("Mug_2").parent is None  # in view, not seen: gone
+    b = beliefs(seen.model_copy(update={"unknown": ("entities",)}), memory=memory)
+    assert b.get("Mug_2").parent == "CounterTop" and not b.perceived

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from envs.base import Perception, PerceptionField
 from envs.task import Condition
 from modules.prefrontal.base import Critic
 from modules.prefrontal.critic import DeterministicCritic
@@ -133,3 +134,34 @@ def test_habitat_place_needs_being_there() -> None:
 def test_unknown_is_ok(action: str, before: tuple[str, ...]) -> None:
     """Without perception the critic cannot know whether these work, so it lets them through."""
     assert review(action, None, history(*before))[0]
+
+
+def _unreported(perception: Perception, *fields: PerceptionField) -> Perception:
+    return perception.model_copy(update={"unknown": fields})
+
+
+def test_a_hand_the_robot_does_not_report_is_not_an_empty_hand() -> None:
+    # A robot that never reports the hand: after its pick the history says what it holds.
+    at_fridge = _unreported(KITCHEN.perceive(at="Fridge"), "holding")
+    steps = history("find a Apple", "pick up the Apple", "find a Fridge")
+    assert review("put down the object in hand", at_fridge, steps)[0]
+    ok, reason = review("pick up the Apple", _unreported(KITCHEN.perceive(at="CounterTop"), "holding"), steps)
+    assert not ok and "holding Apple" in reason
+    # Nothing picked up this episode (a robot may start holding something): put down, drop and slice are
+    # left to the robot to judge, while a reported empty hand still blocks them.
+    for action in ("put down the object in hand", "drop the object in hand"):
+        assert review(action, at_fridge)[0]
+        assert not review(action, KITCHEN.perceive(at="Fridge"))[0]
+    here = {"Apple": "CounterTop"}
+    assert review("slice the Apple", _unreported(KITCHEN.perceive(at="CounterTop", objects=here), "holding"))[
+        0
+    ]
+
+
+def test_an_unreported_location_or_view_blocks_nothing() -> None:
+    away = KITCHEN.perceive(at="CounterTop")
+    ok, reason = review("open the Cabinet", away)
+    assert not ok and "not nearby" in reason
+    assert review("open the Cabinet", _unreported(away, "location"))[0]
+    assert not review("pick up the Apple", away)[0]
+    assert review("pick up the Apple", _unreported(away, "entities"))[0]

@@ -88,6 +88,34 @@ def test_boolean_words_from_small_models_are_read(server: ScriptedLLMServer, llm
 
 
 @pytest.mark.parametrize(
+    ("reply", "verdict"),
+    [
+        ('{"ok": true}', Verdict(True, "")),
+        ('{"ok": false, "feedback": "Open the fridge first."}', Verdict(False, "Open the fridge first.")),
+        ('{"reasoning": "The fridge is closed.", "ok": false}', Verdict(False, "The fridge is closed.")),
+        ('{"ok": false}', Verdict(False, "the critic gave no reason")),
+        ('```json\n{"ok": "yes"}\n```', Verdict(True, "")),
+        ('\ufeff{"ok": true, "feedback": ""}', Verdict(True, "")),
+        (
+            "{'reasoning': \"It's closed.\", 'ok': False, 'feedback': 'Open it first.'}",
+            Verdict(False, "Open it first."),
+        ),
+    ],
+    ids=["ok-only", "no-reasoning", "no-feedback", "bare-rejection", "fenced-word", "bom", "python-style"],
+)
+def test_replies_with_a_readable_ok_are_used_at_once(
+    server: ScriptedLLMServer, reply: str, verdict: Verdict
+) -> None:
+    """Only ``ok`` is needed (issue #10, item 13): with the client's repair on, a usable reply takes one
+    request and is no failure."""
+    server.add(Rule(reply=reply))
+    with scripted_client(server, repair_attempts=1) as client:
+        critic = LLMCritic(LLMCriticConfig(), llm=client)
+        assert critic.review("find a Fridge", (), inp()) == verdict
+    assert critic.failures == 0 and len(server.chat_requests) == 1
+
+
+@pytest.mark.parametrize(
     "reply",
     [
         "The action seems fine to me.",

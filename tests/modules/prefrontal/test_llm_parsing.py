@@ -65,6 +65,19 @@ def test_no_data_reports_the_clients_reason() -> None:
     assert parse_plan(None, SKILLS, max_len=5).error == "no JSON object in the reply"
 
 
+def test_only_executable_plan_is_needed_by_default() -> None:
+    """EB reads nothing but ``executable_plan`` (issue #10, item 13)."""
+    parsed = parse_plan({"executable_plan": [{"action_id": "0"}]}, SKILLS, max_len=5)
+    assert parsed.actions == ("find a Apple",) and parsed.error is None and parsed.reasoning == ""
+    parsed = parse_plan(
+        {"language_plan": "find it", "executable_plan": [{"action_id": 0}]}, SKILLS, max_len=5
+    )
+    assert parsed.actions == ("find a Apple",) and parsed.reasoning == "Plan: find it"
+    assert parse_plan({"language_plan": "find it"}, SKILLS, max_len=5).error == (
+        "the JSON object lacks the keys executable_plan"
+    )
+
+
 def test_required_keys_are_checked_whatever_the_client() -> None:
     parsed = parse_plan({"executable_plan": []}, SKILLS, max_len=5, required=PLAN_KEYS)
     assert parsed.error is not None and "visual_state_description" in parsed.error

@@ -11,6 +11,7 @@ from modules.hippocampus.base import StoreResult
 from modules.prefrontal.base import ExecutedAction, Planner
 from modules.prefrontal.llm_planner import LLMPlanner, LLMPlannerConfig
 from robomem.errors import LLMError
+from robomem.llm import LLMAccounting
 from robomem.llm.openai_compat import OpenAICompatClient
 from robomem.testing.scripted_llm import Rule, ScriptedLLMServer
 from tests.modules.prefrontal.llm_helpers import (
@@ -193,9 +194,8 @@ def test_empty_plan_is_a_decision_not_an_error(server: ScriptedLLMServer, llm: O
             '{"reasoning_and_reflection": "x", "language_plan": "y", "executable_plan": "find a Apple"}',
             "stop",
         ),
-        ('{"executable_plan": [{"action_id": 0, "action_name": "find a Apple"}]}', "stop"),
     ],
-    ids=["prose-only", "truncated", "missing-executable-plan", "plan-not-a-list", "missing-reasoning-keys"],
+    ids=["prose-only", "truncated", "missing-executable-plan", "plan-not-a-list"],
 )
 def test_unusable_replies_are_output_errors_with_raw_kept(
     server: ScriptedLLMServer, llm: OpenAICompatClient, reply: str, finish_reason: str
@@ -292,3 +292,20 @@ def test_config_is_frozen_and_strict() -> None:
         LLMPlannerConfig.model_validate({"max_plan_length": 3})
     with pytest.raises(ValueError, match="frozen"):
         cfg.max_retries = 3  # type: ignore[misc]
+
+
+def test_a_500_once_is_retried_and_counted_in_the_planners_usage(server: ScriptedLLMServer) -> None:
+    """Issue #10, item 14: the retry happens and shows in the accounting, not only on the server."""
+    server.add(
+        Rule(status=500, reply="upstream hiccup", times=1, role="planner"),
+        Rule(reply=plan_reply((0, "find a Apple")), role="planner"),
+    )
+    accounting = LLMAccounting()
+    with scripted_client(server, max_retries=1) as client:
+        client.accounting = accounting
+        p = planner(client)
+        plan = p.plan(inp())
+    assert plan.actions == ("find a Apple",) and not plan.output_error and p.failed_replies == 0
+    assert len(server.chat_requests) == 2
+    usage = accounting.snapshot()["roles"]["planner"]
+    assert (usage["calls"], usage["requests"], usage["retries"], usage["transport_errors"]) == (1, 2, 1, 0)

@@ -1,11 +1,14 @@
-"""The deterministic thalamus' retrieval queries: a request wrapped in unrelated context is also asked
-about on its own."""
+"""The deterministic thalamus: retrieval queries (a request wrapped in unrelated context is also asked about
+on its own), and a step summary that claims nothing the perception does not report."""
 
 from __future__ import annotations
 
 import pytest
 
-from modules.thalamus.deterministic import instruction_queries
+from envs.base import Observation, PerceivedEntity, Perception
+from envs.task import Task
+from modules.hippocampus.base import EpisodeContext
+from modules.thalamus.deterministic import DeterministicThalamus, instruction_queries
 
 REQUEST = "put a clean apple in the fridge"
 
@@ -36,3 +39,19 @@ def test_the_request_is_a_query_of_its_own(wrapped: str) -> None:
 )
 def test_a_plain_instruction_is_one_query(plain: str) -> None:
     assert instruction_queries(plain) == [plain]
+
+
+def _summary(perception: Perception) -> str:
+    task = Task(task_id="t", profile="alfred", subset="s", task_type="custom", instruction=REQUEST, scene="h")
+    observation = Observation(instruction=REQUEST, text="", perception=perception)
+    context = EpisodeContext(site="h", episode_id="e", instruction=REQUEST)
+    return DeterministicThalamus().perceive(context, task, 0, observation, None).summary.text
+
+
+def test_the_summary_says_only_what_the_perception_reports() -> None:
+    mug = PerceivedEntity(name="Mug", type="Mug", kind="object")
+    full = Perception(location="Table", room="Kitchen", entities=(mug,))
+    assert _summary(full).endswith("I am at Table in the Kitchen. I see Mug. My hand is empty.")
+    # A robot that reports neither its room nor its hand: nothing about them, and no "in the None".
+    partial = Perception(location="Table", entities=(mug,), unknown=("room", "holding"))
+    assert _summary(partial).endswith("I am at Table. I see Mug.")

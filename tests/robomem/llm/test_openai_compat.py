@@ -123,6 +123,24 @@ def test_missing_required_keys_count_as_malformed(server: ScriptedLLMServer, mak
     assert reply.extra["parsed"] == {"action": "pick"}
 
 
+def test_only_the_essential_keys_are_needed(
+    server: ScriptedLLMServer, make_client: MakeClient, accounting: LLMAccounting
+) -> None:
+    server.add(Rule(reply='{"action": "pick"}', times=1), Rule(reply='{"target": "mug"}'))
+    client = make_client(repair_attempts=1)
+    # The schema is still what the server is asked for ...
+    reply = client.complete(ASK, role="planner", schema=SCHEMA, essential=("action",))
+    assert reply.data == {"action": "pick"} and reply.error is None
+    assert len(server.chat_requests) == 1 and reply.extra["repairs"] == 0
+    assert server.chat_requests[0].response_format["json_schema"]["schema"] == SCHEMA  # type: ignore[index]
+    # ... and a reply without an essential key is still repaired, then malformed.
+    reply = client.complete(ASK, role="critic", schema=SCHEMA, essential=("action",))
+    assert reply.data is None and reply.error == "JSON object lacks required keys: action"
+    roles = accounting.snapshot()["roles"]
+    assert roles["planner"]["malformed_replies"] == 0 and roles["critic"]["malformed_replies"] == 1
+    assert roles["critic"]["repairs"] == 1
+
+
 def test_without_schema_no_format_is_requested_and_nothing_parsed(
     server: ScriptedLLMServer, make_client: MakeClient
 ) -> None:

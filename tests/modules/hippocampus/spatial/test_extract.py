@@ -86,3 +86,19 @@ def test_steady_state_updates_are_small(tmp_path: object) -> None:
             assert stats.details["history_written"] == 0
     finally:
         memory.close()
+
+
+def test_unreported_fields_say_nothing() -> None:
+    seen = perception(
+        "Kitchen", furniture=KITCHEN, place="CounterTop", objects={"Apple": ("on", "CounterTop")}
+    )
+    # A robot that reports the hand only as a field (no "I holding" relation) is still heard.
+    held = observe_perception(seen.model_copy(update={"holding": "Mug"}), SpatialConfig())
+    assert "I holding Mug" in {str(f) for f in held.facts}
+    assert not [c for c in held.clears if c.group == "holding"]
+    # An unreported hand is not an empty one; an unreported view proves nothing absent.
+    blind = seen.model_copy(update={"unknown": ("holding", "entities")})
+    obs = observe_perception(blind, SpatialConfig())
+    assert not [c for c in obs.clears if c.group == "holding"]
+    assert obs.perceived is None and obs.visible == frozenset()
+    assert {"I at CounterTop", "Apple on CounterTop"} <= {str(f) for f in obs.facts}
