@@ -77,6 +77,7 @@ from robomem.context import EpisodeRuntime
 from robomem.embeddings.base import Embedder, Vectors
 from robomem.embeddings.config import EmbedderConfig
 from robomem.embeddings.factory import make_embedder
+from robomem.llm.accounting import LLMAccounting
 from robomem.llm.base import LLMClient
 from robomem.state import AgentState
 from robomem.stores.base import VectorItem
@@ -219,9 +220,14 @@ def instrumented(probe: Probe) -> Iterator[None]:
         llm: LLMClient | None = None,
         embedder: Embedder | None = None,
         fresh: bool = False,
+        accounting: LLMAccounting | None = None,
     ) -> MemorySystem:
-        system = original_open(config, memory_dir, llm=llm, embedder=embedder, fresh=fresh)
-        return TimedMemory(list(system.stores.values()), parallel=system.parallel, probe=probe)
+        system = original_open(
+            config, memory_dir, llm=llm, embedder=embedder, fresh=fresh, accounting=accounting
+        )
+        timed = TimedMemory(list(system.stores.values()), parallel=system.parallel, probe=probe)
+        timed.on_close = system.on_close
+        return timed
 
     try:
         for name, fn in saved.items():

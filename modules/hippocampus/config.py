@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, field_validator
 
 from modules.hippocampus.episodic import EpisodicConfig
 from modules.hippocampus.semantic import SemanticConfig
 from modules.hippocampus.spatial.config import SpatialConfig
 from modules.hippocampus.temporal import TemporalConfig
 from robomem.embeddings.config import EmbedderConfig
+from robomem.embeddings.factory import EMBEDDERS
 from robomem.stores.config import VectorConfig
+from robomem.stores.factory import VECTOR_STORES
 
 __all__ = ("STORE_NAMES", "MemoryConfig")
 
@@ -33,8 +35,10 @@ class MemoryConfig(BaseModel):
     spatial: SpatialConfig = Field(default_factory=SpatialConfig)
     episodic: EpisodicConfig = Field(default_factory=EpisodicConfig)
     semantic: SemanticConfig = Field(default_factory=SemanticConfig)
-    embedder: EmbedderConfig = Field(default_factory=EmbedderConfig)
-    vector: VectorConfig = Field(default_factory=VectorConfig)
+    #: ``type`` selects the embedder (``minilm``, ``openai``, ...) and the fields the section takes.
+    embedder: SerializeAsAny[EmbedderConfig] = Field(default_factory=EmbedderConfig)
+    #: ``type`` selects the vector-store backend (``chroma``, ``chroma_http``, ``exact``, ...).
+    vector: SerializeAsAny[VectorConfig] = Field(default_factory=VectorConfig)
     #: Where the success recorded in episodic and semantic memory comes from. ``simulator``: the env's
     #: ``task_success`` (privileged: an evaluator's ground truth a deployed robot does not have);
     #: ``agent``: the agent's own judgement (the planner declared the task done, or the environment ended
@@ -49,10 +53,34 @@ class MemoryConfig(BaseModel):
             raise ValueError("stores must be distinct")
         return value
 
-    def needs_llm(self) -> bool:
-        return (
-            ("temporal" in self.stores and self.temporal.compressor == "llm")
-            or ("spatial" in self.stores and "llm" in (self.spatial.extractor, self.spatial.resolver))
-            or ("episodic" in self.stores and self.episodic.decider == "llm")
-            or ("semantic" in self.stores and "llm" in (self.semantic.creator, self.semantic.decider))
+    @field_validator("embedder", mode="before")
+    @classmethod
+    def _embedder(cls, value: object) -> object:
+        return EMBEDDERS.dispatch(
+            value, base=EmbedderConfig, section="agent.memory.embedder", default="minilm"
         )
+
+    @field_validator("vector", mode="before")
+    @classmethod
+    def _vector(cls, value: object) -> object:
+        return VECTOR_STORES.dispatch(
+            value, base=VectorConfig, section="agent.memory.vector", default="chroma"
+        )
+
+    def _variants(self) -> list[str]:
+        """The memory operations' variant names of the stores in use."""
+        names = {
+            "temporal": [self.temporal.compressor],
+            "spatial": [self.spatial.extractor, self.spatial.resolver],
+            "episodic": [self.episodic.decider],
+            "semantic": [self.semantic.creator, self.semantic.decider],
+        }
+        return [name for store in self.stores for name in names[store]]
+
+    def needs_llm(self) -> bool:
+        """A built-in ``llm`` operation is configured (so an LLM client is required)."""
+        return "llm" in self._variants()
+
+    def may_use_llm(self) -> bool:
+        """:meth:`needs_llm`, or a plug-in operation (given the client when ``agent.llm`` is set)."""
+        return any(name != "deterministic" for name in self._variants())

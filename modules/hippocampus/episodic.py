@@ -14,9 +14,8 @@ import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from modules.hippocampus.base import (
     EpisodeContext,
@@ -29,6 +28,7 @@ from modules.hippocampus.base import (
 )
 from modules.hippocampus.longterm import (
     Candidate,
+    Decider,
     Decision,
     DeterministicDecider,
     LLMDecider,
@@ -36,6 +36,7 @@ from modules.hippocampus.longterm import (
     decide,
 )
 from modules.hippocampus.pending import Intent, PendingLog, apply_once
+from modules.hippocampus.variants import EPISODIC_DECIDERS
 from robomem.embeddings.base import Embedder
 from robomem.errors import StoreError
 from robomem.llm.base import LLMClient
@@ -52,10 +53,16 @@ class EpisodicConfig(BaseModel):
 
     top_k: int = Field(default=5, ge=0)
     n_update: int = Field(default=10, ge=1)
-    decider: Literal["deterministic", "llm"] = "deterministic"
+    #: ``deterministic``, ``llm``, or a ``robomem.memory.episodic_deciders`` entry point.
+    decider: str = "deterministic"
     #: Characters of one episode shown to the planner.
     item_chars: int = Field(default=600, ge=100)
     max_items: int = Field(default=100_000, ge=10)
+
+    @field_validator("decider")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        return EPISODIC_DECIDERS.check_name(value)
 
 
 def _norm(text: str) -> str:
@@ -140,6 +147,18 @@ def check_raw_log(path: Path) -> list[dict[str, object]]:
     return scan.records
 
 
+@EPISODIC_DECIDERS.register("deterministic", EpisodicConfig)
+def _deterministic(config: EpisodicConfig, *, llm: LLMClient | None, fallback: EpisodicDecider) -> Decider:
+    return fallback
+
+
+@EPISODIC_DECIDERS.register("llm", EpisodicConfig)
+def _llm(config: EpisodicConfig, *, llm: LLMClient | None, fallback: EpisodicDecider) -> Decider:
+    if llm is None:
+        raise ValueError("episodic.decider=llm needs an LLM client")
+    return LLMDecider(llm, fallback, role="memory.episodic")
+
+
 class EpisodicMemory(MemoryStore):
     name = "episodic"
 
@@ -156,11 +175,8 @@ class EpisodicMemory(MemoryStore):
         self.index = LongTermIndex(store, embedder, memory_dir / "episodic_archive.jsonl")
         self.raw_log = memory_dir / "episodes.jsonl"
         fallback = EpisodicDecider(dedup_threshold=1.01)  # episodes consolidate by task key, not by wording
-        if config.decider == "llm" and llm is None:
-            raise ValueError("episodic.decider=llm needs an LLM client")
-        self.decider: EpisodicDecider | LLMDecider = (
-            LLMDecider(llm, fallback, role="memory.episodic") if config.decider == "llm" and llm else fallback
-        )
+        factory = EPISODIC_DECIDERS.get(config.decider).factory
+        self.decider: Decider = factory(config, llm=llm, fallback=fallback)
         self.context: EpisodeContext | None = None
         self.steps: list[StepRecord] = []
         self.pending = PendingLog(memory_dir / "pending" / "episodic")

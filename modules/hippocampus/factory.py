@@ -1,6 +1,8 @@
 """Open a whole memory system from its config: one memory directory holds everything.
 
-Layout of ``<memory_dir>``: ``manifest.json`` (format and embedder — vectors of two models must never mix),
+Layout of ``<memory_dir>``: ``manifest.json`` (format and embedder: its type, model name and dimension —
+vectors of two models must never mix; memories made before the type was recorded are checked by model name
+and dimension),
 ``spatial.sqlite`` (knowledge graphs per site), ``chroma/`` or ``vectors/`` (episodic and semantic
 collections, unless they live on a Chroma server), ``temporal/`` (the running episode's buffer),
 ``episodes.jsonl`` and ``*_archive.jsonl`` (raw and retired experience, append-only), ``pending/`` (the
@@ -25,6 +27,7 @@ from modules.hippocampus.temporal import TemporalMemory
 from robomem.embeddings.base import Embedder
 from robomem.embeddings.factory import make_embedder
 from robomem.errors import ConfigError, StoreError
+from robomem.llm.accounting import LLMAccounting
 from robomem.llm.base import LLMClient
 from robomem.storage import read_json_file, unwritable_part, write_json_atomic
 from robomem.stores.base import VectorStore
@@ -37,9 +40,12 @@ __all__ = ("MEMORY_FORMAT", "check_memory_dir", "open_memory", "wipe_memory")
 MEMORY_FORMAT = 1
 
 
-def _check_manifest(memory_dir: Path, config: MemoryConfig, embedder: Embedder) -> None:
+def _check_manifest(memory_dir: Path, config: MemoryConfig, embedder: Embedder, kind: str | None) -> None:
+    """``kind``: the embedder's registry type, ``None`` when the caller handed an embedder in (unknown)."""
     path = memory_dir / "manifest.json"
-    wanted = {"format": MEMORY_FORMAT, "embedder": embedder.name, "dim": embedder.dim}
+    wanted: dict[str, object] = {"format": MEMORY_FORMAT, "embedder": embedder.name, "dim": embedder.dim}
+    if kind is not None:
+        wanted["embedder_type"] = kind
     if path.exists():
         found = read_json_file(path, "memory manifest")
         if not isinstance(found, dict):
@@ -48,11 +54,16 @@ def _check_manifest(memory_dir: Path, config: MemoryConfig, embedder: Embedder) 
             raise StoreError(
                 f"memory at {memory_dir} has format {found.get('format')}; this robomem reads {MEMORY_FORMAT}"
             )
-        if (found.get("embedder"), found.get("dim")) != (embedder.name, embedder.dim):
+        # Older memories record no type; before the endpoint embedder, the model name told it.
+        old_kind = found.get("embedder_type") or _EARLIER_TYPES.get(str(found.get("embedder")))
+        kind = kind or old_kind
+        was = (old_kind or kind, found.get("embedder"), found.get("dim"))
+        if was != (kind, embedder.name, embedder.dim):
             raise StoreError(
-                f"memory at {memory_dir} was built with embedder {found.get('embedder')!r}, "
-                f"not {embedder.name!r}",
-                hint="use the same memory.embedder, or another memory.dir",
+                f"memory at {memory_dir} was built with the {_describe(*was)}, not the "
+                f"{_describe(kind, embedder.name, embedder.dim)}: vectors of two models must never mix",
+                hint=f"{_fix(was, kind, embedder.name)}, or start another memory with --fresh-memory or "
+                "a new agent.memory.dir",
             )
         return
     memory_dir.mkdir(parents=True, exist_ok=True)
@@ -71,6 +82,28 @@ def check_memory_dir(memory_dir: Path) -> None:
             "to its memory",
             hint="make it writable, or use a copy; `robomem memory show` reads a read-only memory",
         )
+
+
+#: The type of each embedder robomem had before manifests recorded it.
+_EARLIER_TYPES = {"all-MiniLM-L6-v2": "minilm", "hashing-ngrams-v1": "hashing"}
+
+
+def _describe(kind: object, model: object, dim: object) -> str:
+    return f"{kind} embedder {model!r} (dim {dim})"
+
+
+def _fix(was: tuple[object, object, object], kind: object, model: str) -> str:
+    """The settings that reopen the memory as it was built."""
+    old_kind, old_model, old_dim = was
+    if old_kind != kind:
+        if old_kind == "openai":
+            return f"set agent.memory.embedder.type=openai agent.memory.embedder.model={old_model} back"
+        return f"set agent.memory.embedder.type={old_kind} back"
+    if old_model != model:
+        if kind == "openai":
+            return f"set agent.memory.embedder.model={old_model} back"
+        return f"use the embedder that makes {old_model!r} with agent.memory.embedder"
+    return f"set agent.memory.embedder.dim={old_dim} (and serve the model that gives it)"
 
 
 def _embedder_identity(config: MemoryConfig, memory_dir: Path, embedder: Embedder | None) -> tuple[str, int]:
@@ -138,19 +171,27 @@ def open_memory(
     llm: LLMClient | None = None,
     embedder: Embedder | None = None,
     fresh: bool = False,
+    accounting: LLMAccounting | None = None,
 ) -> MemorySystem:
-    """The configured stores over ``memory_dir`` (created if needed). ``fresh`` wipes it first."""
+    """The configured stores over ``memory_dir`` (created if needed). ``fresh`` wipes it first. An endpoint
+    embedder accounts its requests in ``accounting``."""
     if config.needs_llm() and llm is None:
         raise ConfigError("an LLM memory operation is configured but no LLM is available", key="memory")
     check_memory_dir(memory_dir)
-    embedder = embedder or make_embedder(config.embedder)
+    made = embedder is None  # only an embedder made here is closed with the memory
+    embedder = embedder or make_embedder(config.embedder, accounting=accounting)
     if fresh:
         wipe_memory(config, memory_dir, embedder=embedder)
-    _check_manifest(memory_dir, config, embedder)
-    if "episodic" in config.stores:
-        check_raw_log(
-            memory_dir / "episodes.jsonl"
-        )  # before any store opens: a refused memory stays as it was
+    try:
+        _check_manifest(memory_dir, config, embedder, config.embedder.type if made else None)
+        if "episodic" in config.stores:
+            # Before any store opens: a refused memory stays as it was.
+            check_raw_log(memory_dir / "episodes.jsonl")
+    except BaseException:
+        close = getattr(embedder, "close", None)
+        if made and callable(close):
+            close()
+        raise
     stores: list[MemoryStore] = []
     opened: list[VectorStore] = []
 
@@ -194,4 +235,8 @@ def open_memory(
         for store in opened:
             store.close()
         raise
-    return MemorySystem(stores, parallel=config.parallel)
+    system = MemorySystem(stores, parallel=config.parallel)
+    close = getattr(embedder, "close", None)
+    if callable(close) and made:
+        system.on_close.append(close)
+    return system

@@ -8,9 +8,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from modules.hippocampus.base import (
     EpisodeContext,
@@ -23,6 +23,7 @@ from modules.hippocampus.base import (
 from modules.hippocampus.lessons import DeterministicLessonCreator, LLMLessonCreator, StepFact
 from modules.hippocampus.longterm import (
     Candidate,
+    Decider,
     DeterministicDecider,
     LLMDecider,
     LongTermIndex,
@@ -30,6 +31,7 @@ from modules.hippocampus.longterm import (
     stable_id,
 )
 from modules.hippocampus.pending import Intent, PendingLog, apply_once
+from modules.hippocampus.variants import SEMANTIC_CREATORS, SEMANTIC_DECIDERS
 from robomem.embeddings.base import Embedder
 from robomem.llm.base import LLMClient
 from robomem.storage import append_jsonl, read_jsonl
@@ -53,12 +55,58 @@ class SemanticConfig(BaseModel):
     task_k: int = Field(default=2, ge=0)
     #: Existing lessons compared with each candidate (the paper's N_update).
     n_update: int = Field(default=10, ge=1)
-    creator: Literal["deterministic", "llm"] = "deterministic"
-    decider: Literal["deterministic", "llm"] = "deterministic"
+    #: ``deterministic``, ``llm``, or a ``robomem.memory.semantic_creators`` entry point.
+    creator: str = "deterministic"
+    #: ``deterministic``, ``llm``, or a ``robomem.memory.semantic_deciders`` entry point.
+    decider: str = "deterministic"
     #: Cosine similarity above which a new lesson counts as a near-duplicate of a stored one.
     dedup_threshold: float = Field(default=0.92, gt=0, le=1)
     #: Lessons kept; beyond it the least confirmed, oldest are archived.
     max_items: int = Field(default=20_000, ge=10)
+
+    @field_validator("creator")
+    @classmethod
+    def _known_creator(cls, value: str) -> str:
+        return SEMANTIC_CREATORS.check_name(value)
+
+    @field_validator("decider")
+    @classmethod
+    def _known_decider(cls, value: str) -> str:
+        return SEMANTIC_DECIDERS.check_name(value)
+
+
+class LessonCreator(Protocol):
+    def create(self, outcome: EpisodeOutcome, facts: list[StepFact]) -> list[Candidate]: ...
+
+
+@SEMANTIC_CREATORS.register("deterministic", SemanticConfig)
+def _deterministic_creator(
+    config: SemanticConfig, *, llm: LLMClient | None, fallback: DeterministicLessonCreator
+) -> LessonCreator:
+    return fallback
+
+
+@SEMANTIC_CREATORS.register("llm", SemanticConfig)
+def _llm_creator(
+    config: SemanticConfig, *, llm: LLMClient | None, fallback: DeterministicLessonCreator
+) -> LessonCreator:
+    if llm is None:
+        raise ValueError("semantic.creator=llm needs an LLM client")
+    return LLMLessonCreator(llm, fallback)
+
+
+@SEMANTIC_DECIDERS.register("deterministic", SemanticConfig)
+def _deterministic_decider(
+    config: SemanticConfig, *, llm: LLMClient | None, fallback: DeterministicDecider
+) -> Decider:
+    return fallback
+
+
+@SEMANTIC_DECIDERS.register("llm", SemanticConfig)
+def _llm_decider(config: SemanticConfig, *, llm: LLMClient | None, fallback: DeterministicDecider) -> Decider:
+    if llm is None:
+        raise ValueError("semantic.decider=llm needs an LLM client")
+    return LLMDecider(llm, fallback, role="memory.semantic")
 
 
 class SemanticMemory(MemoryStore):
@@ -78,15 +126,11 @@ class SemanticMemory(MemoryStore):
         #: Other robots write to the store too (a Chroma server): re-read the pinned lessons before deciding.
         self.shared_store = shared_store
         self.index = LongTermIndex(store, embedder, memory_dir / "semantic_archive.jsonl")
-        deterministic = DeterministicLessonCreator()
-        decider = DeterministicDecider(config.dedup_threshold)
-        if (config.creator == "llm" or config.decider == "llm") and llm is None:
-            raise ValueError("semantic memory with an LLM creator/decider needs an LLM client")
-        self.creator: DeterministicLessonCreator | LLMLessonCreator = (
-            LLMLessonCreator(llm, deterministic) if config.creator == "llm" and llm else deterministic
-        )
-        self.decider: DeterministicDecider | LLMDecider = (
-            LLMDecider(llm, decider, role="memory.semantic") if config.decider == "llm" and llm else decider
+        make_creator = SEMANTIC_CREATORS.get(config.creator).factory
+        self.creator: LessonCreator = make_creator(config, llm=llm, fallback=DeterministicLessonCreator())
+        make_decider = SEMANTIC_DECIDERS.get(config.decider).factory
+        self.decider: Decider = make_decider(
+            config, llm=llm, fallback=DeterministicDecider(config.dedup_threshold)
         )
         self.context: EpisodeContext | None = None
         self.facts: list[StepFact] = []

@@ -22,7 +22,7 @@ from modules.hippocampus.base import (
     StoreResult,
     UpdateStats,
 )
-from robomem.errors import StoreError
+from robomem.errors import LLMError, StoreError
 
 __all__ = ("MemorySystem", "PhaseTiming")
 
@@ -66,6 +66,8 @@ class MemorySystem:
         #: The last step's consolidation still running in the background (see :meth:`update_and_end`).
         self._consolidating: dict[str, Future[tuple[UpdateStats, float] | None]] = {}
         self._consolidation_start = 0.0
+        #: Called by :meth:`close` after the stores (e.g. the embedder's HTTP client).
+        self.on_close: list[Callable[[], None]] = []
 
     # ---- the four phases ---------------------------------------------------------------------------------
     def begin_episode(self, context: EpisodeContext) -> None:
@@ -130,6 +132,8 @@ class MemorySystem:
             self._fan_out("close", lambda s: s.close())
         finally:
             self._pool.shutdown(wait=True)
+            for close in self.on_close:
+                close()
 
     def __getitem__(self, name: str) -> MemoryStore:
         return self.stores[name]
@@ -181,6 +185,8 @@ class MemorySystem:
             self.timings.append(PhaseTiming(phase, self._step, wall, per_store))
             del self.timings[: -self.keep_timings]
         for name, outcome in outcomes.items():
+            if isinstance(outcome, LLMError):
+                raise outcome  # an endpoint failure (the embedder's, say) is the run's `llm` error
             if isinstance(outcome, BaseException):
                 raise StoreError(f"{name} memory failed during {phase}: {outcome}") from outcome
         return {n: o[0] for n, o in outcomes.items() if not isinstance(o, BaseException)}

@@ -13,9 +13,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from modules.hippocampus.base import (
     EpisodeContext,
@@ -26,10 +26,18 @@ from modules.hippocampus.base import (
     UpdateStats,
 )
 from modules.hippocampus.prompting import ask_json
+from modules.hippocampus.variants import TEMPORAL_COMPRESSORS
 from robomem.llm.base import LLMClient
 from robomem.storage import remove_with_temps, write_json_atomic
 
-__all__ = ("DeterministicCompressor", "LLMCompressor", "TemporalConfig", "TemporalEntry", "TemporalMemory")
+__all__ = (
+    "Compressor",
+    "DeterministicCompressor",
+    "LLMCompressor",
+    "TemporalConfig",
+    "TemporalEntry",
+    "TemporalMemory",
+)
 
 SUMMARY_SCHEMA = {
     "type": "object",
@@ -43,9 +51,15 @@ class TemporalConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     capacity: int = Field(default=3, ge=2)
-    compressor: Literal["deterministic", "llm"] = "deterministic"
+    #: ``deterministic``, ``llm``, or a ``robomem.memory.temporal_compressors`` entry point.
+    compressor: str = "deterministic"
     #: Longest compressed entry, in characters (deterministic compressor).
     max_chars: int = Field(default=400, ge=80)
+
+    @field_validator("compressor")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        return TEMPORAL_COMPRESSORS.check_name(value)
 
 
 @dataclass(frozen=True)
@@ -63,6 +77,10 @@ class TemporalEntry:
             f"step {self.first_step}" if not self.compressed else f"steps {self.first_step}-{self.last_step}"
         )
         return f"[{steps}] {self.text}"
+
+
+class Compressor(Protocol):
+    def compress(self, entries: Sequence[TemporalEntry], instruction: str) -> str: ...
 
 
 class DeterministicCompressor:
@@ -104,6 +122,20 @@ class LLMCompressor:
         return " ".join(summary.split())
 
 
+@TEMPORAL_COMPRESSORS.register("deterministic", TemporalConfig)
+def _deterministic(
+    config: TemporalConfig, *, llm: LLMClient | None, fallback: DeterministicCompressor
+) -> Compressor:
+    return fallback
+
+
+@TEMPORAL_COMPRESSORS.register("llm", TemporalConfig)
+def _llm(config: TemporalConfig, *, llm: LLMClient | None, fallback: DeterministicCompressor) -> Compressor:
+    if llm is None:
+        raise ValueError("temporal.compressor=llm needs an LLM client")
+    return LLMCompressor(llm, fallback)
+
+
 class TemporalMemory(MemoryStore):
     name = "temporal"
 
@@ -111,12 +143,8 @@ class TemporalMemory(MemoryStore):
         self.config = config
         self.folder = memory_dir / "temporal"
         fallback = DeterministicCompressor(config.max_chars)
-        if config.compressor == "llm":
-            if llm is None:
-                raise ValueError("temporal.compressor=llm needs an LLM client")
-            self.compressor: DeterministicCompressor | LLMCompressor = LLMCompressor(llm, fallback)
-        else:
-            self.compressor = fallback
+        factory = TEMPORAL_COMPRESSORS.get(config.compressor).factory
+        self.compressor: Compressor = factory(config, llm=llm, fallback=fallback)
         self.context: EpisodeContext | None = None
         self.entries: list[TemporalEntry] = []
 

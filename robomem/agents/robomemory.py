@@ -28,6 +28,7 @@ from modules.hippocampus.system import MemorySystem
 from modules.prefrontal.registry import CRITICS, PLANNERS
 from modules.thalamus.base import Thalamus
 from modules.thalamus.deterministic import DeterministicThalamus
+from modules.thalamus.registry import THALAMI
 from robomem.agents.base import Agent, EpisodeStats
 from robomem.agents.robomemory_config import RoboMemoryAgentConfig
 from robomem.context import EpisodeRuntime
@@ -73,12 +74,15 @@ class RoboMemoryAgent(Agent):
     def begin_run(self, run_dir: Path) -> None:
         cfg = self.config
         self.run_dir = run_dir
+        # Before anything is accounted: an endpoint embedder may be, even when no LLM role is.
+        _keep_earlier_usage(run_dir)
         if cfg.llm is not None and cfg.may_use_llm():  # a plug-in planner or critic may call it too
             self.llm = make_llm(cfg.llm, accounting=self.accounting)
-            _keep_earlier_usage(run_dir)
         if cfg.memory.stores:
             memory_dir = Path(cfg.memory.dir) if cfg.memory.dir else run_dir / "memory"
-            self.memory = open_memory(cfg.memory, memory_dir, llm=self.llm, fresh=self.fresh_memory)
+            self.memory = open_memory(
+                cfg.memory, memory_dir, llm=self.llm, fresh=self.fresh_memory, accounting=self.accounting
+            )
         checkpointer = None
         if cfg.checkpoint:
             self._conn = sqlite3.connect(run_dir / "checkpoints.sqlite", check_same_thread=False)
@@ -99,20 +103,14 @@ class RoboMemoryAgent(Agent):
         finally:
             if self._conn is not None:
                 self._conn.close()
-            if self.run_dir is not None and self.llm is not None:
+            if self.run_dir is not None and (self.llm is not None or self.accounting.snapshot()["roles"]):
                 self.accounting.write(self.run_dir / "llm_usage.json")
             close = getattr(self.llm, "close", None)
             if callable(close):
                 close()
 
     def _thalamus(self) -> Thalamus:
-        deterministic = DeterministicThalamus()
-        if self.config.thalamus.type == "deterministic":
-            return deterministic
-        from modules.thalamus.llm import LLMThalamus, LLMThalamusConfig
-
-        assert self.llm is not None
-        return LLMThalamus(LLMThalamusConfig(), llm=self.llm, fallback=deterministic)
+        return THALAMI.build(self.config.thalamus, llm=self.llm, fallback=DeterministicThalamus())
 
     # ---- one episode -----------------------------------------------------------------------------------
     def run_episode(

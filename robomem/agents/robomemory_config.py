@@ -10,15 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, field_validat
 from modules.cerebellum.executor import ExecutorConfig
 from modules.hippocampus.config import MemoryConfig
 from modules.prefrontal.registry import CRITICS, PLANNERS, plugin_config
+from modules.thalamus.registry import THALAMI, ThalamusConfig
 from robomem.llm.config import LLMConfig
 
 __all__ = ("RoboMemoryAgentConfig", "ThalamusConfig")
-
-
-class ThalamusConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    type: Literal["deterministic", "llm"] = "deterministic"
 
 
 class RoboMemoryAgentConfig(BaseModel):
@@ -33,7 +28,8 @@ class RoboMemoryAgentConfig(BaseModel):
     critic: SerializeAsAny[BaseModel] | None = Field(
         default_factory=lambda: plugin_config(CRITICS, {"type": "deterministic"})
     )
-    thalamus: ThalamusConfig = Field(default_factory=ThalamusConfig)
+    #: The thalamus: ``deterministic`` (offline default), ``llm``, or a ``robomem.thalamus`` entry point.
+    thalamus: SerializeAsAny[BaseModel] = Field(default_factory=ThalamusConfig)
     memory: MemoryConfig = Field(default_factory=MemoryConfig)
     #: The LLM endpoint every LLM role uses (per-role overrides inside); required only if a role is ``llm``.
     llm: LLMConfig | None = None
@@ -48,6 +44,11 @@ class RoboMemoryAgentConfig(BaseModel):
     def _planner(cls, value: object) -> BaseModel:
         return plugin_config(PLANNERS, value, section="agent.planner", default="symbolic")
 
+    @field_validator("thalamus", mode="before")
+    @classmethod
+    def _thalamus(cls, value: object) -> BaseModel:
+        return THALAMI.config(value, section="agent.thalamus", default="deterministic")
+
     @field_validator("critic", mode="before")
     @classmethod
     def _critic(cls, value: object) -> BaseModel | None:
@@ -60,7 +61,7 @@ class RoboMemoryAgentConfig(BaseModel):
         return (
             getattr(self.planner, "type", "") == "llm"
             or getattr(self.critic, "type", "") == "llm"
-            or self.thalamus.type == "llm"
+            or getattr(self.thalamus, "type", "") == "llm"
             or self.memory.needs_llm()
         )
 
@@ -68,4 +69,11 @@ class RoboMemoryAgentConfig(BaseModel):
         """:meth:`uses_llm`, or a plug-in planner or critic (given the client when ``agent.llm`` is set)."""
         planner = getattr(self.planner, "type", "")
         critic = getattr(self.critic, "type", "") if self.critic is not None else "deterministic"
-        return self.uses_llm() or planner != "symbolic" or critic != "deterministic"
+        thalamus = getattr(self.thalamus, "type", "")
+        return (
+            self.uses_llm()
+            or planner != "symbolic"
+            or critic != "deterministic"
+            or thalamus != "deterministic"
+            or self.memory.may_use_llm()
+        )

@@ -15,8 +15,11 @@ Vectors = npt.NDArray[np.float32]
 
 @runtime_checkable
 class Embedder(Protocol):
-    #: Vector dimension.
-    dim: int
+    @property
+    def dim(self) -> int:
+        """Vector dimension (an endpoint embedder may learn it from its first reply)."""
+        ...
+
     #: Stable identifier of the model (stored with collections so vectors of two models never mix).
     name: str
 

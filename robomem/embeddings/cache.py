@@ -29,7 +29,6 @@ class CachedEmbedder:
             raise ValueError("max_items must be >= 0")
         self.inner = inner
         self.name = inner.name
-        self.dim = inner.dim
         self.max_items = max_items
         self._items: OrderedDict[str, Vectors] = OrderedDict()
         self._lock = threading.Lock()
@@ -37,6 +36,16 @@ class CachedEmbedder:
         self._inflight: dict[str, Future[Vectors]] = {}
         self.hits = 0
         self.misses = 0
+
+    @property
+    def dim(self) -> int:
+        # Read through: an endpoint embedder learns its dimension from its first reply.
+        return self.inner.dim
+
+    def close(self) -> None:
+        close = getattr(self.inner, "close", None)
+        if callable(close):
+            close()
 
     def __len__(self) -> int:
         with self._lock:

@@ -1,22 +1,34 @@
 """The embedder registry, keyed by ``memory.embedder.type``, and :func:`make_embedder`.
 
-``minilm`` (the default) is the offline all-MiniLM-L6-v2 behind an LRU cache. ``hashing`` is the lexical
-:class:`robomem.testing.hashing.HashingEmbedder`, **for tests only**: it is not semantic.
+``minilm`` (the default) is the offline all-MiniLM-L6-v2 behind an LRU cache. ``openai`` calls an
+OpenAI-compatible ``/v1/embeddings`` endpoint (:mod:`robomem.embeddings.endpoint`), behind the same cache.
+``hashing`` is the lexical :class:`robomem.testing.hashing.HashingEmbedder`, **for tests only**: it is not
+semantic. Third-party embedders register through the ``robomem.embedders`` entry-point group: a factory
+``(config, *, accounting)`` whose ``Config`` (subclassing :class:`EmbedderConfig`) has ``type`` defaulting to
+the entry point's name.
 """
 
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
 
 from robomem.embeddings.base import Embedder
 from robomem.embeddings.cache import CachedEmbedder
-from robomem.embeddings.config import EmbedderConfig
-from robomem.embeddings.minilm import MiniLMEmbedder
+from robomem.embeddings.config import EmbedderConfig, OpenAIEmbedderConfig
+from robomem.llm.accounting import LLMAccounting
 from robomem.registry import Registry
+
+if TYPE_CHECKING:
+    from robomem.embeddings.minilm import MiniLMEmbedder
 
 __all__ = ("EMBEDDERS", "make_embedder", "shared_minilm")
 
-EMBEDDERS: Registry[Embedder] = Registry("embedder")
+EMBEDDERS: Registry[Embedder] = Registry(
+    "embedder", entry_points="robomem.embedders", config_cls=EmbedderConfig
+)
 
 _minilm_lock = threading.Lock()
 _minilm: dict[int, MiniLMEmbedder] = {}
@@ -25,6 +37,9 @@ _minilm: dict[int, MiniLMEmbedder] = {}
 def shared_minilm(batch_size: int = 32) -> MiniLMEmbedder:
     """One read-only model per process and batch size: evaluations build an agent per episode, and
     reloading the weights each time would waste ~0.2 s and 40 MB per copy."""
+    # Imported on use: configs validate against this registry without loading the model code.
+    from robomem.embeddings.minilm import MiniLMEmbedder
+
     with _minilm_lock:
         model = _minilm.get(batch_size)
         if model is None:
@@ -33,20 +48,33 @@ def shared_minilm(batch_size: int = 32) -> MiniLMEmbedder:
 
 
 @EMBEDDERS.register("minilm", EmbedderConfig)
-def _minilm_factory(config: EmbedderConfig) -> Embedder:
+def _minilm_factory(config: EmbedderConfig, *, accounting: LLMAccounting | None = None) -> Embedder:
     model = shared_minilm(config.batch_size)
     # Each caller gets its own text cache (sized by the config); only the weights are shared.
     return CachedEmbedder(model, config.cache_size) if config.cache_size else model
 
 
+@EMBEDDERS.register("openai", OpenAIEmbedderConfig)
+def _openai_factory(config: EmbedderConfig, *, accounting: LLMAccounting | None = None) -> Embedder:
+    from robomem.embeddings.endpoint import OpenAIEmbedder
+
+    full: BaseModel = config
+    if not isinstance(full, OpenAIEmbedderConfig):  # a plain EmbedderConfig(type="openai"): validate it all
+        full = EMBEDDERS.config(config.model_dump(), section="agent.memory.embedder", default="openai")
+    assert isinstance(full, OpenAIEmbedderConfig)
+    endpoint = OpenAIEmbedder(full, accounting=accounting)
+    return CachedEmbedder(endpoint, full.cache_size) if full.cache_size else endpoint
+
+
 @EMBEDDERS.register("hashing", EmbedderConfig)
-def _hashing_factory(config: EmbedderConfig) -> Embedder:
+def _hashing_factory(config: EmbedderConfig, *, accounting: LLMAccounting | None = None) -> Embedder:
     # Imported on use: test helpers stay out of normal runs (and robomem.testing imports this package).
     from robomem.testing.hashing import HashingEmbedder
 
     return HashingEmbedder()
 
 
-def make_embedder(config: EmbedderConfig) -> Embedder:
-    """Build the embedder ``config.type`` names. Never touches the network."""
-    return EMBEDDERS.build(config)
+def make_embedder(config: EmbedderConfig, *, accounting: LLMAccounting | None = None) -> Embedder:
+    """Build the embedder ``config.type`` names; endpoint embedders account their requests in
+    ``accounting`` (role ``embeddings``). Only an endpoint embedder touches the network."""
+    return EMBEDDERS.build(config, accounting=accounting)

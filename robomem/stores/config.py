@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = ("VectorConfig",)
 
@@ -15,10 +13,18 @@ class VectorConfig(BaseModel):
     #: ``chroma``: a Chroma ``PersistentClient`` under the memory directory (one process at a time).
     #: ``chroma_http``: a Chroma server (``chroma run``), so several robots/processes share long-term memory.
     #: ``exact``: brute-force numpy search persisted under the memory directory (small stores, tests).
-    type: Literal["chroma", "chroma_http", "exact"] = "chroma"
+    #: A ``robomem.vector_stores`` entry point adds more.
+    type: str = "chroma"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     #: Prefix of every collection name, so several deployments can share one server.
     namespace: str = Field(default="robomem", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{1,40}$")
     #: HNSW search breadth for Chroma collections (recall vs latency).
     hnsw_ef_search: int = Field(default=100, ge=10)
+
+    @field_validator("type")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        from robomem.stores.factory import VECTOR_STORES  # it imports this module
+
+        return VECTOR_STORES.check_name(value)

@@ -1,6 +1,9 @@
 """The vector-store registry, keyed by ``memory.vector.type``, and :func:`open_vector_store`.
 
-Backends are imported on first use, so a run on the ``exact`` backend never imports chromadb.
+Backends are imported on first use, so a run on the ``exact`` backend never imports chromadb. Third-party
+backends register through the ``robomem.vector_stores`` entry-point group: a factory ``(config, *,
+memory_dir, name, embedder_name, dim)`` whose ``Config`` (subclassing :class:`VectorConfig`) has ``type``
+defaulting to the entry point's name.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from robomem.stores.config import VectorConfig
 
 __all__ = ("VECTOR_STORES", "open_vector_store")
 
-VECTOR_STORES: Registry[VectorStore] = Registry("vector store")
+VECTOR_STORES: Registry[VectorStore] = Registry(
+    "vector store", entry_points="robomem.vector_stores", config_cls=VectorConfig
+)
 
 
 @VECTOR_STORES.register("chroma", VectorConfig)

@@ -1,9 +1,12 @@
 """A real OpenAI-compatible HTTP server on 127.0.0.1 whose replies are scripted, for tests and benchmarks.
 
 It speaks enough of the API for the ``openai`` SDK (and so for any robomem LLM client): ``POST
-/v1/chat/completions`` and ``GET /v1/models``. Replies come from :class:`Rule` objects tried in order
-against each request, then from a default reply. Every request is recorded (parsed JSON body plus
-headers) for assertions.
+/v1/chat/completions``, ``POST /v1/embeddings`` and ``GET /v1/models``. Chat replies come from :class:`Rule`
+objects tried in order against each request, then from a default reply. Embeddings are deterministic
+hashed vectors (:class:`robomem.testing.hashing.HashingEmbedder`: lexical, so similar texts are near), of
+``embedding_dim`` dimensions (per model: ``embedding_dims``; or the request's ``dimensions``), as floats or
+base64 as asked; rules with ``endpoint="embeddings"`` script their errors and delays. Every request is
+recorded (parsed JSON body plus headers) for assertions.
 
     with ScriptedLLMServer([Rule(reply='{"ok": true}', contains="PLAN")]) as server:
         config = LLMConfig(model="m", base_url=server.base_url)
@@ -16,19 +19,25 @@ time out, and closing joins the serving thread with a timeout.
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+import numpy as np
+
+from robomem.testing.hashing import HashingEmbedder
 
 __all__ = ("ROLE_HEADER", "RecordedRequest", "Rule", "ScriptedLLMServer")
 
 #: The header robomem's client names its role in (``robomem.llm.openai_compat.ROLE_HEADER``).
 ROLE_HEADER = "X-Robomem-Role"
 _CHAT_PATH = "/v1/chat/completions"
+_EMBEDDINGS_PATH = "/v1/embeddings"
 _MODELS_PATH = "/v1/models"
 
 
@@ -83,7 +92,23 @@ class RecordedRequest:
         return str(fmt.get("type", "none")) if fmt is not None else "none"
 
     @property
+    def inputs(self) -> list[str]:
+        """The texts of an embeddings request (``input``: a string or a list of strings)."""
+        raw = (self.body or {}).get("input")
+        if isinstance(raw, str):
+            return [raw]
+        return [t for t in raw if isinstance(t, str)] if isinstance(raw, list) else []
+
+    @property
+    def endpoint(self) -> str:
+        """``embeddings`` for ``/v1/embeddings``, else ``chat``."""
+        return "embeddings" if self.path.rstrip("/") == _EMBEDDINGS_PATH else "chat"
+
+    @property
     def last_user_text(self) -> str:
+        """The last user message; for an embeddings request, its input texts (one a line)."""
+        if self.endpoint == "embeddings":
+            return "\n".join(self.inputs)
         for message in reversed(self.messages):
             if message.get("role") == "user":
                 return _text_of(message.get("content"))
@@ -91,6 +116,8 @@ class RecordedRequest:
 
     @property
     def all_text(self) -> str:
+        if self.endpoint == "embeddings":
+            return "\n".join(self.inputs)
         return "\n".join(_text_of(m.get("content")) for m in self.messages)
 
 
@@ -104,6 +131,8 @@ class Rule:
     ``reply`` is the message content (or, with an error ``status``, the error message); a callable gets the
     request. ``delay_s`` waits before answering (to provoke client timeouts). ``times`` limits how often the
     rule fires (``None``: always), which scripts sequences such as "malformed first, valid after".
+    ``endpoint="embeddings"`` makes it a rule for ``/v1/embeddings`` (its ``contains`` matches the input
+    texts; only ``status`` and ``delay_s`` matter there: the vectors themselves are always the hashed ones).
     """
 
     reply: Reply = "{}"
@@ -122,10 +151,13 @@ class Rule:
     #: Send a ``usage`` block (word counts stand in for tokens); ``False`` omits it.
     usage: bool = True
     finish_reason: str = "stop"
+    #: ``chat`` or ``embeddings``: the route the rule answers.
+    endpoint: str = "chat"
 
     def matches(self, request: RecordedRequest) -> bool:
         return (
-            (self.contains is None or self.contains in request.last_user_text)
+            self.endpoint == request.endpoint
+            and (self.contains is None or self.contains in request.last_user_text)
             and (self.anywhere is None or self.anywhere in request.all_text)
             and (self.role is None or self.role in (request.role, request.model))
             and (self.model is None or self.model == request.model)
@@ -193,7 +225,7 @@ class _Handler(BaseHTTPRequestHandler):
             parsed = None
         body = parsed if isinstance(parsed, dict) else None
         request = self._record(body)
-        if self.path.rstrip("/") != _CHAT_PATH:
+        if self.path.rstrip("/") not in (_CHAT_PATH, _EMBEDDINGS_PATH):
             self._send_json(404, _error(404, f"no route {self.path}"))
             return
         if body is None:
@@ -202,7 +234,9 @@ class _Handler(BaseHTTPRequestHandler):
         if body.get("stream"):
             self._send_json(400, _error(400, "streaming is not supported by the scripted server"))
             return
-        status, payload, delay = self.server.owner._answer(request)
+        owner = self.server.owner
+        answer = owner._answer_embeddings if request.endpoint == "embeddings" else owner._answer
+        status, payload, delay = answer(request)
         if delay > 0 and self.server.owner._stopping.wait(delay):
             return  # closing: hang up without answering
         self._send_json(status, payload)
@@ -229,11 +263,15 @@ class ScriptedLLMServer:
         max_delay_s: float = 30.0,
         models: Sequence[str] = ("scripted-model",),
         port: int = 0,
+        embedding_dim: int = 64,
+        embedding_dims: Mapping[str, int] | None = None,
     ) -> None:
         self.default_reply = default_reply
         self.fixed_delay_s = fixed_delay_s
         self.max_delay_s = max_delay_s
         self.models = tuple(models)
+        self.embedding_dim = embedding_dim
+        self.embedding_dims = dict(embedding_dims or {})
         self._port = port
         self._lock = threading.Lock()
         self._rules = [_Armed(rule, rule.times) for rule in rules]
@@ -308,6 +346,10 @@ class ScriptedLLMServer:
         return [r for r in self.requests if r.method == "POST" and r.path.rstrip("/") == _CHAT_PATH]
 
     @property
+    def embedding_requests(self) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.method == "POST" and r.endpoint == "embeddings"]
+
+    @property
     def errors(self) -> int:
         """Connections that broke while being served (typically clients that timed out and hung up)."""
         with self._lock:
@@ -336,6 +378,38 @@ class ScriptedLLMServer:
                     armed.remaining -= 1
                 return armed.rule
         return None
+
+    def _answer_embeddings(self, request: RecordedRequest) -> tuple[int, dict[str, Any], float]:
+        rule = self._pick(request)
+        delay = min(max(0.0, self.fixed_delay_s + (rule.delay_s if rule else 0.0)), self.max_delay_s)
+        if rule is not None and rule.status >= 400:
+            reply = rule.reply if isinstance(rule.reply, str) else "scripted embeddings error"
+            return rule.status, _error(rule.status, reply), delay
+        body = request.body or {}
+        raw = body.get("input")
+        if not (isinstance(raw, str) or (isinstance(raw, list) and all(isinstance(t, str) for t in raw))):
+            return 400, _error(400, "input must be a string or a list of strings"), delay
+        model = request.model or self.models[0]
+        dim = body.get("dimensions") or self.embedding_dims.get(model, self.embedding_dim)
+        if not isinstance(dim, int) or dim < 1:
+            return 400, _error(400, "dimensions must be a positive integer"), delay
+        vectors = HashingEmbedder(dim).embed(request.inputs)
+        as_base64 = body.get("encoding_format") == "base64"
+        data = [
+            {
+                "object": "embedding",
+                "index": i,
+                "embedding": (
+                    base64.b64encode(np.asarray(v, dtype="<f4").tobytes()).decode("ascii")
+                    if as_base64
+                    else [float(x) for x in v]
+                ),
+            }
+            for i, v in enumerate(vectors)
+        ]
+        tokens = sum(len(t.split()) for t in request.inputs)  # word counts stand in for tokens
+        usage = {"prompt_tokens": tokens, "total_tokens": tokens}
+        return 200, {"object": "list", "data": data, "model": model, "usage": usage}, delay
 
     def _answer(self, request: RecordedRequest) -> tuple[int, dict[str, Any], float]:
         rule = self._pick(request)

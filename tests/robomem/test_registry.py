@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Literal
 
 import pytest
@@ -81,3 +84,114 @@ def test_built_in_plug_ins_are_registered() -> None:
     assert "household" in ENVS
     assert AGENTS.get("random").config_cls is RandomAgentConfig
     assert isinstance(AGENTS.build(RandomAgentConfig(seed=3)), RandomAgent)
+
+
+# -- entry points: what `pip install` of a plug-in package puts on sys.path ----------------------------------
+
+PLUGIN = """
+from typing import Literal
+
+from pydantic import BaseModel
+
+
+class Sprocket:
+    class Config(BaseModel):
+        type: Literal["sprocket"] = "sprocket"
+        teeth: int = 12
+
+    def __init__(self, config, **collaborators):
+        self.config = config
+
+
+def make_cog(config, **collaborators):
+    return ("cog", config)
+
+
+class Misnamed:
+    class Config(BaseModel):
+        type: str = "something_else"
+
+    def __init__(self, config, **collaborators):
+        pass
+"""
+
+
+@pytest.fixture
+def installed(tmp_path: Path) -> Iterator[Path]:
+    (tmp_path / "widget_plugin.py").write_text(PLUGIN, encoding="utf-8")
+    dist = tmp_path / "widget_plugin-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: widget-plugin\nVersion: 0.1\n", encoding="utf-8"
+    )
+    (dist / "entry_points.txt").write_text(
+        "[robomem.test_widgets]\n"
+        "sprocket = widget_plugin:Sprocket\n"
+        "cog = widget_plugin:make_cog\n"
+        "misnamed = widget_plugin:Misnamed\n"
+        "missing = widget_plugin_not_installed:Thing\n",
+        encoding="utf-8",
+    )
+    sys.path.insert(0, str(tmp_path))
+    try:
+        yield tmp_path
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("widget_plugin", None)
+
+
+def test_entry_points_are_loaded_on_the_first_unknown_name(installed: Path) -> None:
+    registry: Registry[object] = Registry(
+        "widget", entry_points="robomem.test_widgets", config_cls=WidgetConfig
+    )
+    registry.add("widget", Widget, WidgetConfig)
+    assert registry.names() == ("widget",)  # nothing is imported until a name is missing
+    sprocket = registry.get("sprocket")
+    assert sprocket.config_cls.model_fields["teeth"].default == 12  # its own Config
+    assert registry.get("cog").config_cls is WidgetConfig  # no Config: the family's
+    cog = WidgetConfig.model_construct(type="cog")  # type: ignore[arg-type]
+    assert registry.build(cog) == ("cog", cog)
+    assert registry.config({"type": "sprocket", "teeth": 3}, section="x", default="widget").model_dump() == {
+        "type": "sprocket",
+        "teeth": 3,
+    }
+    assert registry.load_entry_points() == []  # loaded once
+
+
+def test_broken_entry_points_are_reported_only_when_asked_for(installed: Path) -> None:
+    registry: Registry[object] = Registry(
+        "widget", entry_points="robomem.test_widgets", config_cls=WidgetConfig
+    )
+    registry.get("sprocket")  # the good ones still load
+    with pytest.raises(
+        RegistryError, match=r"'missing' \(widget_plugin_not_installed:Thing\) cannot be imported"
+    ):
+        registry.get("missing")
+    with pytest.raises(RegistryError, match=r"Config\.type defaults to 'something_else', not 'misnamed'"):
+        registry.get("misnamed")
+    with pytest.raises(RegistryError, match=r"^unknown widget type 'nope'; available: cog, sprocket$"):
+        registry.get("nope")
+
+
+def test_a_name_check_for_pydantic_validators_lists_what_exists(widgets: Registry[Widget]) -> None:
+    assert widgets.check_name("widget") == "widget"
+    with pytest.raises(ValueError, match=r"^unknown widget type 'nope'; available: widget$"):
+        widgets.check_name("nope")
+
+
+GIZMOS: Registry[Widget] = Registry("gizmo", builtins="gizmo_builtins")
+
+
+def test_builtins_are_imported_on_the_first_lookup(tmp_path: Path) -> None:
+    (tmp_path / "gizmo_builtins.py").write_text(
+        "from tests.robomem import test_registry as t\nt.GIZMOS.add('gizmo', t.Widget, t.WidgetConfig)\n",
+        encoding="utf-8",
+    )
+    sys.path.insert(0, str(tmp_path))
+    try:
+        assert "gizmo_builtins" not in sys.modules
+        assert GIZMOS.names() == ("gizmo",)
+        assert "gizmo" in GIZMOS and GIZMOS.get("gizmo").factory is Widget
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("gizmo_builtins", None)

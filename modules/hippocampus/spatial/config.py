@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from modules.hippocampus.variants import SPATIAL_EXTRACTORS, SPATIAL_RESOLVERS
 
 __all__ = ("SpatialConfig",)
 
@@ -36,11 +38,13 @@ class SpatialConfig(BaseModel):
     retrieve_agent: bool = True
 
     #: ``deterministic`` reads the structured perception and the executed action; ``llm`` asks the model
-    #: for relations in the step summary text (for environments that give pixels only).
-    extractor: Literal["deterministic", "llm"] = "deterministic"
+    #: for relations in the step summary text (for environments that give pixels only); or a
+    #: ``robomem.memory.spatial_extractors`` entry point.
+    extractor: str = "deterministic"
     #: ``deterministic`` applies the functional-relation rules; ``llm`` asks the model for edits, which are
-    #: validated and fall back to the deterministic rules when malformed or inconsistent.
-    resolver: Literal["deterministic", "llm"] = "deterministic"
+    #: validated and fall back to the deterministic rules when malformed or inconsistent; or a
+    #: ``robomem.memory.spatial_resolvers`` entry point.
+    resolver: str = "deterministic"
 
     #: ``world``: one graph per world. An episode in a restored scene (``world_persists`` false: every
     #: EmbodiedBench episode) starts an empty graph, task-local as in the paper, and later episodes in that
@@ -68,10 +72,20 @@ class SpatialConfig(BaseModel):
     #: Seconds SQLite waits for another process's write lock before giving up.
     busy_timeout_s: float = Field(default=30.0, gt=0.0)
 
+    @field_validator("extractor")
+    @classmethod
+    def _known_extractor(cls, value: str) -> str:
+        return SPATIAL_EXTRACTORS.check_name(value)
+
+    @field_validator("resolver")
+    @classmethod
+    def _known_resolver(cls, value: str) -> str:
+        return SPATIAL_RESOLVERS.check_name(value)
+
     @property
     def uses_summary_query(self) -> bool:
         if self.summary_query is None:
-            return "llm" in (self.extractor, self.resolver)
+            return any(name != "deterministic" for name in (self.extractor, self.resolver))
         return self.summary_query
 
     @model_validator(mode="after")

@@ -39,11 +39,10 @@ from modules.hippocampus.spatial.config import SpatialConfig
 from modules.hippocampus.spatial.extract import extract_deterministic
 from modules.hippocampus.spatial.graph import Change, SiteGraph
 from modules.hippocampus.spatial.index import NameIndex
-from modules.hippocampus.spatial.llm_extract import extract_with_llm
-from modules.hippocampus.spatial.llm_resolve import resolve_with_llm
 from modules.hippocampus.spatial.locality import conflict_closure, evidence_nodes, expand_hops, similar_nodes
 from modules.hippocampus.spatial.model import HistoryRecord, NodeData, SpatialRecall, Stamp
 from modules.hippocampus.spatial.observations import Delta, Observations, diff_against
+from modules.hippocampus.spatial.operations import Extractor, Resolver
 from modules.hippocampus.spatial.persist import LoadedSite, commit_change, history_records, load_site
 from modules.hippocampus.spatial.resolve import Resolution, resolve_deterministic
 from modules.hippocampus.spatial.retrieve import retrieve_local
@@ -54,6 +53,7 @@ from modules.hippocampus.spatial.writeback import (
     prune_isolated,
     refresh_seen,
 )
+from modules.hippocampus.variants import SPATIAL_EXTRACTORS, SPATIAL_RESOLVERS
 from robomem.embeddings.base import Embedder
 from robomem.errors import ConfigError
 from robomem.llm.base import LLMClient
@@ -73,8 +73,8 @@ class SpatialMemory(MemoryStore):
     def __init__(
         self, config: SpatialConfig, *, memory_dir: Path, embedder: Embedder, llm: LLMClient | None = None
     ) -> None:
-        if llm is None and "llm" in (config.extractor, config.resolver):
-            raise ConfigError("the llm extractor/resolver needs an LLM client", key="memory.spatial")
+        self.extractor: Extractor = SPATIAL_EXTRACTORS.get(config.extractor).factory(config, llm=llm)
+        self.resolver: Resolver = SPATIAL_RESOLVERS.get(config.resolver).factory(config, llm=llm)
         self.config = config
         self.embedder = embedder
         self.llm = llm
@@ -241,28 +241,30 @@ class SpatialMemory(MemoryStore):
         self, summary: StepSummary, graph: SiteGraph, index: NameIndex, details: dict[str, Any]
     ) -> Observations:
         details["extractor"] = self.config.extractor
-        if self.config.extractor == "llm" and self.llm is not None:
-            try:
-                obs, error = extract_with_llm(summary, graph, index, self.config, self.llm)
-            except Exception as exc:  # a model endpoint hiccup must not stop the robot
-                obs, error = None, f"LLM call failed: {exc!r}"
-            if obs is not None:
-                return obs
-            self.counters["extract_fallbacks"] += 1
-            details.update(extract_fallback=1, extract_error=error)
+        try:
+            obs, error = self.extractor.extract(summary, graph, index)
+        except Exception as exc:  # a model endpoint hiccup must not stop the robot
+            if self.config.extractor == "deterministic":
+                raise
+            obs, error = None, f"LLM call failed: {exc!r}"
+        if obs is not None:
+            return obs
+        self.counters["extract_fallbacks"] += 1
+        details.update(extract_fallback=1, extract_error=error)
         return extract_deterministic(summary, graph, self.config)
 
     def _resolve(self, local: SiteGraph, delta: Delta, stamp: Stamp, details: dict[str, Any]) -> Resolution:
         details["resolver"] = self.config.resolver
-        if self.config.resolver == "llm" and self.llm is not None and (delta.new or delta.clears):
-            try:
-                res, error = resolve_with_llm(local, delta, stamp, self.config, self.llm)
-            except Exception as exc:  # a model endpoint hiccup must not stop the robot
-                res, error = None, f"LLM call failed: {exc!r}"
-            if res is not None:
-                return res
-            self.counters["resolve_fallbacks"] += 1
-            details.update(llm_fallback=1, llm_error=error)
+        try:
+            res, error = self.resolver.resolve(local, delta, stamp)
+        except Exception as exc:  # a model endpoint hiccup must not stop the robot
+            if self.config.resolver == "deterministic":
+                raise
+            res, error = None, f"LLM call failed: {exc!r}"
+        if res is not None:
+            return res
+        self.counters["resolve_fallbacks"] += 1
+        details.update(llm_fallback=1, llm_error=error)
         return resolve_deterministic(local, delta, stamp, self.config)
 
     # ---- loading -------------------------------------------------------------------------------------------

@@ -126,8 +126,41 @@ def test_memory_is_never_wiped_implicitly_but_fresh_wipes(tmp_path: Path) -> Non
 def test_a_memory_built_with_another_embedder_refuses_to_open(tmp_path: Path) -> None:
     open_memory(FAST, tmp_path / "mem").close()
     other = MemoryConfig(vector=VectorConfig(type="exact"))  # the MiniLM default
-    with pytest.raises(StoreError, match="was built with embedder 'hashing-ngrams-v1'"):
+    with pytest.raises(StoreError, match="was built with the hashing embedder 'hashing-ngrams-v1'") as err:
         open_memory(other, tmp_path / "mem")
+    assert "set agent.memory.embedder.type=hashing back" in str(err.value)
+    assert "--fresh-memory" in str(err.value)
+
+
+def test_the_manifest_records_the_embedder_type_model_and_dimension(tmp_path: Path) -> None:
+    open_memory(FAST, tmp_path / "mem").close()
+    manifest = json.loads((tmp_path / "mem" / "manifest.json").read_text())
+    assert (manifest["embedder_type"], manifest["embedder"], manifest["dim"]) == (
+        "hashing",
+        "hashing-ngrams-v1",
+        384,
+    )
+
+
+def test_a_memory_from_before_the_type_was_recorded_still_opens(tmp_path: Path) -> None:
+    open_memory(FAST, tmp_path / "mem").close()
+    path = tmp_path / "mem" / "manifest.json"
+    old = json.loads(path.read_text())
+    del old["embedder_type"]
+    path.write_text(json.dumps(old))
+    open_memory(FAST, tmp_path / "mem").close()  # model name and dimension match: it opens
+    assert "embedder_type" not in json.loads(path.read_text()), "opening never rewrites the manifest"
+    with pytest.raises(StoreError, match="was built with the hashing embedder"):  # another model: refused
+        open_memory(MemoryConfig(vector=VectorConfig(type="exact")), tmp_path / "mem")
+
+
+def test_the_same_model_name_from_another_embedder_type_is_refused(tmp_path: Path) -> None:
+    open_memory(FAST, tmp_path / "mem").close()
+    path = tmp_path / "mem" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    path.write_text(json.dumps({**manifest, "embedder_type": "openai"}))
+    with pytest.raises(StoreError, match=r"set agent\.memory\.embedder\.type=openai "):
+        open_memory(FAST, tmp_path / "mem")
 
 
 def test_the_default_embedder_is_the_offline_minilm(tmp_path: Path) -> None:

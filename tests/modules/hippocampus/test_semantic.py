@@ -193,7 +193,7 @@ def test_llm_creator_and_decider_through_a_real_server(tmp_path: Path) -> None:
         # (a near-duplicate of the stored lesson → NOOP), and the fallback is counted.
         details = _episode(memory, "e2", [("find a Mug", OK, True, "Cabinet_2", None)])
         assert details["NOOP"] == 1
-        assert memory.decider.failures == 1  # type: ignore[union-attr]
+        assert memory.decider.failures == 1  # type: ignore[attr-defined]
         decide = [r for r in server.chat_requests if "decide what to do" in r.last_user_text][-1]
         assert "In house_1 the mugs live in Cabinet_2." in decide.last_user_text
 
@@ -208,7 +208,7 @@ def test_llm_creator_malformed_reply_falls_back(tmp_path: Path) -> None:
             llm=llm,
         )
         _episode(memory, "e1", [("pick up the Apple", HOLDING, False, "CounterTop", None)])
-        assert memory.creator.failures == 1  # type: ignore[union-attr]
+        assert memory.creator.failures == 1  # type: ignore[attr-defined]
         (lesson,) = _texts(memory)
         assert lesson.startswith("Picking something up fails while the robot already holds an object")
 

@@ -9,7 +9,7 @@ from robomem.testing.hashing import HashingEmbedder
 
 
 def test_registry_names() -> None:
-    assert EMBEDDERS.names() == ("hashing", "minilm")
+    assert EMBEDDERS.names() == ("hashing", "minilm", "openai")
 
 
 def test_minilm_is_cached_and_shares_one_model() -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import threading
 import time
 from typing import Any
 
+import numpy as np
 import openai
 import pytest
 
@@ -186,3 +188,48 @@ def test_close_is_bounded_while_a_reply_is_delayed() -> None:
 def test_delays_are_capped() -> None:
     with ScriptedLLMServer([Rule(delay_s=3600)], max_delay_s=0.05) as server:
         assert post(server, chat("x"))[0] == 200
+
+
+# -- /v1/embeddings ----------------------------------------------------------------------------------------
+
+
+def test_embeddings_are_the_hashed_vectors_as_floats_or_base64() -> None:
+    from robomem.testing.hashing import HashingEmbedder
+
+    with ScriptedLLMServer(embedding_dim=16, embedding_dims={"wide": 24}) as server:
+        status, floats = post(server, {"model": "m", "input": ["a red mug", "x"]}, path="/v1/embeddings")
+        assert status == 200
+        expected = HashingEmbedder(16).embed(["a red mug", "x"])
+        assert [d["index"] for d in floats["data"]] == [0, 1]
+        assert floats["data"][0]["embedding"] == pytest.approx(expected[0].tolist())
+        assert floats["usage"] == {"prompt_tokens": 4, "total_tokens": 4}
+        body = {"model": "m", "input": "a red mug", "encoding_format": "base64"}
+        _, packed = post(server, body, path="/v1/embeddings")
+        raw = base64.b64decode(packed["data"][0]["embedding"])
+        assert np.frombuffer(raw, dtype="<f4").tolist() == pytest.approx(expected[0].tolist())
+        _, wide = post(server, {"model": "wide", "input": ["a"]}, path="/v1/embeddings")
+        _, asked = post(server, {"model": "wide", "input": ["a"], "dimensions": 8}, path="/v1/embeddings")
+        assert (len(wide["data"][0]["embedding"]), len(asked["data"][0]["embedding"])) == (24, 8)
+        assert [r.inputs for r in server.embedding_requests][:2] == [["a red mug", "x"], ["a red mug"]]
+        assert server.chat_requests == []
+
+
+def test_embeddings_reject_token_arrays_and_follow_embedding_rules_only() -> None:
+    rules = [Rule(status=503, reply="chat is down"), Rule(endpoint="embeddings", contains="mug", status=500)]
+    with ScriptedLLMServer(rules) as server:
+        assert post(server, {"model": "m", "input": [[1, 2]]}, path="/v1/embeddings")[0] == 400
+        assert post(server, {"model": "m", "input": ["a cup"]}, path="/v1/embeddings")[0] == 200
+        status, body = post(server, {"model": "m", "input": ["a mug"]}, path="/v1/embeddings")
+        assert status == 500 and body["error"]["type"] == "server_error"
+        assert post(server, chat("hello"))[0] == 503  # the chat rule still answers chat requests
+
+
+def test_the_openai_sdk_reads_the_embeddings() -> None:
+    with ScriptedLLMServer(embedding_dim=12) as server:
+        client = openai.OpenAI(base_url=server.base_url, api_key="k", max_retries=0)
+        try:
+            reply = client.embeddings.create(model="m", input=["one", "two", "three"])
+        finally:
+            client.close()
+        assert [len(d.embedding) for d in reply.data] == [12, 12, 12]
+        assert server.embedding_requests[0].body["encoding_format"] == "base64"  # type: ignore[index]

@@ -1,0 +1,102 @@
+"""The built-in spatial extractors and resolvers, registered by name (:mod:`modules.hippocampus.variants`):
+``deterministic`` (structured perception, functional-relation rules) and ``llm`` (the paper's Relation
+Retriever and ResolveConflict model calls). An operation answers ``(result, None)``, or ``(None, why)`` when
+its reply is unusable, and the store then falls back to the deterministic one."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from modules.hippocampus.base import StepSummary
+from modules.hippocampus.spatial.config import SpatialConfig
+from modules.hippocampus.spatial.extract import extract_deterministic
+from modules.hippocampus.spatial.graph import SiteGraph
+from modules.hippocampus.spatial.index import NameIndex
+from modules.hippocampus.spatial.llm_extract import extract_with_llm
+from modules.hippocampus.spatial.llm_resolve import resolve_with_llm
+from modules.hippocampus.spatial.model import Stamp
+from modules.hippocampus.spatial.observations import Delta, Observations
+from modules.hippocampus.spatial.resolve import Resolution, resolve_deterministic
+from modules.hippocampus.variants import SPATIAL_EXTRACTORS, SPATIAL_RESOLVERS
+from robomem.errors import ConfigError
+from robomem.llm.base import LLMClient
+
+__all__ = ("Extractor", "Resolver")
+
+
+class Extractor(Protocol):
+    def extract(
+        self, summary: StepSummary, graph: SiteGraph, index: NameIndex
+    ) -> tuple[Observations | None, str | None]: ...
+
+
+class Resolver(Protocol):
+    def resolve(
+        self, local: SiteGraph, delta: Delta, stamp: Stamp
+    ) -> tuple[Resolution | None, str | None]: ...
+
+
+def _needs(llm: LLMClient | None, what: str) -> LLMClient:
+    if llm is None:
+        raise ConfigError(f"the llm {what} needs an LLM client", key="memory.spatial")
+    return llm
+
+
+class _DeterministicExtractor:
+    def __init__(self, config: SpatialConfig) -> None:
+        self.config = config
+
+    def extract(
+        self, summary: StepSummary, graph: SiteGraph, index: NameIndex
+    ) -> tuple[Observations | None, str | None]:
+        return extract_deterministic(summary, graph, self.config), None
+
+
+class _LLMExtractor:
+    def __init__(self, config: SpatialConfig, llm: LLMClient) -> None:
+        self.config = config
+        self.llm = llm
+
+    def extract(
+        self, summary: StepSummary, graph: SiteGraph, index: NameIndex
+    ) -> tuple[Observations | None, str | None]:
+        return extract_with_llm(summary, graph, index, self.config, self.llm)
+
+
+class _DeterministicResolver:
+    def __init__(self, config: SpatialConfig) -> None:
+        self.config = config
+
+    def resolve(self, local: SiteGraph, delta: Delta, stamp: Stamp) -> tuple[Resolution | None, str | None]:
+        return resolve_deterministic(local, delta, stamp, self.config), None
+
+
+class _LLMResolver(_DeterministicResolver):
+    def __init__(self, config: SpatialConfig, llm: LLMClient) -> None:
+        super().__init__(config)
+        self.llm = llm
+
+    def resolve(self, local: SiteGraph, delta: Delta, stamp: Stamp) -> tuple[Resolution | None, str | None]:
+        if not (delta.new or delta.clears):  # nothing can conflict: no model call needed
+            return super().resolve(local, delta, stamp)
+        return resolve_with_llm(local, delta, stamp, self.config, self.llm)
+
+
+@SPATIAL_EXTRACTORS.register("deterministic", SpatialConfig)
+def _deterministic_extractor(config: SpatialConfig, *, llm: LLMClient | None) -> Extractor:
+    return _DeterministicExtractor(config)
+
+
+@SPATIAL_EXTRACTORS.register("llm", SpatialConfig)
+def _llm_extractor(config: SpatialConfig, *, llm: LLMClient | None) -> Extractor:
+    return _LLMExtractor(config, _needs(llm, "extractor"))
+
+
+@SPATIAL_RESOLVERS.register("deterministic", SpatialConfig)
+def _deterministic_resolver(config: SpatialConfig, *, llm: LLMClient | None) -> Resolver:
+    return _DeterministicResolver(config)
+
+
+@SPATIAL_RESOLVERS.register("llm", SpatialConfig)
+def _llm_resolver(config: SpatialConfig, *, llm: LLMClient | None) -> Resolver:
+    return _LLMResolver(config, _needs(llm, "resolver"))
