@@ -49,7 +49,7 @@ from bench._common import (
     svg_line_plot,
     write_json,
 )
-from envs.base import Env, Observation, StepResult
+from envs.base import Budget, Env, Observation, StepResult
 from envs.household.config import HouseholdConfig
 from envs.household.env import HouseholdEnv
 from envs.task import Task
@@ -138,6 +138,12 @@ class LifetimeEnv(Env):
 
     def action_id(self, action: int | str) -> int:
         return self.inner.action_id(action)
+
+    def budget(self) -> Budget:
+        return self.inner.budget()
+
+    def skill_guide(self) -> str:
+        return self.inner.skill_guide()
 
 
 class PromptProbe:
