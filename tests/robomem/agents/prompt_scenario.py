@@ -75,6 +75,16 @@ def _plan_reply(request: RecordedRequest, actions: Sequence[str]) -> str:
     )
 
 
+def _merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """``overrides`` on top of ``base``, section by section (``{"memory": {"temporal": ...}}`` keeps the
+    scenario's embedder and vector store)."""
+    merged = dict(base)
+    for key, value in overrides.items():
+        old = merged.get(key)
+        merged[key] = _merge(old, value) if isinstance(old, Mapping) and isinstance(value, Mapping) else value
+    return merged
+
+
 def _gold(profile: str, task: Task) -> list[str]:
     env = HouseholdEnv(HouseholdConfig(profile=profile))
     env.reset(task)
@@ -107,21 +117,19 @@ def run_scenario(
     rules = [Rule(role="planner", reply=planner), Rule(role="critic", reply=OK_CRITIC)]
     rules += [Rule(role=role, reply=reply) for role, reply in (default_replies or {}).items()]
     with ScriptedLLMServer(rules) as server:
-        config = RoboMemoryAgentConfig.model_validate(
-            {
-                "planner": {"type": "llm", "max_retries": 0},
-                "critic": {"type": "llm"},
-                "memory": {"embedder": {"type": "hashing"}, "vector": {"type": "exact"}},
-                "llm": {
-                    "base_url": server.base_url,
-                    "model": "scripted",
-                    "api_key_env": "ROBOMEM_TEST_KEY",
-                    "max_retries": 0,
-                    "repair_attempts": 0,
-                },
-                **(agent_overrides or {}),
-            }
-        )
+        base: dict[str, Any] = {
+            "planner": {"type": "llm", "max_retries": 0},
+            "critic": {"type": "llm"},
+            "memory": {"embedder": {"type": "hashing"}, "vector": {"type": "exact"}},
+            "llm": {
+                "base_url": server.base_url,
+                "model": "scripted",
+                "api_key_env": "ROBOMEM_TEST_KEY",
+                "max_retries": 0,
+                "repair_attempts": 0,
+            },
+        }
+        config = RoboMemoryAgentConfig.model_validate(_merge(base, agent_overrides or {}))
         agent = RoboMemoryAgent(config)
         agent.begin_run(run_dir)
         try:

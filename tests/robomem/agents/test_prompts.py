@@ -100,3 +100,20 @@ def test_the_moment_shows_the_memory_this_scenario_is_built_for(scenario: dict[s
         assert f"\n  {warmup.group(2)}. " in prompt
         assert "## What the actions do and when they are valid" in prompt
         assert "Example 2:" in prompt and "Example 3:" not in prompt
+
+
+def test_other_roles_can_join_the_scenario(tmp_path: Path) -> None:
+    # How the thalamus and memory operations join the golden set: on the LLM, with scripted replies.
+    run = run_scenario(
+        "habitat",
+        tmp_path,
+        agent_overrides={"thalamus": {"type": "llm"}, "memory": {"temporal": {"compressor": "llm"}}},
+        default_replies={
+            "thalamus.summary": '{"summary": "I did the step."}',
+            "thalamus.queries": '{"queries": ["peach", "shelf", "refrigerator", "kitchen"]}',
+            "memory.temporal": '{"summary": "I did several steps."}',
+        },
+    )
+    assert "## Step 5" in run.at_moment("thalamus.summary").last_user_text
+    assert run.at_moment("memory.temporal").role == "memory.temporal"
+    assert "[steps 0-4] I did several steps." in run.at_moment("planner").last_user_text
