@@ -49,14 +49,14 @@ from bench._common import (
     svg_line_plot,
     write_json,
 )
-from envs.base import Env, Observation, StepResult
+from envs.base import Budget, Env, Observation, StepResult
 from envs.household.config import HouseholdConfig
 from envs.household.env import HouseholdEnv
 from envs.task import Task
 from modules.hippocampus.config import MemoryConfig
 from modules.prefrontal.base import Plan, Planner, PlanningInput
 from modules.prefrontal.llm_planner import LLMPlanner, LLMPlannerConfig
-from modules.prefrontal.prompting import clip, history_section, memory_section
+from modules.prefrontal.prompting import clip, history_section, memory_section, temporal_last_step
 from robomem.llm.stub import StubLLMClient
 
 __all__ = ("main", "run")
@@ -139,6 +139,12 @@ class LifetimeEnv(Env):
     def action_id(self, action: int | str) -> int:
         return self.inner.action_id(action)
 
+    def budget(self) -> Budget:
+        return self.inner.budget()
+
+    def skill_guide(self) -> str:
+        return self.inner.skill_guide()
+
 
 class PromptProbe:
     """The agent's planner, unchanged, plus a measurement of the LLM planner's prompt for the same input."""
@@ -160,9 +166,15 @@ class PromptProbe:
             "skills": len("\n".join(f"action id {i}: {skill}" for i, skill in enumerate(inp.skills))),
             "instruction": len(inp.task.instruction.strip()),
             "observation": len(clip(inp.observation.text, cfg.observation_chars)),
-            "memory": len(memory_section(inp.memory, cfg.memory_chars)),
+            "memory": len(memory_section(inp.memory, cfg.memory_chars, recall_tokens=cfg.recall_tokens)),
             "history": len(
-                history_section(inp.history, inp.skills, max_steps=cfg.history_steps, chars=cfg.history_chars)
+                history_section(
+                    inp.history,
+                    inp.skills,
+                    max_steps=cfg.history_steps,
+                    chars=cfg.history_chars,
+                    after_step=temporal_last_step(inp.memory) if cfg.history == "after_temporal" else None,
+                )
             ),
             "reflection": len(clip(inp.reflection, cfg.reflection_chars)) if inp.reflection else 0,
         }
@@ -353,7 +365,9 @@ def run(
         ),
         "token_estimate": "ceil(len(prompt) / 4); wordpieces: MiniLM's uncased BERT WordPiece tokenizer",
         "planner_prompt": "LLMPlanner.prompt with the default LLMPlannerConfig (memory_chars 1500 per store, "
-        "observation 2000, history 30 steps / 3000 chars, reflection 600; the skill list is never cut)",
+        "past episodes whole within recall_tokens 1200, observation 2000, history: at most 5 steps not yet "
+        "in temporal memory, reflection 600, the profile's skill guide and 2 examples; the skill list is "
+        "never cut)",
         "profile": PROFILE,
         "tasks": tasks,
         "distinct_tasks": len({t.task_id for b in blocks for t in b.tasks}),

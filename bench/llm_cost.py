@@ -10,10 +10,11 @@ on household episodes, against a real OpenAI-compatible server on 127.0.0.1 (:cl
 
 The scripted replies are valid and plausible, computed from each prompt: the planner answers with the next
 (at most ``--plan-len``) actions of the task's oracle solution, looked up from the instruction and the
-action list in its prompt, resuming after the steps its history section shows; the critic approves; the
-thalamus turns the observation into a first-person summary and 4 queries; the memory operations answer as
-in ``bench/_common.py``. So the episodes are the oracle's successful trajectories, and the figures are the
-cost of a run in which the model always answers well (no malformed replies, no rejections, no repairs).
+action list in its prompt, resuming after the steps its history section lists or says temporal memory
+holds; the critic approves; the thalamus turns the observation into a first-person summary and 4 queries;
+the memory operations answer as in ``bench/_common.py``. So the episodes are the oracle's successful
+trajectories, and the figures are the cost of a run in which the model always answers well (no malformed
+replies, no rejections, no repairs).
 
 **Tokens.** The scripted server reports whitespace-separated *words* as tokens (prompt: every word of every
 message; completion: the words of the scripted reply). The report also re-tokenizes every recorded prompt
@@ -81,6 +82,11 @@ def planner_reply(gold: dict[tuple[str, tuple[str, ...]], tuple[str, ...]], plan
         instruction = _section(text, "## Task\n", "\n").strip()
         actions = gold.get((instruction, tuple(name for _, name in skills)), ())
         done = [int(n) for n in re.findall(r"^Step (\d+), action id", text, re.M)]
+        # Steps that temporal memory holds are not listed again; the history says how many there are.
+        done += [
+            int(n)
+            for n in re.findall(r"^\((?:step |steps 1-)(\d+) (?:is|are) in temporal memory", text, re.M)
+        ]
         ids = {name: int(i) for i, name in skills}
         chosen = [a for a in actions[max(done, default=0) :][:plan_len] if a in ids]
         plan = [{"action_id": ids[a], "action_name": a} for a in chosen]

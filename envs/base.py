@@ -27,10 +27,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from typing_extensions import TypedDict
 
+from envs.guides import profile_guide
 from envs.task import LifelongSequence, Task
 
 __all__ = (
     "PERCEPTION_FIELDS",
+    "Budget",
     "Env",
     "Observation",
     "PerceivedEntity",
@@ -139,6 +141,14 @@ class StepResult(_Frozen):
     info: StepInfo
 
 
+class Budget(_Frozen):
+    """What the current episode may still spend before the environment ends it (EmbodiedBench: 30 steps and
+    10 invalid actions per episode). ``None``: that limit is not enforced or not known."""
+
+    steps_left: int | None = Field(default=None, ge=0)
+    invalid_actions_left: int | None = Field(default=None, ge=0)
+
+
 class Env(ABC):
     """Contract for every environment. Implementations register in :data:`envs.registry.ENVS`."""
 
@@ -163,6 +173,16 @@ class Env(ABC):
     @abstractmethod
     def step(self, action: int | str, *, timeout_s: float | None = None) -> StepResult:
         """Execute one skill, given by id or by its exact text."""
+
+    def budget(self) -> Budget:
+        """The current episode's remaining budget, as the environment itself counts it (a planner is told
+        this, not the agent's own safety bound). Default: no known limit."""
+        return Budget()
+
+    def skill_guide(self) -> str:
+        """What each skill family does and when it is valid, for a planner's prompt (``""``: nothing known).
+        Default: robomem's text for :attr:`profile` (``envs/guides/<profile>.txt``)."""
+        return profile_guide(self.profile)
 
     def tasks(self, subset: str) -> tuple[Task, ...]:
         """Tasks of one evaluation subset, for environments that carry their own suites."""

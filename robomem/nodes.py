@@ -126,6 +126,11 @@ def _planning_input(state: AgentState, ctx: EpisodeRuntime) -> PlanningInput:
     cached = ctx.scratch.get("retrieved")
     # After a resume the scratch is empty: ask memory again rather than plan blind.
     retrieved = cached[1] if cached and cached[0] == state["step"] else _retrieve(state, ctx)
+    # The environment's own budget (EB: 30 steps); the agent's max_steps is only a safety bound on top.
+    budget = ctx.env.budget()
+    steps_left = max(0, ctx.max_steps - state["step"])
+    if budget.steps_left is not None:
+        steps_left = min(steps_left, budget.steps_left)
     return PlanningInput(
         task=ctx.task,
         observation=_observation(state),
@@ -133,7 +138,9 @@ def _planning_input(state: AgentState, ctx: EpisodeRuntime) -> PlanningInput:
         memory=retrieved,
         history=tuple(ExecutedAction(**h) for h in state.get("history", [])),
         reflection=state.get("reflection"),
-        steps_left=max(0, ctx.max_steps - state["step"]),
+        steps_left=steps_left,
+        invalid_left=budget.invalid_actions_left,
+        skill_guide=ctx.env.skill_guide(),
     )
 
 

@@ -23,9 +23,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from envs.base import Env, Observation, StepResult
+from envs.base import Budget, Env, Observation, StepResult
 from envs.bridge.config import BridgeConfig
-from envs.bridge.server import MAX_LINE_BYTES, PROTOCOL_VERSION
+from envs.bridge.server import EB_MAX_INVALID, EB_MAX_STEPS, MAX_LINE_BYTES, PROTOCOL_VERSION
 from envs.registry import ENVS
 from envs.task import Task
 from robomem.errors import EnvAdapterError, EnvConnectionError, EnvTimeoutError
@@ -61,6 +61,9 @@ class BridgeEnv(Env):
         self._skills: tuple[str, ...] = ()
         self._subsets: tuple[str, ...] | None = None
         self._tasks: dict[str, tuple[Task, ...]] = {}
+        #: The current episode's steps and invalid actions as the server counted them, and whether it is over.
+        self._used = (0, 0)
+        self._over = True
 
     # ---- the Env contract ------------------------------------------------------------------------------
     @property
@@ -104,6 +107,7 @@ class BridgeEnv(Env):
             "task_id": task.task_id,
         }
         self._skills = ()
+        self._used, self._over = (0, 0), True
         observation = self._observation(self._call("reset", args, self.config.setup_timeout_s))
         if observation.instruction != task.instruction:
             # The server reset to another episode than it listed: acting on (and scoring) it under this
@@ -112,6 +116,7 @@ class BridgeEnv(Env):
                 f"the bridge server at {self.where} reset {task.task_id} to another episode: it says "
                 f"{observation.instruction!r}, the task list said {task.instruction!r}"
             )
+        self._over = False
         # The skill list changes with the scene (EB appends `find a Cabinet_2` ...): re-read it every time.
         self._skills = tuple(str(s) for s in self._call("skills", {}, self.config.setup_timeout_s))
         # EmbodiedBench refuses keep_world; robomem's simulator behind the bridge honours it.
@@ -128,11 +133,29 @@ class BridgeEnv(Env):
         raw = reply.get("raw_info")
         self.last_raw_info = raw if isinstance(raw, dict) else None
         try:
-            return StepResult.model_validate({k: reply.get(k) for k in ("observation", "done", "info")})
+            result = StepResult.model_validate({k: reply.get(k) for k in ("observation", "done", "info")})
         except ValidationError as err:
             raise self._garbage(
                 f"malformed step result ({err.error_count()} problems: {err.errors()[0]})"
             ) from None
+        self._used = (result.info["env_step"], result.info["num_invalid_actions"])
+        self._over = result.done
+        return result
+
+    def budget(self) -> Budget:
+        """What is left of the server's limits (its ``hello``; EmbodiedBench's 30 / 10 when it names none)."""
+        info = self.server_info or {}
+        limits = [info.get(key) for key in ("max_steps", "max_invalid_actions")]
+        max_steps, max_invalid = (
+            value if isinstance(value, int) and not isinstance(value, bool) else default
+            for value, default in zip(limits, (EB_MAX_STEPS, EB_MAX_INVALID), strict=True)
+        )
+        if self._over:
+            return Budget(steps_left=0, invalid_actions_left=0)
+        steps, invalid = self._used
+        return Budget(
+            steps_left=max(0, max_steps - steps), invalid_actions_left=max(0, max_invalid - invalid)
+        )
 
     def close(self) -> None:
         if self._sock is not None and not self._stuck:

@@ -31,6 +31,8 @@ class HouseholdBackend(Backend):
     def __init__(self, config: HouseholdConfig) -> None:
         self.env = HouseholdEnv(config)
         self.profile = config.profile
+        self.max_steps = config.max_steps
+        self.max_invalid_actions = config.max_invalid_actions
 
     def subsets(self) -> list[str]:
         return list(self.env.subsets())
@@ -79,9 +81,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--profile", choices=("alfred", "habitat"), default="alfred")
     parser.add_argument("--suite", default="v1", help="suite version or path (env.suite)")
+    parser.add_argument("--max-steps", type=int, default=30, help="steps per episode (EB: 30)")
+    parser.add_argument(
+        "--max-invalid-actions", type=int, default=10, help="invalid actions per episode (EB: 10)"
+    )
     add_server_arguments(parser)
     args = parser.parse_args(argv)
-    backend = HouseholdBackend(HouseholdConfig(profile=args.profile, suite=args.suite))
+    config = HouseholdConfig(
+        profile=args.profile,
+        suite=args.suite,
+        max_steps=args.max_steps,
+        max_invalid_actions=args.max_invalid_actions,
+    )
+    backend = HouseholdBackend(config)
     return run(backend, args)
 
 

@@ -14,13 +14,14 @@ Protocol (version 1), one JSON object per line (UTF-8, ``\\n``-terminated, at mo
     request  {"id": 7, "op": "step", "args": {"action": "find a Mug"}}
     reply    {"id": 7, "ok": true, "result": {...}}
              {"id": 7, "ok": false, "error": {"type": "bad_request", "message": "..."}}
-Ops: ``hello`` -> {protocol, backend, profile, python}; ``subsets`` -> [names]; ``tasks(subset)`` -> [task];
-``reset(subset, episode_index, keep_world=false, task_id=null)`` -> observation; ``step(action)`` ->
-{observation, done, info, raw_info}; ``skills`` -> [texts]; ``close`` releases the simulator (the server keeps
-listening). An observation is {instruction, text, perception|null, images: [base64 PNG]}; ``info`` has
-robomem's StepInfo keys, plus ``reward`` (the step's reward, EB backends) and ``subgoal_reward`` (EB-Habitat).
-A reset that lands on another episode than the listing says fails with ``episode_mismatch``.
-One client is served at a time. There is no authentication: keep it on loopback.
+Ops: ``hello`` -> {protocol, backend, profile, max_steps, max_invalid_actions, python}; ``subsets`` ->
+[names]; ``tasks(subset)`` -> [task]; ``reset(subset, episode_index, keep_world=false, task_id=null)`` ->
+observation; ``step(action)`` -> {observation, done, info, raw_info}; ``skills`` -> [texts]; ``close``
+releases the simulator (the server keeps listening). An observation is {instruction, text, perception|null,
+images: [base64 PNG]}; ``info`` has robomem's StepInfo keys, plus ``reward`` (the step's reward, EB
+backends) and ``subgoal_reward`` (EB-Habitat). A reset that lands on another episode than the listing says
+fails with ``episode_mismatch``. One client is served at a time. There is no authentication: keep it on
+loopback.
 
 Written against EmbodiedBench commit b247936 (see deploy/embodiedbench/README.md). EmbodiedBench's code is not
 part of robomem: this server imports it from the user's own installation.
@@ -69,10 +70,13 @@ class BridgeError(Exception):
 
 
 class Backend:
-    """What the core serves. ``name`` and ``profile`` go into ``hello``."""
+    """What the core serves. ``name``, ``profile`` and the episode limits go into ``hello``."""
 
     name = ""
     profile = ""
+    #: Per-episode limits the backend enforces; the client tells its planner what is left of them.
+    max_steps = EB_MAX_STEPS
+    max_invalid_actions = EB_MAX_INVALID
 
     def subsets(self) -> list[str]:
         raise NotImplementedError
@@ -138,6 +142,8 @@ def dispatch(backend: Backend, op: str, args: Json) -> Any:
             "protocol": PROTOCOL_VERSION,
             "backend": backend.name,
             "profile": backend.profile,
+            "max_steps": backend.max_steps,
+            "max_invalid_actions": backend.max_invalid_actions,
             "python": "{}.{}.{}".format(*sys.version_info[:3]),
         }
     if op == "subsets":

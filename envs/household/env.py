@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import time
 
-from envs.base import Env, Observation, StepInfo, StepResult
+from envs.base import Budget, Env, Observation, StepInfo, StepResult
 from envs.household.config import HouseholdConfig
 from envs.household.goals import Bindings, bind_goal, evaluate
 from envs.household.perception import perceive, render_text
@@ -139,6 +139,18 @@ class HouseholdEnv(Env):
             "num_invalid_actions": self._invalid,
         }
         return StepResult(observation=self._observe(), done=self._done, info=info)
+
+    def budget(self) -> Budget:
+        if self._done:
+            return Budget(steps_left=0, invalid_actions_left=0)
+        return Budget(
+            steps_left=max(0, self.config.max_steps - self._steps),
+            invalid_actions_left=max(0, self.config.max_invalid_actions - self._invalid),
+        )
+
+    def skill_guide(self) -> str:
+        notes = self._profile.guide_notes
+        return super().skill_guide() + ("\n\n" + notes if notes else "")
 
     @property
     def current_task(self) -> Task:

@@ -21,7 +21,7 @@ from typing import Any, Concatenate, NoReturn, ParamSpec, TypeVar
 
 from pydantic import BaseModel
 
-from envs.base import Env, Observation, StepInfo, StepResult
+from envs.base import Budget, Env, Observation, StepInfo, StepResult
 from envs.ros.config import RosConfig
 from envs.ros.contract import (
     CONTRACT_VERSION,
@@ -189,6 +189,14 @@ class RosEnv(Env):
             "num_invalid_actions": self._invalid,
         }
         return StepResult(observation=observation, done=self._done, info=info)
+
+    def budget(self) -> Budget:
+        if self._done:
+            return Budget(steps_left=0, invalid_actions_left=0)
+        return Budget(
+            steps_left=max(0, self.config.max_steps - self._steps),
+            invalid_actions_left=max(0, self.config.max_invalid_actions - self._invalid),
+        )
 
     def _count(self, *, success: bool, done: bool = False) -> None:
         """One more step (a timed-out skill too) toward the episode's limits."""

@@ -3,8 +3,9 @@ each action before it runs (except the first action of every new plan — the pa
 replanning).
 
 Both see the same :class:`PlanningInput`: the task (instruction and, where the environment gives one, the
-structured goal), the current observation, the skill list, what memory retrieved this step, what happened so
-far in the episode, and the critic's last objection.
+structured goal), the current observation, the skill list and the environment's description of it, what
+memory retrieved this step, what happened so far in the episode, the critic's last objection and the
+episode's remaining budget.
 """
 
 from __future__ import annotations
@@ -39,8 +40,12 @@ class PlanningInput:
     history: tuple[ExecutedAction, ...] = ()
     #: Why the critic rejected the last proposal, if it did.
     reflection: str | None = None
-    #: Steps left before the environment's step limit.
+    #: Steps left before the episode ends (the environment's own budget, bounded by the agent's), and invalid
+    #: actions left before the environment ends it; ``None`` when there is no such limit.
     steps_left: int | None = None
+    invalid_left: int | None = None
+    #: What each skill family does and when it is valid (:meth:`envs.base.Env.skill_guide`).
+    skill_guide: str = ""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from modules.prefrontal.base import Critic, PlanningInput, Verdict
-from modules.prefrontal.prompting import clip, history_section, memory_section, render, user_message
+from modules.prefrontal.prompting import (
+    clip,
+    history_section,
+    memory_section,
+    render,
+    section,
+    temporal_last_step,
+    user_message,
+)
 from robomem.llm.base import LLMClient
 
 __all__ = ("CRITIC_SCHEMA", "LLMCritic", "LLMCriticConfig")
@@ -49,9 +57,12 @@ class LLMCriticConfig(BaseModel):
 
     type: Literal["llm"] = "llm"
     memory_chars: int = Field(default=800, ge=0)
+    #: Past episodes, whole, in this many tokens (the best-ranked one is always shown).
+    recall_tokens: int = Field(default=400, ge=0)
     observation_chars: int = Field(default=2000, ge=0)
-    #: The critic judges the present: a short recent history is enough.
-    history_steps: int = Field(default=8, ge=0)
+    #: The critic judges the present: a short recent history is enough (see LLMPlannerConfig.history).
+    history_steps: int = Field(default=3, ge=0)
+    history: Literal["after_temporal", "last"] = "after_temporal"
     history_chars: int = Field(default=1200, ge=0)
     #: How many of the plan's remaining actions to show after the proposed one.
     remaining_actions: int = Field(default=10, ge=0)
@@ -84,9 +95,14 @@ class LLMCritic:
             "critic",
             instruction=inp.task.instruction.strip(),
             observation=clip(inp.observation.text, cfg.observation_chars) or "(no text observation)",
-            memory=memory_section(inp.memory, cfg.memory_chars),
+            guide=section("What the actions do and when they are valid", inp.skill_guide),
+            memory=memory_section(inp.memory, cfg.memory_chars, recall_tokens=cfg.recall_tokens),
             history=history_section(
-                inp.history, inp.skills, max_steps=cfg.history_steps, chars=cfg.history_chars
+                inp.history,
+                inp.skills,
+                max_steps=cfg.history_steps,
+                chars=cfg.history_chars,
+                after_step=temporal_last_step(inp.memory) if cfg.history == "after_temporal" else None,
             ),
             action=action,
             remaining=rest,

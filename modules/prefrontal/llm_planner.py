@@ -16,8 +16,18 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from modules.prefrontal.base import Plan, PlanningInput
+from modules.prefrontal.examples import examples_text
 from modules.prefrontal.parsing import ESSENTIAL_KEYS, ParsedPlan, parse_plan, plan_schema
-from modules.prefrontal.prompting import clip, history_section, memory_section, render, user_message
+from modules.prefrontal.prompting import (
+    budget_line,
+    clip,
+    history_section,
+    memory_section,
+    render,
+    section,
+    temporal_last_step,
+    user_message,
+)
 from robomem.llm.base import ChatMessage, LLMClient, text_message
 
 __all__ = ("LLMPlanner", "LLMPlannerConfig")
@@ -39,11 +49,25 @@ class LLMPlannerConfig(BaseModel):
     #: Correction turns after an unusable reply, on top of the LLM client's own JSON repair.
     max_retries: int = Field(default=1, ge=0, le=3)
     #: Character budgets of the prompt's variable parts. The skill list is never cut: ids index into it.
+    #: ``memory_chars`` bounds each short-term store and semantic memory (whole lines).
     memory_chars: int = Field(default=1500, ge=0)
+    #: Past episodes (episodic memory), whole and compactly rendered, in this many tokens (chars / 4).
+    #: ~5 episodes of 15-20 steps fit; the best-ranked one is always shown.
+    recall_tokens: int = Field(default=1200, ge=0)
     observation_chars: int = Field(default=2000, ge=0)
-    history_steps: int = Field(default=30, ge=0)
+    #: The raw action history: at most this many recent actions, each with its env feedback ...
+    history_steps: int = Field(default=5, ge=0)
+    #: ... and, with ``after_temporal``, only those temporal memory does not hold yet (none, usually: it
+    #: is the planner's account of the episode, as in the paper). ``last`` shows the last ``history_steps``
+    #: whatever temporal memory holds (EmbodiedBench's history, bounded).
+    history: Literal["after_temporal", "last"] = "after_temporal"
     history_chars: int = Field(default=3000, ge=0)
     reflection_chars: int = Field(default=600, ge=0)
+    #: In-context examples: this many tasks solved by the household simulator's oracle in houses that are
+    #: not evaluated (``modules/prefrontal/examples.py``). Two show the profile's hardest preconditions
+    #: (ALFRED: cleaning, heating; Habitat: cooling, two objects) for ~300 tokens, which keeps the whole
+    #: prompt inside an 8k context next to ALFRED's ~170-action list; EmbodiedBench's own prompt uses 10.
+    examples: int = Field(default=2, ge=0, le=10)
     #: Latest observation frames sent as image parts (0: language only, as EB's ``language_only``).
     max_images: int = Field(default=1, ge=0, le=8)
 
@@ -64,22 +88,31 @@ class LLMPlanner:
         cfg = self.config
         visual = self._visual(inp)
         skills = "\n".join(f"action id {i}: {skill}" for i, skill in enumerate(inp.skills))
-        steps_left = f"You have {inp.steps_left} steps left.\n" if inp.steps_left is not None else ""
         reflection = (
             f"\n## Critic feedback on your last plan\n{clip(inp.reflection, cfg.reflection_chars)}\n"
             if inp.reflection and inp.reflection.strip()
             else ""
         )
+        examples = examples_text(inp.task.profile, cfg.examples)
         return render(
             "planner",
             skills=skills or "(no actions available)",
+            guide=section("What the actions do and when they are valid", inp.skill_guide),
             max_plan_len=cfg.max_plan_len,
+            examples=section(
+                "Examples: tasks solved in other houses (take ids and names from the action list above)",
+                examples,
+            ),
             instruction=inp.task.instruction.strip(),
-            steps_left=steps_left,
+            budget=budget_line(inp.steps_left, inp.invalid_left),
             observation=clip(inp.observation.text, cfg.observation_chars) or "(no text observation)",
-            memory=memory_section(inp.memory, cfg.memory_chars),
+            memory=memory_section(inp.memory, cfg.memory_chars, recall_tokens=cfg.recall_tokens),
             history=history_section(
-                inp.history, inp.skills, max_steps=cfg.history_steps, chars=cfg.history_chars
+                inp.history,
+                inp.skills,
+                max_steps=cfg.history_steps,
+                chars=cfg.history_chars,
+                after_step=temporal_last_step(inp.memory) if cfg.history == "after_temporal" else None,
             ),
             reflection=reflection,
             output_format=render("planner_output", visual_key=_VISUAL_KEY if visual else ""),

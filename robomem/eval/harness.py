@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from envs.base import Env, Observation, StepInfo, StepResult
+from envs.base import Budget, Env, Observation, StepInfo, StepResult
 from envs.task import LifelongSequence, Task
 from robomem.agents.base import Agent, EpisodeStats
 from robomem.config import Config
@@ -109,6 +109,12 @@ class RecordingEnv(Env):
 
     def action_id(self, action: int | str) -> int:
         return self.inner.action_id(action)
+
+    def budget(self) -> Budget:
+        return self.inner.budget()
+
+    def skill_guide(self) -> str:
+        return self.inner.skill_guide()
 
 
 @dataclass(frozen=True)

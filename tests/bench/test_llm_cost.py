@@ -73,3 +73,26 @@ def test_scripted_planner_follows_the_oracle_solution() -> None:
     }
     plan = json.loads(llm_cost.planner_reply(gold, 1)(request))["executable_plan"]
     assert plan == [{"action_id": 1, "action_name": "pick up the Mug"}]
+
+
+def test_scripted_planner_resumes_after_the_steps_temporal_memory_holds() -> None:
+    from robomem.testing.scripted_llm import RecordedRequest
+
+    gold: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {
+        ("Clean a mug.", ("find a Mug", "pick up the Mug", "find a Sink")): (
+            "find a Mug",
+            "pick up the Mug",
+            "find a Sink",
+        )
+    }
+    for note, expected in (("(step 1 is", "pick up the Mug"), ("(steps 1-2 are", "find a Sink")):
+        prompt = (
+            "## Action list\naction id 0: find a Mug\naction id 1: pick up the Mug\n"
+            "action id 2: find a Sink\n"
+            f"\n## Task\nClean a mug.\n\n## The action history\n{note} in temporal memory above)\n"
+        )
+        request = RecordedRequest(
+            "POST", "/v1/chat/completions", {}, {"messages": [{"role": "user", "content": prompt}]}, 0.0
+        )
+        plan = json.loads(llm_cost.planner_reply(gold, 1)(request))["executable_plan"]
+        assert [p["action_name"] for p in plan] == [expected]

@@ -29,6 +29,8 @@ class Outcome:
 
 class Profile(ABC):
     name: str
+    #: Rules of this simulator beyond the profile's shared guide (``envs/guides/<name>.txt``), for planners.
+    guide_notes: str = ""
 
     @abstractmethod
     def skills(self, world: World) -> tuple[Skill, ...]:

@@ -27,6 +27,11 @@ def _holding(world: World) -> Outcome:
 
 class HabitatProfile(Profile):
     name = "habitat"
+    # Cooling is this simulator's addition to EB-Habitat's rearrangement (its cool tasks need it).
+    guide_notes = (
+        "There is no chill action: an object placed in the refrigerator becomes cold and stays cold after "
+        "you take it out again."
+    )
 
     def skills(self, world: World) -> tuple[Skill, ...]:
         receptacles = [e.name for room in world.rooms for e in world.room_fixed(room)]

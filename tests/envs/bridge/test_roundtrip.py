@@ -7,7 +7,9 @@ import random
 
 import pytest
 
+from envs.base import Budget
 from envs.bridge import BridgeConfig, BridgeEnv
+from envs.guides import profile_guide
 from envs.household.config import HouseholdConfig
 from envs.household.env import HouseholdEnv
 from envs.registry import ENVS
@@ -45,6 +47,26 @@ def test_episodes_match_the_in_process_simulator(household_server: StartServer, 
                     done, steps = want.done, steps + 1
         assert remote.server_info is not None
         assert remote.server_info["backend"] == "household"
+
+
+def test_the_budget_is_the_servers_own_and_the_guide_the_profiles(household_server: StartServer) -> None:
+    server = household_server("--max-steps", "4", "--max-invalid-actions", "2", profile="habitat")
+    local = HouseholdEnv(HouseholdConfig(profile="habitat", max_steps=4, max_invalid_actions=2))
+    with server.client(profile="habitat") as remote:
+        task = remote.tasks("base")[0]
+        remote.reset(task)
+        local.reset(local.tasks("base")[0])
+        assert remote.budget() == local.budget() == Budget(steps_left=4, invalid_actions_left=2)
+        for action in ("levitate the sofa", local.skills[0], local.skills[0]):
+            assert remote.step(action) == local.step(action)
+            assert remote.budget() == local.budget()
+        assert remote.budget() == Budget(steps_left=1, invalid_actions_left=1)
+        remote.step("levitate the sofa")  # the second invalid action ends the episode
+        assert remote.budget() == Budget(steps_left=0, invalid_actions_left=0)
+        remote.reset(task)
+        assert remote.budget() == Budget(steps_left=4, invalid_actions_left=2)
+        # EB-Habitat through the bridge has no simulator-only rules: the shared guide alone.
+        assert remote.skill_guide() == profile_guide("habitat") != local.skill_guide()
 
 
 def test_registered_as_eb_bridge_and_built_from_a_preset(household_server: StartServer) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from envs.base import StepInfo
+from envs.base import Budget, StepInfo
 from envs.household.config import HouseholdConfig
 from envs.household.env import HouseholdEnv
 from envs.household.goals import evaluate
@@ -151,6 +151,19 @@ def test_limits_are_configurable() -> None:
     assert [env.step("find a Apple").done for _ in range(3)] == [False, False, True]
     env.reset(make_task("alfred"))
     assert [env.step("nonsense").done for _ in range(2)] == [False, True]
+
+
+def test_budget_is_what_the_limits_leave() -> None:
+    env = make_env(alfred_world(), max_steps=5, max_invalid_actions=2)
+    env.reset(make_task("alfred"))
+    assert env.budget() == Budget(steps_left=5, invalid_actions_left=2)
+    env.step("find a Apple")
+    env.step("nonsense")
+    assert env.budget() == Budget(steps_left=3, invalid_actions_left=1)
+    env.step("nonsense")  # the second invalid action ends the episode with steps to spare
+    assert env.budget() == Budget(steps_left=0, invalid_actions_left=0)
+    env.reset(make_task("alfred"))
+    assert env.budget() == Budget(steps_left=5, invalid_actions_left=2)
 
 
 def test_reset_starts_a_new_count() -> None:

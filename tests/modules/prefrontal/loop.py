@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from envs.base import Env, Observation, StepResult
+from envs.base import Budget, Env, Observation, StepResult
 from envs.household.config import HouseholdConfig
 from envs.household.env import HouseholdEnv
 from envs.task import Task
@@ -50,6 +50,12 @@ class GuardedEnv(Env):
 
     def tasks(self, subset: str) -> tuple[Task, ...]:
         return self._inner.tasks(subset)
+
+    def budget(self) -> Budget:
+        return self._inner.budget()
+
+    def skill_guide(self) -> str:
+        return self._inner.skill_guide()
 
     def __getattr__(self, name: str) -> object:
         raise PrivilegedAccessError(f"the agent loop read env.{name}")

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from envs.base import Observation
+from modules.hippocampus.base import StoreResult
+from modules.hippocampus.temporal import TemporalEntry
 from modules.prefrontal.base import Critic, PlanningInput, Verdict
 from modules.prefrontal.llm_critic import CRITIC_SCHEMA, LLMCritic, LLMCriticConfig
 from robomem.errors import LLMError
@@ -178,3 +180,19 @@ def test_config_is_strict() -> None:
     assert LLMCriticConfig().type == "llm"
     with pytest.raises(ValueError, match="extra"):
         LLMCriticConfig.model_validate({"type": "llm", "temperature": 0})
+
+
+def test_the_critic_reads_the_validity_rules_and_not_the_steps_temporal_memory_holds(
+    server: ScriptedLLMServer, llm: OpenAICompatClient
+) -> None:
+    server.add(Rule(reply=critique(True)))
+    guide = "- pick up the X: only with an empty hand."
+    temporal = TemporalEntry("I found the apple and failed to pick it up.", 1, 2)
+    memory = {"temporal": StoreResult("temporal", (temporal.line(),), [temporal])}
+    LLMCritic(LLMCriticConfig(), llm=llm).review(
+        "pick up the Apple", (), inp(skill_guide=guide, memory=memory, history=history())
+    )
+    prompt = server.chat_requests[0].last_user_text
+    assert f"## What the actions do and when they are valid\n{guide}\n\n## Task" in prompt
+    assert "## Recent actions\n(steps 1-2 are in temporal memory above)\n\n" in prompt
+    assert "Step 2, action id" not in prompt

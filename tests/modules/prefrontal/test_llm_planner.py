@@ -7,7 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from envs.base import Observation
+from envs.household.examples import gold_examples
 from modules.hippocampus.base import StoreResult
+from modules.hippocampus.temporal import TemporalEntry
 from modules.prefrontal.base import ExecutedAction, Planner
 from modules.prefrontal.llm_planner import LLMPlanner, LLMPlannerConfig
 from robomem.errors import LLMError
@@ -113,7 +115,15 @@ def test_prompt_size_is_bounded_by_the_caps(server: ScriptedLLMServer, llm: Open
     huge = {name: StoreResult(name, lines) for name in ("temporal", "spatial", "episodic", "semantic")}
     long_history = tuple(ExecutedAction("find a Apple", "ok " * 50, True, i) for i in range(200))
     observation = Observation(instruction=TASK.instruction, text="clutter " * 5000)
-    cfg = {"memory_chars": 300, "history_chars": 800, "observation_chars": 500, "reflection_chars": 100}
+    cfg = {
+        "memory_chars": 300,
+        "recall_tokens": 75,  # ~300 characters of past episodes
+        "history_chars": 800,
+        "history_steps": 30,
+        "observation_chars": 500,
+        "reflection_chars": 100,
+        "examples": 0,
+    }
     planner(llm, **cfg).plan(
         inp(memory=huge, history=long_history, observation=observation, reflection="why " * 1000)
     )
@@ -309,3 +319,59 @@ def test_a_500_once_is_retried_and_counted_in_the_planners_usage(server: Scripte
     assert len(server.chat_requests) == 2
     usage = accounting.snapshot()["roles"]["planner"]
     assert (usage["calls"], usage["requests"], usage["retries"], usage["transport_errors"]) == (1, 2, 1, 0)
+
+
+# ---- what the prompt is built from (issue #11: prompts a real model can win with) -------------------------
+def _temporal(*entries: TemporalEntry) -> StoreResult:
+    return StoreResult("temporal", tuple(e.line() for e in entries), list(entries))
+
+
+def _steps(n: int) -> tuple[ExecutedAction, ...]:
+    return tuple(ExecutedAction(SKILLS[i % 2], f"feedback {i}", True, i) for i in range(1, n + 1))
+
+
+def test_history_holds_only_the_steps_temporal_memory_does_not(
+    server: ScriptedLLMServer, llm: OpenAICompatClient
+) -> None:
+    server.add(Rule(reply=plan_reply((0, "find a Apple"))))
+    temporal = _temporal(TemporalEntry("early work", 0, 4), TemporalEntry("found it", 5, 5))
+    planner(llm).plan(inp(memory={"temporal": temporal}, history=_steps(7)))
+    prompt = server.chat_requests[0].last_user_text
+    history = prompt.split("## The action history\n", 1)[1].split("\n\n", 1)[0]
+    # Steps 6 and 7 are not in temporal memory yet (e.g. its update is behind after a resume): listed raw.
+    assert history == (
+        "(steps 1-5 are in temporal memory above)\n"
+        "Step 6, action id 0, find a Apple, env feedback: feedback 6\n"
+        "Step 7, action id 1, pick up the Apple, env feedback: feedback 7"
+    )
+
+
+def test_history_is_bounded_and_can_be_the_last_k_steps(
+    server: ScriptedLLMServer, llm: OpenAICompatClient
+) -> None:
+    server.add(Rule(reply=plan_reply((0, "find a Apple"))))
+    temporal = _temporal(TemporalEntry("all of it", 0, 30))
+    planner(llm, history="last", history_steps=3).plan(inp(memory={"temporal": temporal}, history=_steps(30)))
+    planner(llm).plan(inp(history=_steps(30)))  # temporal memory ablated: the last 5 steps, bounded
+    last_k, ablated = (r.last_user_text for r in server.chat_requests)
+    assert "(27 earlier steps omitted)\nStep 28, " in last_k and "Step 30, " in last_k
+    assert "(25 earlier steps omitted)\nStep 26, " in ablated and "Step 25, " not in ablated
+
+
+def test_guide_examples_and_budget_reach_the_prompt(
+    server: ScriptedLLMServer, llm: OpenAICompatClient
+) -> None:
+    server.add(Rule(reply=plan_reply((0, "find a Apple"))))
+    guide = "- find a X: go to X.\n- pick up the X: only with an empty hand."
+    planner(llm, examples=1).plan(inp(skill_guide=guide, steps_left=1, invalid_left=3))
+    planner(llm, examples=0).plan(inp(task=TASK.model_copy(update={"profile": "my_robot"})))
+    planner(llm, examples=3).plan(inp(task=TASK.model_copy(update={"profile": "my_robot"})))
+    full, bare, unknown_profile = (r.last_user_text for r in server.chat_requests)
+    assert f"## What the actions do and when they are valid\n{guide}\n\n## Guidelines" in full
+    assert "\nExample 1: " in full and "Example 2:" not in full
+    (example,) = gold_examples("alfred", 1)
+    assert f'Example 1: "{example.instruction}" (done in {len(example.actions)} actions)\n  1. ' in full
+    assert "You have 1 step left; 3 more invalid actions will end the episode.\n" in full
+    for prompt in (bare, unknown_profile):
+        assert "What the actions do" not in prompt and "Example 1" not in prompt
+        assert "## Guidelines" in prompt and "steps left" not in prompt
