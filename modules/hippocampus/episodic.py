@@ -33,7 +33,7 @@ from modules.hippocampus.longterm import (
     LLMDecider,
     LongTermIndex,
     PendingLog,
-    decide,
+    decide_all,
 )
 from robomem.embeddings.base import Embedder
 from robomem.llm.base import LLMClient
@@ -177,9 +177,8 @@ class EpisodicMemory(MemoryStore):
 
     def end_episode(self, outcome: EpisodeOutcome) -> UpdateStats:
         candidates = episode_candidates(outcome)
-        decisions = [
-            decide(self.decider, c, self.index.neighbours(c, self.config.n_update)) for c in candidates
-        ]
+        asks = [(c, self.index.neighbours(c, self.config.n_update)) for c in candidates]
+        decisions = decide_all(self.decider, asks)
         report = self.index.apply(
             candidates,
             decisions,

@@ -27,7 +27,7 @@ from modules.hippocampus.longterm import (
     LLMDecider,
     LongTermIndex,
     PendingLog,
-    decide,
+    decide_all,
     stable_id,
 )
 from robomem.embeddings.base import Embedder
@@ -140,10 +140,8 @@ class SemanticMemory(MemoryStore):
         if self.shared_store and candidates:
             # Lessons another robot added since begin_episode must count as near-duplicates too.
             self.index.pin([ACTION_LESSONS, task_lessons(outcome.context.site)])
-        decisions = [
-            decide(self.decider, c, self.index.neighbours(c, self.config.n_update, _partition_of(c)))
-            for c in candidates
-        ]
+        asks = [(c, self.index.neighbours(c, self.config.n_update, _partition_of(c))) for c in candidates]
+        decisions = decide_all(self.decider, asks)
         report = self.index.apply(
             candidates,
             decisions,

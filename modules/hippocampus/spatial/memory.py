@@ -9,7 +9,8 @@ One update, each step a function of its own:
 (c) expand k hops, at most ``update_max_expand`` vertices, recent edges first;
 (d) G_local = the subgraph of old ∪ new relations induced by V_merged (plus the few vertices the functional
     rules and negative evidence must see, whatever the expansion cut);
-(e) resolve conflicts on G_local (:mod:`.resolve` or :mod:`.llm_resolve`);
+(e) resolve conflicts on G_local (:mod:`.resolve` or :mod:`.llm_resolve`; with ``resolve_calls: joint`` the
+    model's edits came with (a)'s reply, so an update costs one model call);
 (f) write back: G' = (G \\ G_local) ∪ G_updated, in memory and in ONE SQLite transaction;
 (g) prune vertices of the local subgraph left isolated.
 
@@ -39,13 +40,13 @@ from modules.hippocampus.spatial.config import SpatialConfig
 from modules.hippocampus.spatial.extract import extract_deterministic
 from modules.hippocampus.spatial.graph import Change, SiteGraph
 from modules.hippocampus.spatial.index import NameIndex
-from modules.hippocampus.spatial.llm_extract import extract_with_llm
-from modules.hippocampus.spatial.llm_resolve import resolve_with_llm
+from modules.hippocampus.spatial.llm_extract import extract_and_resolve_with_llm, extract_with_llm
+from modules.hippocampus.spatial.llm_resolve import apply_proposed, resolve_with_llm
 from modules.hippocampus.spatial.locality import conflict_closure, evidence_nodes, expand_hops, similar_nodes
 from modules.hippocampus.spatial.model import HistoryRecord, NodeData, SpatialRecall, Stamp
 from modules.hippocampus.spatial.observations import Delta, Observations, diff_against
 from modules.hippocampus.spatial.persist import LoadedSite, commit_change, history_records, load_site
-from modules.hippocampus.spatial.resolve import Resolution, resolve_deterministic
+from modules.hippocampus.spatial.resolve import Resolution, conflicts, resolve_deterministic
 from modules.hippocampus.spatial.retrieve import retrieve_local
 from modules.hippocampus.spatial.writeback import (
     diff_local,
@@ -190,6 +191,8 @@ class SpatialMemory(MemoryStore):
         hood = expand_hops(graph, seeds, cfg.hops, cfg.update_max_expand)
         # (d) G_local over V_merged.
         v_merged = hood.nodes | v_new | conflict_closure(graph, v_new) | evidence_nodes(graph, delta)
+        if delta.proposed is not None:  # edits proposed with the relations (joint call) reach the write-back
+            v_merged |= delta.proposed.nodes
         before = graph.induced(v_merged)
         touched = before.number_of_edges() + len(delta.new)
         # (e) G_updated.
@@ -242,8 +245,10 @@ class SpatialMemory(MemoryStore):
     ) -> Observations:
         details["extractor"] = self.config.extractor
         if self.config.extractor == "llm" and self.llm is not None:
+            joint = self.config.resolver == "llm" and self.config.resolve_calls == "joint"
+            extract = extract_and_resolve_with_llm if joint else extract_with_llm
             try:
-                obs, error = extract_with_llm(summary, graph, index, self.config, self.llm)
+                obs, error = extract(summary, graph, index, self.config, self.llm)
             except Exception as exc:  # a model endpoint hiccup must not stop the robot
                 obs, error = None, f"LLM call failed: {exc!r}"
             if obs is not None:
@@ -254,7 +259,23 @@ class SpatialMemory(MemoryStore):
 
     def _resolve(self, local: SiteGraph, delta: Delta, stamp: Stamp, details: dict[str, Any]) -> Resolution:
         details["resolver"] = self.config.resolver
-        if self.config.resolver == "llm" and self.llm is not None and (delta.new or delta.clears):
+        if self.config.resolver == "llm" and delta.proposed is not None:
+            # The extraction call already answered (resolve_calls: joint): apply its edits, no second call.
+            details["resolved_by"] = "joint"
+            res, error = apply_proposed(local, delta, stamp, self.config)
+            if res is not None:
+                return res
+            self.counters["resolve_fallbacks"] += 1
+            details.update(llm_fallback=1, llm_error=error)
+            return resolve_deterministic(local, delta, stamp, self.config)
+        wanted = self.config.resolver == "llm" and self.llm is not None and bool(delta.new or delta.clears)
+        if wanted and self.config.resolve_calls == "on_conflict" and not conflicts(local, delta):
+            wanted = False  # nothing to decide: inserting the new facts is the whole resolution
+            details["resolved_by"] = "rules (no conflict)"
+            self.counters["resolve_calls_skipped"] += 1
+        if wanted:
+            assert self.llm is not None
+            details["resolved_by"] = "call"
             try:
                 res, error = resolve_with_llm(local, delta, stamp, self.config, self.llm)
             except Exception as exc:  # a model endpoint hiccup must not stop the robot
