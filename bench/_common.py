@@ -338,6 +338,7 @@ MEMORY_ROLE_STORES: dict[str, str] = {
     "memory.temporal": "temporal",
     "memory.spatial.relations": "spatial",
     "memory.spatial.resolve": "spatial",
+    "memory.spatial.update": "spatial",
     "memory.episodic": "episodic",
     "memory.lessons": "semantic",
     "memory.semantic": "semantic",
@@ -407,13 +408,10 @@ def _reply_spatial_relations(request: RecordedRequest) -> str:
     return json.dumps(_relations_from_summary(summary))
 
 
-def _reply_spatial_resolve(request: RecordedRequest) -> str:
-    """Supersede every stored belief a new fact contradicts (one location, one room, one holder per thing,
-    a held thing in no container) — what a careful model would answer."""
-    text = request.last_user_text
-    triple = r"(\S+) (\S+) (\S+) \("
-    edges = re.findall(r"^(e\d+): " + triple, _section(text, "Existing beliefs", "New facts:"), re.M)
-    facts = re.findall(r"^- " + triple, _section(text, "New facts:", "Things seen"), re.M)
+def _supersede_edits(edges: list[tuple[str, str, str, str]], facts: list[tuple[str, str, str]]) -> list[Any]:
+    """Supersede every stored belief ``(id, subject, relation, object)`` a new fact contradicts (one
+    location, one room, one holder per thing, a held thing in no container) — what a careful model would
+    answer."""
 
     def group(relation: str, obj: str) -> str:
         if relation in _LOCATED:
@@ -433,7 +431,36 @@ def _reply_spatial_resolve(request: RecordedRequest) -> str:
                     {"op": "supersede", "edge": edge_id, "reason": f"now {f_subject} {f_relation} {f_obj}"}
                 )
                 break
-    return json.dumps({"edits": edits})
+    return edits
+
+
+_TRIPLE = r"(\S+) (\S+) (\S+) \("
+
+
+def _reply_spatial_resolve(request: RecordedRequest) -> str:
+    text = request.last_user_text
+    edges = re.findall(r"^(e\d+): " + _TRIPLE, _section(text, "Existing beliefs", "New facts:"), re.M)
+    facts = re.findall(r"^- " + _TRIPLE, _section(text, "New facts:", "Things seen"), re.M)
+    return json.dumps({"edits": _supersede_edits(edges, facts)})
+
+
+def _reply_spatial_update(request: RecordedRequest) -> str:
+    """The joint call: the relations of the step summary, and the edits they make to the beliefs shown."""
+    text = request.last_user_text
+    summary = _section(text, "\nSummary:", "\n").strip()
+    reply = _relations_from_summary(summary)
+    edges = re.findall(r"^(e\d+): " + _TRIPLE, _section(text, "Stored beliefs", "A thing has"), re.M)
+    facts = [(r["subject"], r["relation"], r["object"]) for r in reply["relations"]]
+    edits = _supersede_edits(edges, facts)
+    if reply["holding_nothing"]:  # "My hand is empty": what the robot was believed to hold is no longer held
+        taken = {e["edge"] for e in edits}
+        edits += [
+            {"op": "supersede", "edge": e, "reason": "hand empty"}
+            for e, s, r, _ in edges
+            if s == "I" and r == "holding" and e not in taken
+        ]
+    reply["edits"] = edits
+    return json.dumps(reply)
 
 
 def _reply_decide(request: RecordedRequest) -> str:
@@ -460,7 +487,8 @@ def _reply_lessons(request: RecordedRequest) -> str:
 
 def memory_reply_rules() -> list[Rule]:
     """Scripted replies for every LLM memory operation, computed from the prompt so they are valid and
-    plausible: temporal compression, spatial relation extraction and conflict resolution, the long-term
+    plausible: temporal compression, spatial relation extraction and conflict resolution (two calls, or one
+    joint call), the long-term
     ADD/UPDATE/DELETE/NOOP decision and lesson creation."""
     from robomem.testing.scripted_llm import Rule
 
@@ -468,6 +496,7 @@ def memory_reply_rules() -> list[Rule]:
         Rule(role="memory.temporal", reply=_reply_temporal),
         Rule(role="memory.spatial.relations", reply=_reply_spatial_relations),
         Rule(role="memory.spatial.resolve", reply=_reply_spatial_resolve),
+        Rule(role="memory.spatial.update", reply=_reply_spatial_update),
         Rule(role="memory.episodic", reply=_reply_decide),
         Rule(role="memory.semantic", reply=_reply_decide),
         Rule(role="memory.lessons", reply=_reply_lessons),

@@ -189,7 +189,7 @@ class _PerEpisode(Agent):
 
 
 #: Roles that compare something new with what is stored; with nothing stored the answer is foregone.
-_DECISION_ROLES = ("memory.episodic", "memory.semantic", "memory.spatial.resolve")
+_DECISION_ROLES = ("memory.episodic", "memory.semantic", "memory.spatial.resolve", "memory.spatial.update")
 
 
 def _nothing_stored(role: str, prompt: str) -> bool:
@@ -198,6 +198,8 @@ def _nothing_stored(role: str, prompt: str) -> bool:
         return _section(prompt, "Stored items", "\n\nReply").strip().endswith("(none)")
     if role == "memory.spatial.resolve":
         return _section(prompt, "Existing beliefs", "\n\nNew facts").strip().endswith("(none)")
+    if role == "memory.spatial.update":
+        return _section(prompt, "Stored beliefs", "\n\nA thing has").strip().endswith("(none)")
     return False
 
 

@@ -12,11 +12,14 @@ Which store calls the LLM when (the LLM memory operations are selected in ``Memo
 
 * temporal: one compression call per update once the buffer is full (capacity 2 here, so from step 2 on
   every step; the paper's capacity 3 compresses every second step);
-* spatial: one relation-extraction call per update (``ops=all_llm`` adds one conflict-resolution call
-  whenever the step brings new facts);
+* spatial: one relation-extraction call per update. With the LLM resolver too (the ``paper*`` sets: the
+  paper preset's memory operations), ``paper`` asks for the relations and the conflict edits in that one
+  call (``resolve_calls: joint``); ``paper_on_conflict`` adds a conflict-resolution call after it when the
+  local subgraph holds a functional conflict; ``paper_two_calls`` adds one whenever the step brings new
+  facts (Algorithm 2 as written);
 * episodic and semantic: no call during a step; at the end of the episode one ADD/UPDATE/DELETE/NOOP
   decision (episodic: per candidate, one for a failed episode) and one lesson-creation call (semantic;
-  ``ops=all_llm`` adds one decision call per lesson).
+  the ``paper*`` sets add one decision call per lesson, the lessons' decisions in parallel).
 
 So only the episode's last step has all four stores calling the LLM. What is measured, per arm, exactly as
 the agent does it:
@@ -30,7 +33,8 @@ the agent does it:
 Arms: ``parallel`` (``MemoryConfig.parallel=true``), ``sequential`` (``false``) and
 ``temporal_only`` (the temporal store alone: the paper's single-module baseline). Repeats are episodes; the
 arms take turns episode by episode, so a noisy neighbour hits them alike. Figures are medians (p95 given)
-over steps; ratios are ratios of medians.
+over steps; ratios are ratios of medians. The paper sets are checked against issue #11's targets: median
+<= 1.2 L and p95 <= 2 L per ordinary step, <= 2 L for the last step.
 """
 
 from __future__ import annotations
@@ -87,10 +91,25 @@ OPS: dict[str, dict[str, dict[str, Any]]] = {
         "episodic": {"decider": "llm"},
         "semantic": {"creator": "llm", "decider": "deterministic"},
     },
-    # Every memory operation that has an LLM implementation uses it.
-    "all_llm": {
+    # The paper preset's memory operations: every one that has an LLM implementation uses it; spatial memory
+    # extracts relations and resolves conflicts in one call (``resolve_calls: joint``, the default).
+    "paper": {
         "temporal": {"compressor": "llm"},
-        "spatial": {"extractor": "llm", "resolver": "llm"},
+        "spatial": {"extractor": "llm", "resolver": "llm", "resolve_calls": "joint"},
+        "episodic": {"decider": "llm"},
+        "semantic": {"creator": "llm", "decider": "llm"},
+    },
+    # The same, asking the resolver only when the local subgraph holds a conflict.
+    "paper_on_conflict": {
+        "temporal": {"compressor": "llm"},
+        "spatial": {"extractor": "llm", "resolver": "llm", "resolve_calls": "on_conflict"},
+        "episodic": {"decider": "llm"},
+        "semantic": {"creator": "llm", "decider": "llm"},
+    },
+    # The same with Algorithm 2 as written: extraction, then a conflict-resolution call, in a row.
+    "paper_two_calls": {
+        "temporal": {"compressor": "llm"},
+        "spatial": {"extractor": "llm", "resolver": "llm", "resolve_calls": "always"},
         "episodic": {"decider": "llm"},
         "semantic": {"creator": "llm", "decider": "llm"},
     },
@@ -98,6 +117,12 @@ OPS: dict[str, dict[str, dict[str, Any]]] = {
 MODES = ("parallel", "sequential")
 TARGET_PARALLEL_OVER_L = 1.25
 TARGET_SEQUENTIAL_OVER_PARALLEL = 3.0
+#: The paper preset's targets (issue #11): per ordinary step median <= 1.2 L and p95 <= 2 L; last step <= 2 L.
+PAPER_TARGETS = {
+    ("ordinary_step", "parallel_over_L"): 1.2,
+    ("ordinary_step", "parallel_p95_over_L"): 2.0,
+    ("final_step", "parallel_over_L"): 2.0,
+}
 
 
 @dataclass
@@ -258,9 +283,9 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 
 def _ratios(arms: dict[str, dict[str, Any]], ops: str, delay: float) -> dict[str, Any]:
-    def med(arm: str, kind: str) -> float | None:
+    def med(arm: str, kind: str, stat: str = "median") -> float | None:
         summary = arms.get(arm, {}).get(kind, {})
-        return summary.get("wall_s", {}).get("median") if summary.get("n") else None
+        return summary.get("wall_s", {}).get(stat) if summary.get("n") else None
 
     temporal_step = med("temporal_only", "ordinary_step")
     out: dict[str, Any] = {}
@@ -270,6 +295,7 @@ def _ratios(arms: dict[str, dict[str, Any]], ops: str, delay: float) -> dict[str
             "parallel_s": parallel,
             "sequential_s": sequential,
             "parallel_over_L": _ratio(parallel, delay),
+            "parallel_p95_over_L": _ratio(med(f"{ops}/parallel", kind, "p95"), delay),
             "sequential_over_parallel": _ratio(sequential, parallel),
             "parallel_over_temporal_only_step": _ratio(parallel, temporal_step),
         }
@@ -280,10 +306,13 @@ def _targets(ratios: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for ops, kinds in ratios.items():
         for kind, r in kinds.items():
-            for metric, target, better in (
+            checks = [
                 ("parallel_over_L", TARGET_PARALLEL_OVER_L, "<="),
                 ("sequential_over_parallel", TARGET_SEQUENTIAL_OVER_PARALLEL, ">="),
-            ):
+            ]
+            if ops.startswith("paper"):
+                checks = [(m, t, "<=") for (k, m), t in PAPER_TARGETS.items() if k == kind]
+            for metric, target, better in checks:
                 value = r[metric]
                 met = None if value is None else (value <= target if better == "<=" else value >= target)
                 rows.append(
@@ -405,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--ops",
-        default="one_call,all_llm",
+        default="paper,paper_on_conflict,paper_two_calls",
         help=f"LLM-operation sets to measure, comma-separated ({', '.join(OPS)})",
     )
     parser.add_argument(

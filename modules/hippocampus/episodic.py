@@ -33,7 +33,7 @@ from modules.hippocampus.longterm import (
     DeterministicDecider,
     LLMDecider,
     LongTermIndex,
-    decide,
+    decide_all,
 )
 from modules.hippocampus.pending import Intent, PendingLog, apply_once
 from modules.hippocampus.variants import EPISODIC_DECIDERS
@@ -220,9 +220,8 @@ class EpisodicMemory(MemoryStore):
         candidates = episode_candidates(outcome)
 
         def decided() -> Intent:
-            decisions = [
-                decide(self.decider, c, self.index.neighbours(c, self.config.n_update)) for c in candidates
-            ]
+            asks = [(c, self.index.neighbours(c, self.config.n_update)) for c in candidates]
+            decisions = decide_all(self.decider, asks)
             return Intent(tuple(candidates), tuple(decisions), now=outcome.time, new_id=episode_id)
 
         report = apply_once(self.index, self.pending, episode_id, decided)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -272,6 +273,16 @@ def decide(decider: Decider, candidate: Candidate, similar: Sequence[VectorHit])
     ):
         return Decision("NOOP", None, reason="nothing to retract")
     return decider.decide(candidate, similar)
+
+
+def decide_all(decider: Decider, asks: Sequence[tuple[Candidate, Sequence[VectorHit]]]) -> list[Decision]:
+    """:func:`decide` for each ``(candidate, similar)``, in order. Each is judged against the store as it was
+    before any of them is applied, so they are independent: with more than one they run in parallel (an LLM
+    decider's calls overlap, so an episode's consolidation costs one decision latency, not one each)."""
+    if len(asks) < 2:
+        return [decide(decider, c, similar) for c, similar in asks]
+    with ThreadPoolExecutor(max_workers=min(8, len(asks)), thread_name_prefix="decide") as pool:
+        return list(pool.map(lambda ask: decide(decider, *ask), asks))
 
 
 #: Episodes remembered per item: enough to recognise a replayed episode (always among the latest).

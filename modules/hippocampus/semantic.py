@@ -27,7 +27,7 @@ from modules.hippocampus.longterm import (
     DeterministicDecider,
     LLMDecider,
     LongTermIndex,
-    decide,
+    decide_all,
     stable_id,
 )
 from modules.hippocampus.pending import Intent, PendingLog, apply_once
@@ -197,10 +197,8 @@ class SemanticMemory(MemoryStore):
             if self.shared_store and candidates:
                 # Lessons another robot added since begin_episode must count as near-duplicates too.
                 self.index.pin([ACTION_LESSONS, task_lessons(outcome.context.site)])
-            decisions = [
-                decide(self.decider, c, self.index.neighbours(c, self.config.n_update, _partition_of(c)))
-                for c in candidates
-            ]
+            asks = [(c, self.index.neighbours(c, self.config.n_update, _partition_of(c))) for c in candidates]
+            decisions = decide_all(self.decider, asks)
             new_id = stable_id("semantic", outcome.context.site)
             return Intent(tuple(candidates), tuple(decisions), now=outcome.time, new_id=new_id)
 

@@ -14,7 +14,7 @@ ROLES = {
     "thalamus.summary",
     "thalamus.queries",
     "memory.temporal",
-    "memory.spatial.relations",
+    "memory.spatial.update",  # relations and conflict edits in one call (spatial.resolve_calls: joint)
     "memory.episodic",
     "memory.lessons",
 }

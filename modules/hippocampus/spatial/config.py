@@ -45,6 +45,13 @@ class SpatialConfig(BaseModel):
     #: validated and fall back to the deterministic rules when malformed or inconsistent; or a
     #: ``robomem.memory.spatial_resolvers`` entry point.
     resolver: str = "deterministic"
+    #: When the ``llm`` resolver asks the model. ``joint``: with the ``llm`` extractor, its one call returns
+    #: the step's relations and the edits to the beliefs they touch (one model latency per update; measured
+    #: by ``bench.parallel_memory``); with the deterministic extractor as ``always``. ``on_conflict``: a
+    #: second call only when the local subgraph holds a functional conflict (two values of one functional
+    #: relation, a thing held and placed); the rules' own answer otherwise. ``always``: the paper's two calls
+    #: in a row whenever the step brings new facts.
+    resolve_calls: Literal["joint", "on_conflict", "always"] = "joint"
 
     #: ``world``: one graph per world. An episode in a restored scene (``world_persists`` false: every
     #: EmbodiedBench episode) starts an empty graph, task-local as in the paper, and later episodes in that

@@ -30,7 +30,17 @@ from modules.hippocampus.spatial.resolve import (
 from modules.hippocampus.spatial.retrieve import format_belief
 from modules.hippocampus.spatial.rules import normalize_relation
 
-__all__ = ("EDITS_SCHEMA", "ROLE", "Edit", "parse_edits", "resolve_with_llm")
+__all__ = (
+    "EDITS_SCHEMA",
+    "ROLE",
+    "Edit",
+    "apply_edits",
+    "apply_proposed",
+    "edge_ids",
+    "format_edges",
+    "parse_edits",
+    "resolve_with_llm",
+)
 
 ROLE = "memory.spatial.resolve"
 _OPS = ("supersede", "weaken", "modify", "add")
@@ -131,18 +141,28 @@ def _check_new(key: EdgeKey, names: set[str]) -> None:
         raise ValueError(f"self-relation on {subject!r}")
 
 
-def _prompt(local: SiteGraph, delta: Delta, ids: dict[str, EdgeKey], names: set[str]) -> str:
+def edge_ids(local: SiteGraph) -> dict[str, EdgeKey]:
+    """Short ids (``e1``, ``e2`` ...) for the edges shown to the model, in a stable order."""
+    return {f"e{i}": key for i, (key, _) in enumerate(sorted(local.edges(), key=lambda x: x[0]), start=1)}
+
+
+def format_edges(local: SiteGraph, ids: dict[str, EdgeKey]) -> str:
+    """``e3: Mug_2 on Table_1 (seen ep1/step4)`` per edge, or ``(none)``."""
     edges = []
     for edge_id, key in ids.items():
         data = local.edge(*key)
         assert data is not None
         belief = Belief(*key, data.confidence, data.provenance, data.first_seen, data.last_seen)
         edges.append(f"{edge_id}: {format_belief(belief)}")
+    return "\n".join(edges) or "(none)"
+
+
+def _prompt(local: SiteGraph, delta: Delta, ids: dict[str, EdgeKey], names: set[str]) -> str:
     facts = [f"- {fact} ({fact.provenance})" for fact in delta.new]
     clears = [f"- {c.subject}: no {c.group} ({c.reason})" for c in delta.clears]
     return render(
         "spatial_resolve.txt",
-        edges="\n".join(edges) or "(none)",
+        edges=format_edges(local, ids),
         facts="\n".join(facts) or "(none)",
         clears="\n".join(clears) or "(none)",
         names=", ".join(sorted(names)),
@@ -153,7 +173,7 @@ def resolve_with_llm(
     local: SiteGraph, delta: Delta, stamp: Stamp, cfg: SpatialConfig, llm: Any
 ) -> tuple[Resolution | None, str | None]:
     """``(G_updated, None)``, or ``(None, why)`` when the reply is malformed or its edits are invalid."""
-    ids = {f"e{i}": key for i, (key, _) in enumerate(sorted(local.edges(), key=lambda x: x[0]), start=1)}
+    ids = edge_ids(local)
     names = set(local.names()) | set(delta.nodes)
     for fact in delta.new:
         names.update((fact.subject, fact.object))
@@ -166,6 +186,26 @@ def resolve_with_llm(
         edits = parse_edits(reply.data, ids, names, cfg)
     except ValueError as exc:
         return None, f"invalid edits: {exc}"
+    return apply_edits(local, delta, stamp, cfg, edits)
+
+
+def apply_proposed(
+    local: SiteGraph, delta: Delta, stamp: Stamp, cfg: SpatialConfig
+) -> tuple[Resolution | None, str | None]:
+    """G_updated from the edits a joint extract-and-resolve reply proposed (no model call), or
+    ``(None, why)`` when they are unusable."""
+    proposed = delta.proposed
+    assert proposed is not None
+    if proposed.error is not None:
+        return None, f"invalid edits: {proposed.error}"
+    return apply_edits(local, delta, stamp, cfg, list(proposed.edits))
+
+
+def apply_edits(
+    local: SiteGraph, delta: Delta, stamp: Stamp, cfg: SpatialConfig, edits: list[Edit]
+) -> tuple[Resolution | None, str | None]:
+    """Insert the new facts, apply the model's edits, and check the functional rules hold where anything
+    changed: ``(G_updated, None)``, or ``(None, why)`` when the edits leave the graph inconsistent."""
     res = Resolution(local)
     ensure_nodes(res, delta, stamp, extra={n for e in edits if e.new for n in (e.new[0], e.new[2])})
     apply_states(res, delta, stamp)

@@ -9,7 +9,8 @@ One update, each step a function of its own:
 (c) expand k hops, at most ``update_max_expand`` vertices, recent edges first;
 (d) G_local = the subgraph of old ∪ new relations induced by V_merged (plus the few vertices the functional
     rules and negative evidence must see, whatever the expansion cut);
-(e) resolve conflicts on G_local (:mod:`.resolve` or :mod:`.llm_resolve`);
+(e) resolve conflicts on G_local (:mod:`.resolve` or :mod:`.llm_resolve`; with ``resolve_calls: joint`` the
+    model's edits came with (a)'s reply, so an update costs one model call);
 (f) write back: G' = (G \\ G_local) ∪ G_updated, in memory and in ONE SQLite transaction;
 (g) prune vertices of the local subgraph left isolated.
 
@@ -190,6 +191,8 @@ class SpatialMemory(MemoryStore):
         hood = expand_hops(graph, seeds, cfg.hops, cfg.update_max_expand)
         # (d) G_local over V_merged.
         v_merged = hood.nodes | v_new | conflict_closure(graph, v_new) | evidence_nodes(graph, delta)
+        if delta.proposed is not None:  # edits proposed with the relations (joint call) reach the write-back
+            v_merged |= delta.proposed.nodes
         before = graph.induced(v_merged)
         touched = before.number_of_edges() + len(delta.new)
         # (e) G_updated.

@@ -6,12 +6,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from modules.hippocampus.spatial.graph import EdgeKey, SiteGraph
 from modules.hippocampus.spatial.model import PROVENANCE_RANK, Provenance
 from modules.hippocampus.spatial.rules import functional_group
 
-__all__ = ("Clear", "Delta", "Fact", "NodeInfo", "Observations", "StateObs", "diff_against")
+if TYPE_CHECKING:
+    from modules.hippocampus.spatial.llm_resolve import Edit
+
+__all__ = (
+    "Clear",
+    "Delta",
+    "Fact",
+    "NodeInfo",
+    "Observations",
+    "ProposedEdits",
+    "StateObs",
+    "diff_against",
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,18 @@ class NodeInfo:
     attributes: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ProposedEdits:
+    """The conflict resolution a joint extract-and-resolve reply proposed (``resolve_calls: joint``): edits
+    to the beliefs it was shown, or why they are unusable. The resolver applies them without another call."""
+
+    edits: tuple[Edit, ...] = ()
+    #: The vertices the edits touch: the write-back's local subgraph must include them.
+    nodes: frozenset[str] = frozenset()
+    #: Why the edits are unusable (the resolver then applies the rules), or ``None``.
+    error: str | None = None
+
+
 @dataclass
 class Observations:
     facts: list[Fact] = field(default_factory=list)
@@ -65,6 +90,8 @@ class Observations:
     perceived: frozenset[str] | None = None
     #: Containers whose whole contents were in view this step (the agent's open place, visible objects).
     visible: frozenset[str] = frozenset()
+    #: Edits proposed in the same model call (joint extraction), or ``None``.
+    proposed: ProposedEdits | None = None
 
     def kind_of(self, name: str, graph: SiteGraph) -> str:
         info = self.nodes.get(name)
@@ -109,7 +136,9 @@ class Observations:
         clears = [
             c for c in self.clears if PROVENANCE_RANK[c.provenance] > fact_rank.get((c.subject, c.group), -1)
         ]
-        return Observations(facts, clears, list(states.values()), self.nodes, self.perceived, self.visible)
+        return Observations(
+            facts, clears, list(states.values()), self.nodes, self.perceived, self.visible, self.proposed
+        )
 
 
 def groups_of(facts: list[Fact], obs: Observations, graph: SiteGraph) -> list[str | None]:
@@ -128,6 +157,7 @@ class Delta:
     nodes: dict[str, NodeInfo] = field(default_factory=dict)
     perceived: frozenset[str] | None = None
     visible: frozenset[str] = frozenset()
+    proposed: ProposedEdits | None = None
 
     def new_nodes(self, graph: SiteGraph) -> set[str]:
         """V_new: the vertices of what changed (Algorithm 2's G_new), plus brand-new vertices."""
@@ -141,7 +171,7 @@ class Delta:
 
 
 def diff_against(obs: Observations, graph: SiteGraph) -> Delta:
-    delta = Delta(nodes=obs.nodes, perceived=obs.perceived, visible=obs.visible)
+    delta = Delta(nodes=obs.nodes, perceived=obs.perceived, visible=obs.visible, proposed=obs.proposed)
     for fact in obs.facts:
         # Re-seeing a belief only refreshes it: it cannot conflict with anything.
         (delta.confirmed if graph.edge(*fact.key) is not None else delta.new).append(fact)

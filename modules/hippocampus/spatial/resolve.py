@@ -39,6 +39,7 @@ __all__ = (
     "apply_fact",
     "apply_negative_evidence",
     "apply_states",
+    "conflicts",
     "ensure_nodes",
     "guess_type",
     "resolve_deterministic",
@@ -98,6 +99,27 @@ def _outranked(old: EdgeData, fact: Fact, stamp: Stamp) -> str | None:
     if old.last_seen == stamp and PROVENANCE_RANK[old.provenance] > PROVENANCE_RANK[fact.provenance]:
         return f"outranked by {old.provenance} evidence of the same step"
     return None
+
+
+def conflicts(local: SiteGraph, delta: Delta) -> list[str]:
+    """What the step's new facts and clears contradict in G_local: a second value of a functional relation,
+    a second holder, a held thing still placed somewhere, a placed thing still held. Empty: inserting the new
+    facts is the whole resolution, so there is nothing for a model to decide (``resolve_calls:
+    on_conflict``). States are not checked: they are sensor values, set by rule in every variant."""
+    found: list[str] = []
+    for fact in delta.new:
+        group = functional_group(fact.relation, _kind(Resolution(local), delta, fact.object))
+        rivals = [] if group is None else [k for k, _ in local.functional_out(fact.subject, group)]
+        if fact.relation == HOLDING:
+            rivals += [k for k, _ in local.in_edges(fact.object) if k[1] == HOLDING]
+            rivals += [k for g in ("location", "room") for k, _ in local.functional_out(fact.object, g)]
+        elif group == "location":
+            rivals += [k for k, _ in local.in_edges(fact.subject) if k[1] == HOLDING]
+        found += [f"{fact} vs {' '.join(k)}" for k in rivals if k != fact.key]
+    for clear in delta.clears:
+        rivals = [k for k, _ in local.functional_out(clear.subject, clear.group)]
+        found += [f"no {clear.group} vs {' '.join(k)}" for k in rivals]
+    return found
 
 
 def apply_fact(res: Resolution, delta: Delta, fact: Fact, stamp: Stamp) -> bool:
