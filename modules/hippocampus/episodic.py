@@ -33,7 +33,6 @@ from modules.hippocampus.longterm import (
     LLMDecider,
     LongTermIndex,
     PendingLog,
-    decide,
 )
 from robomem.embeddings.base import Embedder
 from robomem.llm.base import LLMClient
@@ -174,12 +173,10 @@ class EpisodicMemory(MemoryStore):
 
     def end_episode(self, outcome: EpisodeOutcome) -> UpdateStats:
         candidates = episode_candidates(outcome)
-        decisions = [
-            decide(self.decider, c, self.index.neighbours(c, self.config.n_update)) for c in candidates
-        ]
-        report = self.index.apply(
+        report = self.index.consolidate(
             candidates,
-            decisions,
+            self.decider,
+            n_update=self.config.n_update,
             episode_id=outcome.context.episode_id,
             now=outcome.time,
             new_id=outcome.context.episode_id,
@@ -204,7 +201,11 @@ class EpisodicMemory(MemoryStore):
         return UpdateStats(
             self.name,
             touched=sum(report.counts.values()),
-            details={**report.counts, "replays_skipped": report.skipped_replays},
+            details={
+                **report.counts,
+                "replays_skipped": report.skipped_replays,
+                "redecided": report.redecided,
+            },
         )
 
     def close(self) -> None:

@@ -27,7 +27,6 @@ from modules.hippocampus.longterm import (
     LLMDecider,
     LongTermIndex,
     PendingLog,
-    decide,
     stable_id,
 )
 from robomem.embeddings.base import Embedder
@@ -71,11 +70,8 @@ class SemanticMemory(MemoryStore):
         embedder: Embedder,
         memory_dir: Path,
         llm: LLMClient | None = None,
-        shared_store: bool = False,
     ) -> None:
         self.config = config
-        #: Other robots write to the store too (a Chroma server): re-read the pinned lessons before deciding.
-        self.shared_store = shared_store
         self.index = LongTermIndex(store, embedder, memory_dir / "semantic_archive.jsonl")
         deterministic = DeterministicLessonCreator()
         decider = DeterministicDecider(config.dedup_threshold)
@@ -137,16 +133,11 @@ class SemanticMemory(MemoryStore):
             facts, self.facts = self.facts, []
             self.pending.clear(outcome.context.episode_id)
         candidates = self.creator.create(outcome, facts)
-        if self.shared_store and candidates:
-            # Lessons another robot added since begin_episode must count as near-duplicates too.
-            self.index.pin([ACTION_LESSONS, task_lessons(outcome.context.site)])
-        decisions = [
-            decide(self.decider, c, self.index.neighbours(c, self.config.n_update, _partition_of(c)))
-            for c in candidates
-        ]
-        report = self.index.apply(
+        report = self.index.consolidate(
             candidates,
-            decisions,
+            self.decider,
+            n_update=self.config.n_update,
+            partition=_partition_of,
             episode_id=outcome.context.episode_id,
             now=outcome.time,
             new_id=stable_id("semantic", outcome.context.site),
@@ -155,7 +146,11 @@ class SemanticMemory(MemoryStore):
         return UpdateStats(
             self.name,
             touched=sum(report.counts.values()),
-            details={**report.counts, "replays_skipped": report.skipped_replays},
+            details={
+                **report.counts,
+                "replays_skipped": report.skipped_replays,
+                "redecided": report.redecided,
+            },
         )
 
     def _enforce_cap(self) -> None:
