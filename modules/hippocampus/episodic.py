@@ -33,9 +33,8 @@ from modules.hippocampus.longterm import (
     DeterministicDecider,
     LLMDecider,
     LongTermIndex,
-    decide_all,
 )
-from modules.hippocampus.pending import Intent, PendingLog, apply_once
+from modules.hippocampus.pending import PendingLog, consolidate_once
 from modules.hippocampus.variants import EPISODIC_DECIDERS
 from robomem.embeddings.base import Embedder
 from robomem.errors import StoreError
@@ -219,12 +218,16 @@ class EpisodicMemory(MemoryStore):
             return UpdateStats(self.name, details={"already_consolidated": True})
         candidates = episode_candidates(outcome)
 
-        def decided() -> Intent:
-            asks = [(c, self.index.neighbours(c, self.config.n_update)) for c in candidates]
-            decisions = decide_all(self.decider, asks)
-            return Intent(tuple(candidates), tuple(decisions), now=outcome.time, new_id=episode_id)
-
-        report = apply_once(self.index, self.pending, episode_id, decided)
+        report = consolidate_once(
+            self.index,
+            self.pending,
+            episode_id,
+            lambda: list(candidates),
+            self.decider,
+            n_update=self.config.n_update,
+            now=outcome.time,
+            new_id=episode_id,
+        )
         self.index.evict_over(self.config.max_items)
         with self._lock:
             # The raw trajectory, whatever the consolidation decided: experience is never lost. It is also
@@ -245,7 +248,11 @@ class EpisodicMemory(MemoryStore):
         return UpdateStats(
             self.name,
             touched=sum(report.counts.values()),
-            details={**report.counts, "replays_skipped": report.skipped_replays},
+            details={
+                **report.counts,
+                "replays_skipped": report.skipped_replays,
+                "redecided": report.redecided,
+            },
         )
 
     def close(self) -> None:

@@ -2,16 +2,17 @@
 
 Layout of ``<memory_dir>``: ``manifest.json`` (format and embedder: its type, model name and dimension —
 vectors of two models must never mix; memories made before the type was recorded are checked by model name
-and dimension),
-``spatial.sqlite`` (knowledge graphs per site), ``chroma/`` or ``vectors/`` (episodic and semantic
-collections, unless they live on a Chroma server), ``temporal/`` (the running episode's buffer),
+and dimension), ``spatial.sqlite`` (knowledge graphs per site), ``chroma/`` or ``exact/`` (episodic and
+semantic collections, unless they live on a Chroma server), ``temporal/`` (the running episode's buffer),
 ``episodes.jsonl`` and ``*_archive.jsonl`` (raw and retired experience, append-only), ``pending/`` (the
 running episode's long-term buffers and consolidation intents) and ``semantic_episodes.jsonl`` (the episodes
-whose lessons are written).
+whose lessons are written). Wiping deletes exactly these (:data:`OWN_ENTRIES`), and only in a folder whose
+manifest says it is a memory.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import time
@@ -35,9 +36,57 @@ from robomem.stores.factory import open_vector_store
 
 log = logging.getLogger(__name__)
 
-__all__ = ("MEMORY_FORMAT", "check_memory_dir", "open_memory", "wipe_memory")
+__all__ = ("MEMORY_FORMAT", "OWN_ENTRIES", "check_memory_dir", "check_wipeable", "open_memory", "wipe_memory")
 
 MEMORY_FORMAT = 1
+
+#: Everything robomem keeps in a memory directory: all a wipe deletes (anything else there is left alone).
+OWN_ENTRIES = frozenset(
+    {
+        "manifest.json",
+        "spatial.sqlite",
+        "spatial.sqlite-wal",
+        "spatial.sqlite-shm",
+        "spatial.sqlite-journal",
+        "episodes.jsonl",
+        "episodic_archive.jsonl",
+        "semantic_archive.jsonl",
+        "semantic_episodes.jsonl",
+        "chroma",
+        "exact",
+        "temporal",
+        "pending",
+    }
+)
+
+
+def _own(name: str) -> bool:
+    # Or the temp file of an atomic write to one of them (`.<name>.<random>.tmp`), left by a kill.
+    return name in OWN_ENTRIES or any(
+        name.startswith(f".{own}.") and name.endswith(".tmp") for own in OWN_ENTRIES
+    )
+
+
+def check_wipeable(memory_dir: Path, *, key: str = "memory.dir") -> None:
+    """Refuse to wipe a folder that is not a robomem memory (``--fresh-memory`` pointed at the wrong
+    folder): a new or empty folder is fine, anything else needs robomem's manifest."""
+    if not memory_dir.exists():
+        return
+    if not memory_dir.is_dir():
+        raise ConfigError(f"{str(memory_dir)!r} is not a folder", key=key)
+    if not any(memory_dir.iterdir()):
+        return
+    try:
+        manifest = json.loads((memory_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = None
+    if not isinstance(manifest, dict) or not {"format", "embedder"} <= manifest.keys():
+        raise ConfigError(
+            f"{str(memory_dir)!r} is not a robomem memory directory (no valid manifest.json) and is not "
+            "empty: refusing to wipe it",
+            key=key,
+            hint="point it at a robomem memory, or at a new or empty folder",
+        )
 
 
 def _check_manifest(memory_dir: Path, config: MemoryConfig, embedder: Embedder, kind: str | None) -> None:
@@ -126,7 +175,10 @@ def wipe_memory(
 ) -> None:
     """Delete everything the memory holds — only ever on explicit request (``--fresh-memory``,
     ``robomem memory wipe``). Long-term collections on a Chroma server belong to every robot of the
-    namespace: they are emptied only with ``shared=True``, otherwise left alone (and the log says so)."""
+    namespace: they are emptied only with ``shared=True``, otherwise left alone (and the log says so).
+    Files robomem did not write are kept; a folder that is not a memory is refused
+    (:func:`check_wipeable`)."""
+    check_wipeable(memory_dir)
     if config.vector.type == "chroma_http":
         vector = config.vector
         where = f"{vector.host}:{vector.port}, namespace {vector.namespace!r}"
@@ -160,8 +212,16 @@ def wipe_memory(
             key="memory.vector.type",
         )
     if memory_dir.exists():
-        for child in memory_dir.iterdir():
-            shutil.rmtree(child) if child.is_dir() else child.unlink()
+        kept = []
+        for child in sorted(memory_dir.iterdir()):
+            if not _own(child.name):
+                kept.append(child.name)
+            elif child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+        if kept:
+            log.warning("wiped the memory in %s; kept what robomem did not write there: %s", memory_dir, kept)
 
 
 def open_memory(
@@ -228,7 +288,6 @@ def open_memory(
                         embedder=embedder,
                         memory_dir=memory_dir,
                         llm=llm,
-                        shared_store=config.vector.type == "chroma_http",
                     )
                 )
     except BaseException:

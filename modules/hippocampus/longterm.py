@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +73,8 @@ class Decision:
 class ApplyReport:
     counts: dict[str, int] = field(default_factory=lambda: {"ADD": 0, "UPDATE": 0, "DELETE": 0, "NOOP": 0})
     skipped_replays: int = 0
+    #: LLM decisions taken again because another writer changed the candidate's neighbours meanwhile.
+    redecided: int = 0
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,65 @@ class LongTermIndex:
                     best[hit.item.id] = hit
         return sorted(best.values(), key=lambda h: (-h.score, h.item.id))[:k]
 
+    def unpin(self) -> None:
+        with self._lock:
+            self._pins = {}
+
+    def consolidate(
+        self,
+        candidates: Sequence[Candidate],
+        decider: Decider,
+        *,
+        n_update: int,
+        partition: Callable[[Candidate], Metadata | None] = lambda _: None,
+        episode_id: str,
+        now: float,
+        new_id: str,
+        on_decided: Callable[[list[Decision]], None] | None = None,
+    ) -> ApplyReport:
+        """Decide on each candidate (against its ``n_update`` neighbours in its ``partition``) and apply the
+        decisions, as one read-modify-write under the store's write lock: writers sharing the store (robots
+        on one Chroma server) take turns, and each decides on what the others wrote. Without it, two robots
+        learning one lesson at once both added it and the store kept one, with count 1.
+
+        An LLM decider first decides outside the lock, all candidates in parallel (the fleet does not wait
+        for LLM calls); under the lock a candidate whose neighbours another writer changed meanwhile is
+        decided again on what is there now. ``on_decided`` sees the final decisions before anything is
+        applied (the store's pending log records them, so a killed process re-applies them)."""
+
+        def neighbours(candidate: Candidate) -> list[VectorHit]:
+            return self.neighbours(candidate, n_update, partition(candidate))
+
+        shared = self.store.shared
+        if shared:
+            self.unpin()  # pinned partitions predate the other robots' latest writes
+        early: list[tuple[list[VectorHit], Decision]] = []
+        if isinstance(decider, LLMDecider):
+            seen = [neighbours(candidate) for candidate in candidates]
+            early = list(
+                zip(seen, decide_all(decider, list(zip(candidates, seen, strict=True))), strict=True)
+            )
+        with self.store.write_lock():
+            if shared:
+                self.unpin()
+            decisions: list[Decision] = []
+            redecided = 0
+            for index, candidate in enumerate(candidates):
+                if early and not shared:
+                    decisions.append(early[index][1])  # nobody else writes this store
+                    continue
+                fresh = neighbours(candidate)
+                if early and _state(fresh) == _state(early[index][0]):
+                    decisions.append(early[index][1])
+                    continue
+                redecided += bool(early)
+                decisions.append(decide(decider, candidate, fresh))
+            if on_decided is not None:
+                on_decided(decisions)
+            report = self.apply(candidates, decisions, episode_id=episode_id, now=now, new_id=new_id)
+        report.redecided = redecided
+        return report
+
     def apply(
         self,
         candidates: Sequence[Candidate],
@@ -160,7 +221,8 @@ class LongTermIndex:
         now: float,
         new_id: str,
     ) -> ApplyReport:
-        """Apply one decision per candidate. ``new_id`` seeds the ids of added items."""
+        """Apply one decision per candidate. ``new_id`` seeds the ids of added items. On a shared store,
+        call it under :meth:`VectorStore.write_lock` with decisions taken under it (:meth:`consolidate`)."""
         report = ApplyReport()
         with self._lock:
             self._pins = {}
@@ -176,9 +238,16 @@ class LongTermIndex:
                     continue  # a retraction is never itself a memory (an LLM decider may say otherwise)
                 if decision.op == "ADD" or target is None:
                     item_id = stable_id(new_id, candidate.key or candidate.text, str(index))
-                    added = self.store.get([item_id])
-                    if added and episode_id in _episodes(added[0]):
-                        report.skipped_replays += 1  # added by this episode before a crash
+                    stored = self.store.get([item_id])
+                    if stored:
+                        # The same fact under the same id, written meanwhile: an ADD never overwrites (it
+                        # would drop the stored count and episodes), it confirms what is there.
+                        target = stored[0]
+                        if episode_id in _episodes(target):
+                            report.skipped_replays += 1
+                            continue
+                        self._confirm(target, episode_id, now)
+                        report.counts["NOOP"] += 1
                         continue
                     meta = {
                         **candidate.metadata,
@@ -209,12 +278,16 @@ class LongTermIndex:
                     }
                     self._upsert(VectorItem(target.id, decision.text or candidate.text, meta), candidate)
                 else:  # NOOP: the fact is known; remember that it was seen again
-                    meta = {**target.metadata, "updated": now, "count": count, "episodes": touched}
-                    self.store.upsert(
-                        [VectorItem(target.id, target.text, meta)], self.embedder.embed([_embed_text(target)])
-                    )
+                    self._confirm(target, episode_id, now)
                 report.counts[decision.op] += 1
         return report
+
+    def _confirm(self, target: VectorItem, episode_id: str, now: float) -> None:
+        count = int(target.metadata.get("count", 1)) + 1
+        meta = {**target.metadata, "updated": now, "count": count, "episodes": _touch(target, episode_id)}
+        self.store.upsert(
+            [VectorItem(target.id, target.text, meta)], self.embedder.embed([_embed_text(target)])
+        )
 
     def _upsert(self, item: VectorItem, candidate: Candidate) -> None:
         meta = {**item.metadata, "embed_text": candidate.similarity_text}
@@ -230,7 +303,9 @@ class LongTermIndex:
 
     def evict_over(self, max_items: int) -> int:
         """Archive and remove the least confirmed, least recently updated items beyond ``max_items``."""
-        with self._lock:
+        if self.store.count() <= max_items:
+            return 0
+        with self.store.write_lock(), self._lock:  # two robots evicting at once would evict twice
             excess = self.store.count() - max_items
             if excess <= 0:
                 return 0
@@ -287,6 +362,14 @@ def decide_all(decider: Decider, asks: Sequence[tuple[Candidate, Sequence[Vector
 
 #: Episodes remembered per item: enough to recognise a replayed episode (always among the latest).
 RECENT_EPISODES = 16
+
+
+def _state(hits: Sequence[VectorHit]) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """What a decision saw of its neighbours (not their scores, which differ between a pinned partition
+    and the store)."""
+    return sorted(
+        (h.item.id, h.item.text, sorted((k, repr(v)) for k, v in h.item.metadata.items())) for h in hits
+    )
 
 
 def _episodes(item: VectorItem) -> list[str]:

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from modules.hippocampus.longterm import ApplyReport, Candidate, Decision, LongTermIndex
+from modules.hippocampus.longterm import ApplyReport, Candidate, Decider, Decision, LongTermIndex
 from robomem.storage import append_jsonl, read_jsonl, remove_with_temps, write_json_atomic
+from robomem.stores.base import Metadata
 
-__all__ = ("Intent", "PendingLog", "apply_once")
+__all__ = ("Intent", "PendingLog", "consolidate_once")
 
 
 @dataclass(frozen=True)
@@ -87,14 +88,43 @@ class PendingLog:
         self._path(episode_id).unlink(missing_ok=True)
 
 
-def apply_once(
-    index: LongTermIndex, pending: PendingLog, episode_id: str, decide: Callable[[], Intent]
+def consolidate_once(
+    index: LongTermIndex,
+    pending: PendingLog,
+    episode_id: str,
+    make_candidates: Callable[[], list[Candidate]],
+    decider: Decider,
+    *,
+    n_update: int,
+    partition: Callable[[Candidate], Metadata | None] = lambda _: None,
+    now: float,
+    new_id: str,
 ) -> ApplyReport:
-    """Apply the episode's saved intent, or decide one (``decide``), save it, then apply it."""
+    """Consolidate the episode once: re-apply its saved intent (a resumed process), or make the candidates,
+    decide under the store's write lock (:meth:`LongTermIndex.consolidate`), save the decisions as the
+    intent, then apply them."""
     intent = pending.load_intent(episode_id)
-    if intent is None:
-        intent = decide()
-        pending.save_intent(episode_id, intent)
-    return index.apply(
-        intent.candidates, intent.decisions, episode_id=episode_id, now=intent.now, new_id=intent.new_id
+    if intent is not None:
+        with index.store.write_lock():  # applying is idempotent per episode; other robots wait their turn
+            return index.apply(
+                intent.candidates,
+                intent.decisions,
+                episode_id=episode_id,
+                now=intent.now,
+                new_id=intent.new_id,
+            )
+    candidates = make_candidates()
+
+    def save(decisions: list[Decision]) -> None:
+        pending.save_intent(episode_id, Intent(tuple(candidates), tuple(decisions), now=now, new_id=new_id))
+
+    return index.consolidate(
+        candidates,
+        decider,
+        n_update=n_update,
+        partition=partition,
+        episode_id=episode_id,
+        now=now,
+        new_id=new_id,
+        on_decided=save,
     )

@@ -27,10 +27,9 @@ from modules.hippocampus.longterm import (
     DeterministicDecider,
     LLMDecider,
     LongTermIndex,
-    decide_all,
     stable_id,
 )
-from modules.hippocampus.pending import Intent, PendingLog, apply_once
+from modules.hippocampus.pending import PendingLog, consolidate_once
 from modules.hippocampus.variants import SEMANTIC_CREATORS, SEMANTIC_DECIDERS
 from robomem.embeddings.base import Embedder
 from robomem.llm.base import LLMClient
@@ -120,11 +119,8 @@ class SemanticMemory(MemoryStore):
         embedder: Embedder,
         memory_dir: Path,
         llm: LLMClient | None = None,
-        shared_store: bool = False,
     ) -> None:
         self.config = config
-        #: Other robots write to the store too (a Chroma server): re-read the pinned lessons before deciding.
-        self.shared_store = shared_store
         self.index = LongTermIndex(store, embedder, memory_dir / "semantic_archive.jsonl")
         make_creator = SEMANTIC_CREATORS.get(config.creator).factory
         self.creator: LessonCreator = make_creator(config, llm=llm, fallback=DeterministicLessonCreator())
@@ -192,17 +188,17 @@ class SemanticMemory(MemoryStore):
         with self._lock:
             facts = list(self.facts)  # the step log stays until the lessons are written
 
-        def decided() -> Intent:
-            candidates = self.creator.create(outcome, facts)
-            if self.shared_store and candidates:
-                # Lessons another robot added since begin_episode must count as near-duplicates too.
-                self.index.pin([ACTION_LESSONS, task_lessons(outcome.context.site)])
-            asks = [(c, self.index.neighbours(c, self.config.n_update, _partition_of(c))) for c in candidates]
-            decisions = decide_all(self.decider, asks)
-            new_id = stable_id("semantic", outcome.context.site)
-            return Intent(tuple(candidates), tuple(decisions), now=outcome.time, new_id=new_id)
-
-        report = apply_once(self.index, self.pending, episode_id, decided)
+        report = consolidate_once(
+            self.index,
+            self.pending,
+            episode_id,
+            lambda: list(self.creator.create(outcome, facts)),
+            self.decider,
+            n_update=self.config.n_update,
+            partition=_partition_of,
+            now=outcome.time,
+            new_id=stable_id("semantic", outcome.context.site),
+        )
         self._enforce_cap()
         with self._lock:
             append_jsonl(self.consolidated_log, {"episode_id": episode_id})
@@ -212,7 +208,11 @@ class SemanticMemory(MemoryStore):
         return UpdateStats(
             self.name,
             touched=sum(report.counts.values()),
-            details={**report.counts, "replays_skipped": report.skipped_replays},
+            details={
+                **report.counts,
+                "replays_skipped": report.skipped_replays,
+                "redecided": report.redecided,
+            },
         )
 
     def _enforce_cap(self) -> None:

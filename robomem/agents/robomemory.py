@@ -23,7 +23,7 @@ from envs.base import Env, Observation
 from envs.task import Task
 from modules.cerebellum.executor import SkillExecutor
 from modules.hippocampus.base import EpisodeContext
-from modules.hippocampus.factory import open_memory
+from modules.hippocampus.factory import check_wipeable, open_memory
 from modules.hippocampus.system import MemorySystem
 from modules.prefrontal.registry import CRITICS, PLANNERS
 from modules.thalamus.base import Thalamus
@@ -47,6 +47,9 @@ class RoboMemoryAgent(Agent):
     def __init__(self, config: RoboMemoryAgentConfig, *, fresh_memory: bool = False) -> None:
         if config.uses_llm() and config.llm is None:
             raise RobomemError("an LLM role is configured but agent.llm is not set (base_url, model)")
+        if fresh_memory and config.memory.stores and config.memory.dir:
+            # Refused before the run folder exists: --fresh-memory wipes only a robomem memory.
+            check_wipeable(Path(config.memory.dir), key="agent.memory.dir")
         self.config = config
         self.fresh_memory = fresh_memory
         self.run_dir: Path | None = None

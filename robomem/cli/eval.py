@@ -70,8 +70,8 @@ def add_eval_parser(commands: Subcommands) -> None:
     parser.add_argument(
         "--fresh-memory",
         action="store_true",
-        help="wipe the agent's memory directory before the run (memory is never wiped otherwise; "
-        "long-term memory shared on a Chroma server is kept)",
+        help="wipe the agent's memory directory before the run (memory is never wiped otherwise; a folder "
+        "that is not a robomem memory is refused; long-term memory shared on a Chroma server is kept)",
     )
     parser.add_argument(
         "--llm",

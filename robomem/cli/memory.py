@@ -2,7 +2,8 @@
 
 * ``show`` prints counts per store and site, and the most recent facts.
 * ``export`` writes each site's knowledge graph (GraphML and JSON) and the long-term items (JSONL).
-* ``wipe`` deletes everything in the folder — only with ``--yes`` (memory is never wiped implicitly).
+* ``wipe`` deletes the memory robomem keeps in the folder — only with ``--yes`` (memory is never wiped
+  implicitly); files robomem did not write there are left alone.
   Long-term memory on a shared Chroma server (other robots use it too) is emptied only with ``--shared``.
 
 The vector backend comes from the memory's manifest; ``memory.vector.host=...`` style overrides select a
@@ -38,7 +39,7 @@ def add_memory_parser(commands: Subcommands) -> None:
     parser.add_argument("--memory-dir", required=True, metavar="DIR", help="the memory directory")
     parser.add_argument("--out", metavar="DIR", help="export: destination folder [DIR/export]")
     parser.add_argument("--recent", type=int, default=5, metavar="N", help="show: recent facts per store")
-    parser.add_argument("--yes", action="store_true", help="wipe: really delete everything in the folder")
+    parser.add_argument("--yes", action="store_true", help="wipe: really delete the memory in the folder")
     parser.add_argument(
         "--shared",
         action="store_true",
@@ -77,7 +78,7 @@ def run_memory(args: argparse.Namespace, extra: list[str]) -> int:
     config, manifest = _memory_config(memory_dir, extra)
     if args.action == "wipe":
         if not args.yes:
-            raise ConfigError("wipe deletes everything in the memory directory; add --yes to confirm")
+            raise ConfigError("wipe deletes the memory in the memory directory; add --yes to confirm")
         from modules.hippocampus.factory import wipe_memory
 
         wipe_memory(config, memory_dir, shared=args.shared)

@@ -7,8 +7,10 @@ model at run time).
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 from robomem.embeddings.base import Vectors
@@ -33,6 +35,15 @@ class VectorHit:
 
 class VectorStore(ABC):
     """One collection. ``where`` filters are equality on metadata keys (``{"kind": "action"}``)."""
+
+    #: Other processes, possibly on other hosts, may write this collection at the same time (a Chroma
+    #: server): what a reader saw may be stale by the time it writes.
+    shared: bool = False
+
+    def write_lock(self) -> AbstractContextManager[object]:
+        """Exclusive right to read, decide and write this collection, for every writer that shares it
+        (processes and hosts): hold it around each read-modify-write. Single-owner backends need none."""
+        return contextlib.nullcontext()
 
     @abstractmethod
     def upsert(self, items: Sequence[VectorItem], vectors: Vectors) -> None:

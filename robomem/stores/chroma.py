@@ -13,8 +13,8 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, cast
 
@@ -30,6 +30,7 @@ from robomem.errors import StoreError
 from robomem.stores._common import EMBEDDER_KEY, check_items, check_queries, check_where, normalise_rows
 from robomem.stores.base import Metadata, VectorHit, VectorItem, VectorStore
 from robomem.stores.chroma_clients import POOL, client_settings
+from robomem.stores.chroma_shared import ServerLock, retrying
 
 __all__ = ("ChromaVectorStore", "PrecomputedOnly")
 
@@ -68,26 +69,6 @@ class PrecomputedOnly(EmbeddingFunction[Documents]):
 register_embedding_function(PrecomputedOnly)  # type: ignore[no-untyped-call]
 
 
-#: How long a write waits for SQLite's lock to be released (seen right after another client of the same
-#: folder closed: chromadb releases its database asynchronously).
-_LOCK_WAIT_S = 10.0
-
-
-def _while_locked(write: Callable[[], object]) -> None:
-    """Run ``write``, retrying while Chroma reports SQLite's "database is locked" (bounded)."""
-    deadline = time.monotonic() + _LOCK_WAIT_S
-    delay = 0.05
-    while True:
-        try:
-            write()
-            return
-        except Exception as exc:
-            if "database is locked" not in str(exc) or time.monotonic() + delay > deadline:
-                raise
-        time.sleep(delay)
-        delay = min(1.0, delay * 2)
-
-
 @contextlib.contextmanager
 def _errors(action: str) -> Iterator[None]:
     """Chroma raises ValueError, its own errors and httpx errors; callers see one StoreError."""
@@ -121,10 +102,18 @@ class ChromaVectorStore(VectorStore):
     """
 
     def __init__(
-        self, collection: Collection, *, dim: int, on_close: Callable[[], None] | None = None
+        self,
+        collection: Collection,
+        *,
+        dim: int,
+        on_close: Callable[[], None] | None = None,
+        lock: Callable[[], AbstractContextManager[object]] | None = None,
     ) -> None:
         self.collection = collection
         self.dim = dim
+        #: On a server (:meth:`http`) other robots write too, and ``lock`` makes a lock held on the server.
+        self.shared = lock is not None
+        self._lock_factory = lock
         self._on_close = on_close
         self._closed = False
         self._close_lock = threading.Lock()
@@ -144,7 +133,7 @@ class ChromaVectorStore(VectorStore):
             with _errors(f"opening the database at {path}"):
                 return chromadb.PersistentClient(path=str(path), settings=client_settings())
 
-        return cls._open(key, create, collection, embedder_name, dim, ef_search)
+        return cls._open(key, create, collection, embedder_name, dim, ef_search, shared=False)
 
     @classmethod
     def http(
@@ -181,7 +170,7 @@ class ChromaVectorStore(VectorStore):
                 session.timeout = httpx.Timeout(timeout, connect=min(timeout, 5.0))
             return client
 
-        return cls._open(key, create, collection, embedder_name, dim, ef_search)
+        return cls._open(key, create, collection, embedder_name, dim, ef_search, shared=True)
 
     @classmethod
     def _open(
@@ -192,21 +181,25 @@ class ChromaVectorStore(VectorStore):
         embedder_name: str,
         dim: int,
         ef_search: int,
+        *,
+        shared: bool,
     ) -> ChromaVectorStore:
         client = POOL.acquire(key, create)
         try:
             with _errors(f"opening collection {name!r}"):
-                collection = client.get_or_create_collection(
+                collection = retrying(
+                    client.get_or_create_collection,
                     name,
                     configuration={"hnsw": {"space": "cosine", "ef_search": ef_search}},
                     metadata={EMBEDDER_KEY: embedder_name, _DIM_KEY: dim},
-                    embedding_function=PrecomputedOnly(),  # type: ignore[arg-type]
+                    embedding_function=PrecomputedOnly(),
                 )
             cls._check_collection(collection, embedder_name, dim, ef_search)
         except BaseException:
             POOL.release(key)
             raise
-        return cls(collection, dim=dim, on_close=lambda: POOL.release(key))
+        lock = (lambda: ServerLock(client, name)) if shared else None
+        return cls(collection, dim=dim, on_close=lambda: POOL.release(key), lock=lock)
 
     @staticmethod
     def _check_collection(collection: Collection, embedder_name: str, dim: int, ef_search: int) -> None:
@@ -226,9 +219,15 @@ class ChromaVectorStore(VectorStore):
             # An existing collection keeps its creation-time setting unless told; Chroma applies the new
             # value from the next time the collection is loaded.
             with _errors("updating ef_search"):
-                _while_locked(lambda: collection.modify(configuration={"hnsw": {"ef_search": ef_search}}))
+                retrying(collection.modify, configuration={"hnsw": {"ef_search": ef_search}})
 
     # -- VectorStore -------------------------------------------------------------------------------------
+
+    def write_lock(self) -> AbstractContextManager[object]:
+        self._check_open()
+        if self._lock_factory is None:
+            return contextlib.nullcontext()  # an embedded database has one process (see `persistent`)
+        return self._lock_factory()
 
     def _check_open(self) -> None:
         if self._closed:
@@ -253,7 +252,7 @@ class ChromaVectorStore(VectorStore):
                 # Chroma's upsert *merges* metadata into an existing record; the contract says replace, so
                 # keys the new metadata lacks are set to None, which deletes them. (A concurrent writer of the
                 # same id between these two calls could leave a stale key: ids are meant to be unique.)
-                old = self.collection.get(ids=ids, include=cast(Any, ["metadatas"]))
+                old = retrying(self.collection.get, ids=ids, include=cast(Any, ["metadatas"]))
                 old_keys = {
                     i: set(meta or ())
                     for i, meta in zip(old["ids"], old.get("metadatas") or [], strict=False)
@@ -264,7 +263,8 @@ class ChromaVectorStore(VectorStore):
                     merged.update(item.metadata)
                     # Chroma rejects an empty dict; None means "no metadata".
                     metadatas.append(merged or None)
-                self.collection.upsert(
+                retrying(
+                    self.collection.upsert,
                     ids=ids,
                     embeddings=array[start : start + step],
                     documents=[item.text for item in chunk],
@@ -277,7 +277,8 @@ class ChromaVectorStore(VectorStore):
         if k == 0 or len(queries) == 0:
             return [[] for _ in range(len(queries))]
         with _errors("query"):
-            result = self.collection.query(
+            result = retrying(
+                self.collection.query,
                 query_embeddings=queries,
                 n_results=k,
                 where=cast(Any, _where(where)),
@@ -304,8 +305,11 @@ class ChromaVectorStore(VectorStore):
         if wanted is not None and not wanted:
             return []
         with _errors("get"):
-            result = self.collection.get(
-                ids=wanted, where=cast(Any, _where(where)), include=cast(Any, ["documents", "metadatas"])
+            result = retrying(
+                self.collection.get,
+                ids=wanted,
+                where=cast(Any, _where(where)),
+                include=cast(Any, ["documents", "metadatas"]),
             )
         n = len(result["ids"])
         documents: Sequence[str | None] = result.get("documents") or [None] * n
@@ -322,8 +326,10 @@ class ChromaVectorStore(VectorStore):
         check_where(where)
         self._check_open()
         with _errors("get"):
-            result = self.collection.get(
-                where=cast(Any, _where(where)), include=cast(Any, ["documents", "metadatas", "embeddings"])
+            result = retrying(
+                self.collection.get,
+                where=cast(Any, _where(where)),
+                include=cast(Any, ["documents", "metadatas", "embeddings"]),
             )
         n = len(result["ids"])
         documents: Sequence[str | None] = result.get("documents") or [None] * n
@@ -341,12 +347,12 @@ class ChromaVectorStore(VectorStore):
         wanted = list(dict.fromkeys(ids))
         if wanted:
             with _errors("delete"):
-                self.collection.delete(ids=wanted)
+                retrying(self.collection.delete, ids=wanted)
 
     def count(self) -> int:
         self._check_open()
         with _errors("count"):
-            return int(self.collection.count())
+            return int(retrying(self.collection.count))
 
     def close(self) -> None:
         with self._close_lock:

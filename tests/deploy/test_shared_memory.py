@@ -194,3 +194,91 @@ def test_the_images_build_time_smoke_command_passes_natively(tmp_path: Path) -> 
     done = _robomem(_workdir(tmp_path), *argv)
     assert done.returncode == 0, done.stderr
     assert (run_dir / "summary.json").exists()
+
+
+def _long_term(
+    server: ChromaServer, namespace: str, root: Path
+) -> dict[str, list[tuple[str, int, list[str]]]]:
+    """Each shared collection as (key, count, episodes) per item, read from the server."""
+    from robomem.embeddings.config import EmbedderConfig
+    from robomem.embeddings.factory import make_embedder
+    from robomem.stores.config import VectorConfig
+    from robomem.stores.factory import open_vector_store
+
+    embedder = make_embedder(EmbedderConfig())
+    vector = VectorConfig(type="chroma_http", host=server.host, port=server.port, namespace=namespace)
+    found = {}
+    for name in ("episodic", "semantic"):
+        store = open_vector_store(
+            vector, memory_dir=root, name=name, embedder_name=embedder.name, dim=embedder.dim
+        )
+        try:
+            found[name] = sorted(
+                (
+                    str(item.metadata["key"]),
+                    int(item.metadata["count"]),
+                    sorted(filter(None, str(item.metadata["episodes"]).split(","))),
+                )
+                for item in store.get()
+            )
+        finally:
+            store.close()
+    return found
+
+
+@pytest.mark.chroma
+@pytest.mark.slow
+def test_four_robots_at_once_remember_what_they_would_one_after_another(
+    tmp_path: Path, chroma_server: ChromaServer
+) -> None:
+    """Four `robomem eval` processes on one server at the same time, doing the same tasks (so they learn the
+    same lessons and repeat the same episodes at the same moments): the shared memory they leave is the one
+    the same four robots leave when they run one after another. Before the server-side write lock, counts
+    and episodes were lost (issue #10), and some processes died of Chroma's 'Nothing found on disk'."""
+    workdir = _workdir(tmp_path)
+    robots = 4
+    argv = [*services()["agent"]["command"], "--subset", "base", "--episodes", "3", "--no-progress"]
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+
+    def robot(fleet: str, n: int, namespace: str) -> list[str]:
+        # The run folder's name is part of every episode id: robot<n> in both fleets.
+        where = [f"--run-dir={fleet}/runs/robot{n}", f"agent.memory.dir={fleet}/memory/robot{n}"]
+        server = _server_overrides(chroma_server.host, chroma_server.port, namespace)
+        return [sys.executable, "-m", "robomem", *argv, *where, *server]
+
+    together, in_turn = f"t{uuid.uuid4().hex[:12]}", f"s{uuid.uuid4().hex[:12]}"
+    processes = [
+        subprocess.Popen(
+            robot("together", n, together),
+            cwd=workdir,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(1, robots + 1)
+    ]
+    try:
+        for process in processes:
+            _, err = process.communicate(timeout=RUN_TIMEOUT_S)
+            assert process.returncode == 0, err
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.communicate(timeout=60)
+    for n in range(1, robots + 1):
+        done = subprocess.run(
+            robot("in_turn", n, in_turn),
+            cwd=workdir,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=RUN_TIMEOUT_S,
+        )
+        assert done.returncode == 0, done.stderr
+
+    expected = _long_term(chroma_server, in_turn, tmp_path)
+    # Not vacuous: the robots learned lessons, and every one of them was learned by each robot.
+    assert expected["semantic"] and all(count == robots for _, count, _ in expected["semantic"])
+    assert _long_term(chroma_server, together, tmp_path) == expected

@@ -16,13 +16,13 @@ from envs.household.env import HouseholdEnv
 from envs.household.oracle import solve
 from modules.hippocampus.base import EpisodeContext, EpisodeOutcome, StepRecord
 from modules.hippocampus.config import MemoryConfig
-from modules.hippocampus.factory import open_memory
+from modules.hippocampus.factory import open_memory, wipe_memory
 from modules.hippocampus.system import MemorySystem
 from modules.prefrontal.base import ExecutedAction
 from modules.thalamus.deterministic import DeterministicThalamus
 from robomem.cli.main import main
 from robomem.embeddings.config import EmbedderConfig
-from robomem.errors import StoreError
+from robomem.errors import ConfigError, StoreError
 from robomem.stores.config import VectorConfig
 from tests.conftest import ChromaServer
 
@@ -87,7 +87,7 @@ def test_reopening_in_a_new_process_restores_everything(tmp_path: Path) -> None:
         import json
         from modules.hippocampus.base import EpisodeContext
         from modules.hippocampus.config import MemoryConfig
-        from modules.hippocampus.factory import open_memory
+        from modules.hippocampus.factory import open_memory, wipe_memory
         from robomem.embeddings.config import EmbedderConfig
         from robomem.stores.config import VectorConfig
         config = MemoryConfig(embedder=EmbedderConfig(type="hashing"), vector=VectorConfig(type="exact"))
@@ -121,6 +121,36 @@ def test_memory_is_never_wiped_implicitly_but_fresh_wipes(tmp_path: Path) -> Non
     fresh = open_memory(FAST, tmp_path / "mem", fresh=True)
     assert fresh["episodic"].index.store.count() == 0  # type: ignore[attr-defined]
     fresh.close()
+
+
+def test_fresh_refuses_a_folder_that_is_not_a_memory_and_touches_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / "papers"
+    (folder / "drafts").mkdir(parents=True)
+    (folder / "notes.txt").write_text("x", encoding="utf-8")
+    (folder / "manifest.json").write_text('{"name": "someone else\'s manifest"}', encoding="utf-8")
+    before = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+    with pytest.raises(ConfigError, match="is not a robomem memory directory"):
+        open_memory(FAST, folder, fresh=True)
+    with pytest.raises(ConfigError, match="is not a robomem memory directory"):
+        wipe_memory(FAST, folder)
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")) == before
+    with pytest.raises(ConfigError, match="is not a folder"):
+        wipe_memory(FAST, folder / "notes.txt")
+
+
+def test_a_wipe_deletes_every_file_robomem_wrote_and_nothing_else(tmp_path: Path) -> None:
+    for vector in ("exact", "chroma"):
+        folder = tmp_path / vector
+        config = FAST.model_copy(update={"vector": VectorConfig(type=vector)})
+        memory = open_memory(config, folder)
+        _episode(memory)
+        memory.close()
+        (folder / "notes.txt").write_text("mine", encoding="utf-8")
+        (folder / ".episodes.jsonl.k2j4.tmp").write_text("", encoding="utf-8")  # a killed atomic write
+        wipe_memory(config, folder)
+        # Everything a run leaves there is known: a store adding a file wipes would miss fails here.
+        assert [p.name for p in folder.iterdir()] == ["notes.txt"]
+        assert (folder / "notes.txt").read_text(encoding="utf-8") == "mine"
 
 
 def test_a_memory_built_with_another_embedder_refuses_to_open(tmp_path: Path) -> None:

@@ -3,12 +3,29 @@ retraction is never stored nor asked about when there is nothing to retract."""
 
 from __future__ import annotations
 
+import json
+import re
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-from modules.hippocampus.longterm import Candidate, Decision, LongTermIndex, decide
+import pytest
+
+from modules.hippocampus.longterm import (
+    Candidate,
+    Decision,
+    DeterministicDecider,
+    LLMDecider,
+    LongTermIndex,
+    decide,
+)
 from robomem.stores.base import VectorHit, VectorItem
+from robomem.stores.config import VectorConfig
+from robomem.stores.factory import open_vector_store
+from robomem.testing.scripted_llm import RecordedRequest, Rule, ScriptedLLMServer
+from tests.conftest import ChromaServer
 from tests.modules.hippocampus.memory_helpers import EMBEDDER, memory_store
+from tests.modules.hippocampus.test_semantic import _llm
 
 TEXTS = [
     ("In house_1, a Mug was found at Cabinet_2.", "house_1"),
@@ -114,3 +131,66 @@ def test_an_intent_is_reapplied_as_decided_after_a_partial_apply(tmp_path: Path)
     assert {i.id: (i.text, i.metadata.get("count")) for i in index.items()} == after_one
     assert "t2" not in after_one and after_one["t0"][1] == 2
     assert len(index.items(where={"key": "kettle"})) == 1
+
+
+def test_an_identical_add_meets_the_stored_item_and_confirms_it(tmp_path: Path) -> None:
+    index = _index(tmp_path)
+    lesson = Candidate("Open a fridge before taking from it.", {"level": "action"}, key="action:fridge")
+    index.apply([lesson], [Decision("ADD")], episode_id="a/1", now=1.0, new_id="house_1")
+    # Another writer's ADD of the same fact under the same id (decided before the first was written).
+    report = index.apply([lesson], [Decision("ADD")], episode_id="b/1", now=2.0, new_id="house_1")
+    assert report.counts["NOOP"] == 1 and report.counts["ADD"] == 0
+    [item] = index.items(where={"key": "action:fridge"})
+    assert item.metadata["count"] == 2 and item.metadata["episodes"] == "a/1,b/1"
+    # A replay of either episode changes nothing.
+    report = index.apply([lesson], [Decision("ADD")], episode_id="a/1", now=3.0, new_id="house_1")
+    assert report.skipped_replays == 1
+    assert index.items(where={"key": "action:fridge"})[0].metadata["count"] == 2
+
+
+@pytest.mark.chroma
+def test_an_llm_decision_made_stale_by_another_robot_is_taken_again(
+    tmp_path: Path, chroma_server: ChromaServer
+) -> None:
+    """Robot A asks its LLM while robot B adds the same lesson (from another house, so under another id):
+    under the write lock A sees B's item, asks again, and confirms it instead of adding a second one."""
+    vector = VectorConfig(
+        type="chroma_http",
+        host=chroma_server.host,
+        port=chroma_server.port,
+        namespace=f"t{uuid.uuid4().hex[:12]}",
+    )
+
+    def robot(name: str) -> LongTermIndex:
+        store = open_vector_store(
+            vector, memory_dir=tmp_path, name="semantic", embedder_name=EMBEDDER.name, dim=EMBEDDER.dim
+        )
+        return LongTermIndex(store, EMBEDDER, tmp_path / f"{name}.jsonl")
+
+    robot_a, robot_b = robot("a"), robot("b")
+    lesson = Candidate("Open a fridge before taking from it.", {"level": "action"}, key="action:fridge")
+    answers: list[str] = []
+
+    def llm(request: RecordedRequest) -> str:
+        shown = re.findall(r"id=(\w+)", request.last_user_text)
+        if not answers:  # the first question: robot B writes the lesson while A waits for the answer
+            robot_b.consolidate(
+                [lesson], DeterministicDecider(0.9), n_update=5, episode_id="b/1", now=1.0, new_id="house_2"
+            )
+        answers.append("NOOP" if shown else "ADD")
+        target = json.dumps(shown[0] if shown else None)
+        return f'{{"op": "{answers[-1]}", "target_id": {target}, "text": null, "reason": "r"}}'
+
+    try:
+        with ScriptedLLMServer([Rule(reply=llm)]) as server, _llm(server) as client:
+            decider = LLMDecider(client, DeterministicDecider(0.9), role="memory.semantic")
+            report = robot_a.consolidate(
+                [lesson], decider, n_update=5, episode_id="a/1", now=2.0, new_id="house_1"
+            )
+        assert answers == ["ADD", "NOOP"]
+        assert report.redecided == 1 and report.counts["NOOP"] == 1
+        [item] = robot_a.items()
+        assert item.metadata["count"] == 2 and item.metadata["episodes"] == "b/1,a/1"
+    finally:
+        robot_a.store.close()
+        robot_b.store.close()

@@ -240,9 +240,7 @@ def test_on_a_shared_server_another_robots_new_lesson_is_a_near_duplicate(
             vector, memory_dir=tmp_path / name, name="semantic", embedder_name=EMBEDDER.name, dim=EMBEDDER.dim
         )
         config = SemanticConfig(dedup_threshold=0.8)
-        return SemanticMemory(
-            config, store=store, embedder=EMBEDDER, memory_dir=tmp_path / name, shared_store=True
-        )
+        return SemanticMemory(config, store=store, embedder=EMBEDDER, memory_dir=tmp_path / name)
 
     robot_a, robot_b = robot("a"), robot("b")
     try:

@@ -186,3 +186,24 @@ def test_suites_without_generator(
     assert _one_error_line(capsys.readouterr().err).startswith(
         "the household suite generator is not available"
     )
+
+
+def test_fresh_memory_refuses_a_folder_that_is_not_a_memory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue #10's command: --fresh-memory emptied any folder given as agent.memory.dir.
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("x\n", encoding="utf-8")
+    demo = str(Path(__file__).resolve().parents[3] / "configs" / "demo.yaml")
+    argv = ["eval", "--config", demo, "--subset", "base", "--episodes", "1", "--no-progress"]
+    run_dir = tmp_path / "run"
+    code = main([*argv, "--run-dir", str(run_dir), f"agent.memory.dir={folder}", "--fresh-memory"])
+    assert code == 2
+    assert _one_error_line(capsys.readouterr().err) == (
+        f"agent.memory.dir: {str(folder)!r} is not a robomem memory directory (no valid manifest.json) "
+        "and is not empty: refusing to wipe it (point it at a robomem memory, or at a new or empty folder)"
+    )
+    assert [p.name for p in folder.iterdir()] == ["notes.txt"]
+    assert (folder / "notes.txt").read_text(encoding="utf-8") == "x\n"
+    assert not run_dir.exists()  # refused before the run started

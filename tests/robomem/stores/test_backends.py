@@ -13,7 +13,6 @@ import pytest
 
 from robomem.embeddings.base import Vectors
 from robomem.errors import ErrorCode, StoreError
-from robomem.stores import chroma as chroma_module
 from robomem.stores import chroma_clients
 from robomem.stores.base import VectorItem
 from robomem.stores.chroma import ChromaVectorStore, PrecomputedOnly
@@ -211,24 +210,3 @@ def test_chroma_applies_a_changed_ef_search(tmp_path: Path) -> None:
     )
     assert store.collection.configuration["hnsw"]["ef_search"] == 250  # type: ignore[index]
     store.close()
-
-
-def test_a_locked_database_is_waited_for_and_other_errors_are_not() -> None:
-    calls: list[int] = []
-
-    def locked_twice() -> None:
-        calls.append(1)
-        if len(calls) < 3:
-            raise RuntimeError("Database error: (code: 5) database is locked")
-
-    chroma_module._while_locked(locked_twice)
-    assert len(calls) == 3
-
-    def broken() -> None:
-        calls.append(1)
-        raise RuntimeError("disk I/O error")
-
-    calls.clear()
-    with pytest.raises(RuntimeError, match="disk I/O error"):
-        chroma_module._while_locked(broken)
-    assert len(calls) == 1
