@@ -203,6 +203,27 @@ def skip_eb_bridge(tmp_path: Path) -> None:
     )
 
 
+def check_embedder_config(tmp_path: Path) -> None:
+    """The served-embedder snippet, as a preset, against a real OpenAI-compatible server on 127.0.0.1 (the
+    scripted one stands in for vLLM: it serves `/v1/embeddings`); only base_url is pointed at it."""
+    from robomem.testing.scripted_llm import ScriptedLLMServer
+
+    text = block("type: openai\n")
+    preset = tmp_path / "embedder.yaml"
+    preset.write_text(text, encoding="utf-8")
+    cfg = load_config(str(preset), [])
+    assert cfg.agent.memory.embedder.type == "openai"
+    work = _workdir(tmp_path)
+    with ScriptedLLMServer([]) as server:
+        run(
+            f".venv/bin/robomem eval --config {preset} --run-dir run",
+            work,
+            extra=(*SHORT, f"agent.memory.embedder.base_url={server.base_url}", "eval.episodes=1"),
+        )
+        assert any(r.endpoint == "embeddings" for r in server.requests)
+    assert (work / "run" / "llm_usage.json").is_file()
+
+
 def check_docker(tmp_path: Path) -> None:
     lines = commands(block("docker compose"))
     assert all(line.startswith("docker compose -f deploy/compose.yaml") for line in lines)
@@ -224,6 +245,7 @@ CHECKS: dict[str, Callable[[Path], None]] = {
     ".venv/bin/python -m envs.ros.sim_server": check_ros,
     "envs/bridge/server.py --backend": skip_eb_bridge,
     "docker compose": check_docker,
+    "type: openai\n": check_embedder_config,
 }
 
 
