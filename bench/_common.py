@@ -475,13 +475,18 @@ def _reply_decide(request: RecordedRequest) -> str:
 def _reply_lessons(request: RecordedRequest) -> str:
     text = request.last_user_text
     site = m.group(1) if (m := re.search(r"about this house \(([^)]*)\)", text)) else "this house"
-    lessons = []
+    lessons: list[dict[str, str | None]] = []
     for verb, feedback in re.findall(
         r"^\d+\. (\S+ ?\S*) .*-> FAILED: (.*)$", _section(text, "Trajectory:"), re.M
     ):
         lessons.append({"level": "action", "text": f"'{verb}' can fail: {_first_sentence(feedback)}"})
     for thing in re.findall(r"^\d+\. pick up the (\S+) -> ok$", _section(text, "Trajectory:"), re.M):
         lessons.append({"level": "task", "text": f"In {site}, a {thing.split('_')[0]} could be picked up."})
+    if "Lessons already stored" in text:  # the joint call: each lesson's decision against the lessons shown
+        stored = re.findall(r"^- id=(\S+) \[(\w+)\]: (.*)$", _section(text, "Lessons already stored"), re.M)
+        for lesson in lessons:
+            same = [i for i, level, t in stored if level == lesson["level"] and t.strip() == lesson["text"]]
+            lesson["op"], lesson["target_id"] = ("NOOP", same[0]) if same else ("ADD", None)
     return json.dumps({"lessons": lessons[:4]})
 
 

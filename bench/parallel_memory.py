@@ -18,8 +18,12 @@ Which store calls the LLM when (the LLM memory operations are selected in ``Memo
   local subgraph holds a functional conflict; ``paper_two_calls`` adds one whenever the step brings new
   facts (Algorithm 2 as written);
 * episodic and semantic: no call during a step; at the end of the episode one ADD/UPDATE/DELETE/NOOP
-  decision (episodic: per candidate, one for a failed episode) and one lesson-creation call (semantic;
-  the ``paper*`` sets add one decision call per lesson, the lessons' decisions in parallel).
+  decision (episodic: per candidate, one for a failed episode) and one lesson-creation call (semantic).
+  With the LLM lesson decider too, ``paper`` and ``paper_on_conflict`` have the lessons and their
+  decisions written in that one call (``semantic.decide_calls: joint``; a lesson whose nearest stored
+  lessons the call was not shown still gets its own decision call, counted under ``decisions``);
+  ``paper_two_calls`` adds one decision call per lesson after it (the paper as written; the lessons'
+  decisions in parallel).
 
 So only the episode's last step has all four stores calling the LLM. What is measured, per arm, exactly as
 the agent does it:
@@ -92,7 +96,8 @@ OPS: dict[str, dict[str, dict[str, Any]]] = {
         "semantic": {"creator": "llm", "decider": "deterministic"},
     },
     # The paper preset's memory operations: every one that has an LLM implementation uses it; spatial memory
-    # extracts relations and resolves conflicts in one call (``resolve_calls: joint``, the default).
+    # extracts relations and resolves conflicts in one call (``resolve_calls: joint``, the default), and
+    # lesson creation decides on its lessons in the same call (``decide_calls: joint``, the default).
     "paper": {
         "temporal": {"compressor": "llm"},
         "spatial": {"extractor": "llm", "resolver": "llm", "resolve_calls": "joint"},
@@ -106,12 +111,13 @@ OPS: dict[str, dict[str, dict[str, Any]]] = {
         "episodic": {"decider": "llm"},
         "semantic": {"creator": "llm", "decider": "llm"},
     },
-    # The same with Algorithm 2 as written: extraction, then a conflict-resolution call, in a row.
+    # The same as the paper writes it: extraction, then a conflict-resolution call, in a row (Algorithm 2);
+    # lesson creation, then one decision call per lesson.
     "paper_two_calls": {
         "temporal": {"compressor": "llm"},
         "spatial": {"extractor": "llm", "resolver": "llm", "resolve_calls": "always"},
         "episodic": {"decider": "llm"},
-        "semantic": {"creator": "llm", "decider": "llm"},
+        "semantic": {"creator": "llm", "decider": "llm", "decide_calls": "separate"},
     },
 }
 MODES = ("parallel", "sequential")
@@ -343,6 +349,16 @@ def _fallbacks(arm: _Arm) -> dict[str, int]:
     return out
 
 
+def _decisions(arm: _Arm) -> dict[str, dict[str, int]]:
+    """Per long-term store: LLM decisions taken in the creating call (``preset``) and asked (``asked``)."""
+    out: dict[str, dict[str, int]] = {}
+    for name, store in arm.system.stores.items():
+        counts = getattr(getattr(store, "decider", None), "counts", None)
+        if isinstance(counts, dict):
+            out[name] = dict(counts)
+    return out
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     delay: float = args.delay
     ops_list: list[str] = args.ops
@@ -382,6 +398,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "llm_client_latency_s": usage["total"]["latency_s"],
             "llm_calls_total": usage["total"]["calls"],
             "fallbacks": _fallbacks(arm),
+            "decisions": _decisions(arm),
         }
     ratios = {ops: _ratios(summaries, ops, delay) for ops in ops_list}
     return {

@@ -427,15 +427,45 @@ class DeterministicDecider:
 
 class LLMDecider:
     """The paper's LLM updater: shows the candidate and the top-N similar items, asks for one decision, and
-    validates it (a target must be one of the items shown); anything invalid falls back to deterministic."""
+    validates it (a target must be one of the items shown); anything invalid falls back to deterministic.
+
+    A decision the model already took in the call that created the candidate (:meth:`preset`) is used
+    without asking again, but only if that call showed the model every item this one would show (the
+    candidate's neighbours) and its target is among them: it is then a decision this call could have
+    returned, made on at least the same evidence. Otherwise the model is asked as usual."""
 
     def __init__(self, llm: LLMClient, fallback: DeterministicDecider, *, role: str) -> None:
         self.llm = llm
         self.fallback = fallback
         self.role = role
         self.failures = 0
+        self._presets: dict[tuple[str, str, str], tuple[frozenset[str], Decision]] = {}
+        self._count_lock = threading.Lock()
+        #: Decisions taken from the creating call (``preset``) and decisions asked for (``asked``).
+        self.counts: dict[str, int] = {"preset": 0, "asked": 0}
+
+    def preset(self, decisions: Sequence[tuple[Candidate, Decision]], shown: Sequence[str]) -> None:
+        """The decisions the creating call took for its candidates, having been shown the stored items
+        ``shown`` (ids). Replaces any earlier presets."""
+        seen = frozenset(shown)
+        self._presets = {_identity(c): (seen, d) for c, d in decisions}
 
     def decide(self, candidate: Candidate, similar: Sequence[VectorHit]) -> Decision:
+        preset = self._presets.get(_identity(candidate))
+        if preset is not None:
+            seen, decision = preset
+            ids = {h.item.id for h in similar}
+            if ids <= seen and (decision.target_id is None or decision.target_id in ids):
+                self._count("preset")
+                return decision
+        self._count("asked")
+        return self._ask(candidate, similar)
+
+    def _count(self, name: str) -> None:
+        with self._count_lock:  # decisions run in parallel (decide_all)
+            self.counts[name] += 1
+
+    def _ask(self, candidate: Candidate, similar: Sequence[VectorHit]) -> Decision:
         shown = {h.item.id: h.item for h in similar}
         existing = "\n".join(f"- id={i}: {item.text}" for i, item in shown.items()) or "(none)"
         data, _ = ask_json(
@@ -452,6 +482,10 @@ class LLMDecider:
             self.failures += 1
             return self.fallback.decide(candidate, similar)
         return decision
+
+
+def _identity(candidate: Candidate) -> tuple[str, str, str]:
+    return candidate.text, candidate.key, repr(sorted(candidate.metadata.items()))
 
 
 def _valid_decision(data: dict[str, Any] | None, shown: dict[str, VectorItem]) -> Decision | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -21,6 +21,7 @@ from modules.hippocampus.base import (
     UpdateStats,
 )
 from modules.hippocampus.lessons import DeterministicLessonCreator, LLMLessonCreator, StepFact
+from modules.hippocampus.lessons_joint import JointLessonCreator
 from modules.hippocampus.longterm import (
     Candidate,
     Decider,
@@ -58,6 +59,10 @@ class SemanticConfig(BaseModel):
     creator: str = "deterministic"
     #: ``deterministic``, ``llm``, or a ``robomem.memory.semantic_deciders`` entry point.
     decider: str = "deterministic"
+    #: With both the creator and the decider ``llm``: ``joint`` asks for the lessons and their decisions in
+    #: one call (a lesson whose nearest stored lessons that call was not shown is still decided on its own);
+    #: ``separate``: the paper's decision call per lesson after the creation call.
+    decide_calls: Literal["joint", "separate"] = "joint"
     #: Cosine similarity above which a new lesson counts as a near-duplicate of a stored one.
     dedup_threshold: float = Field(default=0.92, gt=0, le=1)
     #: Lessons kept; beyond it the least confirmed, oldest are archived.
@@ -128,6 +133,19 @@ class SemanticMemory(MemoryStore):
         self.decider: Decider = make_decider(
             config, llm=llm, fallback=DeterministicDecider(config.dedup_threshold)
         )
+        if (
+            config.decide_calls == "joint"
+            and type(self.creator) is LLMLessonCreator
+            and type(self.decider) is LLMDecider
+        ):
+            self.creator = JointLessonCreator(
+                self.creator.llm,
+                self.creator.fallback,
+                self.decider,
+                self.index,
+                n_update=config.n_update,
+                partitions=lambda site: [("action", ACTION_LESSONS), ("task", task_lessons(site))],
+            )
         self.context: EpisodeContext | None = None
         self.facts: list[StepFact] = []
         self.pending = PendingLog(memory_dir / "pending" / "semantic")

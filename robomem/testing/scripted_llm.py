@@ -251,7 +251,8 @@ class ScriptedLLMServer:
     """Serves scripted chat completions on ``127.0.0.1:port`` (0: an ephemeral port) from a daemon thread.
 
     ``fixed_delay_s`` is added to every chat reply (a server that answers after L seconds, for measuring
-    parallel against sequential calls); all delays are capped at ``max_delay_s``.
+    parallel against sequential calls) and, unless ``embedding_delay_s`` is given, to every embeddings
+    reply; all delays are capped at ``max_delay_s``.
     """
 
     def __init__(
@@ -265,9 +266,11 @@ class ScriptedLLMServer:
         port: int = 0,
         embedding_dim: int = 64,
         embedding_dims: Mapping[str, int] | None = None,
+        embedding_delay_s: float | None = None,
     ) -> None:
         self.default_reply = default_reply
         self.fixed_delay_s = fixed_delay_s
+        self.embedding_delay_s = fixed_delay_s if embedding_delay_s is None else embedding_delay_s
         self.max_delay_s = max_delay_s
         self.models = tuple(models)
         self.embedding_dim = embedding_dim
@@ -381,7 +384,7 @@ class ScriptedLLMServer:
 
     def _answer_embeddings(self, request: RecordedRequest) -> tuple[int, dict[str, Any], float]:
         rule = self._pick(request)
-        delay = min(max(0.0, self.fixed_delay_s + (rule.delay_s if rule else 0.0)), self.max_delay_s)
+        delay = min(max(0.0, self.embedding_delay_s + (rule.delay_s if rule else 0.0)), self.max_delay_s)
         if rule is not None and rule.status >= 400:
             reply = rule.reply if isinstance(rule.reply, str) else "scripted embeddings error"
             return rule.status, _error(rule.status, reply), delay

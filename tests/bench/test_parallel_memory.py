@@ -41,6 +41,9 @@ def test_quick_run_writes_the_report(tmp_path: Path) -> None:
     paper = report["arms"]["paper/parallel"]
     assert paper["ordinary_step"]["llm_calls_per_step_median"] == {"temporal": 1, "spatial": 1}
     assert paper["final_step"]["llm_calls_per_step_median"]["spatial"] == 1
+    # ... and lesson creation decides on its lessons in the same call: no decision call after it.
+    assert paper["final_step"]["llm_calls_per_step_median"]["semantic"] == 1
+    assert paper["decisions"]["semantic"]["asked"] == 0 and paper["decisions"]["semantic"]["preset"] > 0
     assert all(count == 0 for arm in report["arms"].values() for count in arm["fallbacks"].values())
     assert report["arms"]["temporal_only"]["stores"] == ["temporal"]
     assert report["arms"]["one_call/sequential"]["parallel"] is False

@@ -160,6 +160,14 @@ def test_fixed_delay_applies_to_every_chat_reply() -> None:
         assert time.monotonic() - started >= 0.15  # a lower bound only: sleeping never ends early
 
 
+def test_embeddings_can_be_served_without_the_chat_delay() -> None:
+    # A chat model answering after L seconds next to an embedder answering at once (bench/vs_mem0.py): with
+    # the chat delay on embeddings too, the request would time out (the client waits 10 s).
+    with ScriptedLLMServer(fixed_delay_s=30.0, embedding_delay_s=0.0) as server:
+        status, reply = post(server, {"model": "m", "input": ["a"]}, path="/v1/embeddings")
+        assert status == 200 and len(reply["data"]) == 1
+
+
 def test_close_is_bounded_while_a_reply_is_delayed() -> None:
     server = ScriptedLLMServer([Rule(delay_s=60.0)], max_delay_s=60.0).start()
     outcome: list[object] = []
