@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test lint typecheck pytest suites local-llm ros clean
+.PHONY: demo test lint typecheck pytest suites local-llm ros mem0 clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -48,6 +48,18 @@ $(VENV)/.ros: $(VENV)/.core
 ## Install ROS 2's Python client (rclpy) for `env.type: ros` and the reference skill server.
 ros: $(VENV)/.ros
 
+# Mem0, only for the side-by-side benchmark `bench/vs_mem0.py` (and its test): a venv of its own, because
+# robomem never imports it and its dependencies must not leak into robomem's.
+MEM0_VENV ?= .venv-mem0
+
+$(MEM0_VENV)/.installed:
+	$(PY) -m venv $(MEM0_VENV)
+	$(MEM0_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "mem0ai==2.2.1"
+	touch $@
+
+## Install Mem0 in .venv-mem0 for `python -m bench.vs_mem0`.
+mem0: $(MEM0_VENV)/.installed
+
 ## Run the main job offline on the default preset and print SR/GC per subset.
 demo: $(VENV)/.core
 	$(BIN)/robomem eval --config configs/demo.yaml
@@ -62,7 +74,7 @@ lint: $(VENV)/.dev
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy
 
-pytest: $(VENV)/.dev $(VENV)/.local-llm $(VENV)/.ros
+pytest: $(VENV)/.dev $(VENV)/.local-llm $(VENV)/.ros $(MEM0_VENV)/.installed
 	$(BIN)/pytest
 
 ## Regenerate the committed task suites (byte-identical unless the generator changed).
@@ -70,4 +82,4 @@ suites: $(VENV)/.core
 	$(BIN)/robomem suites generate
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(MEM0_VENV) runs .pytest_cache .mypy_cache .ruff_cache
