@@ -20,8 +20,10 @@ and back (with McNemar's exact p), trajectories repeated action for action, and 
 house's first task alone (there attempt 1 knows nothing of the house, while later tasks of attempt 1 already
 profit from its earlier ones); plus mean steps by position in the sequence. The offline symbolic planner
 solves nearly every task on the first attempt, so SR has little room to move: the steps are the figure to
-watch. It reads only spatial memory (episodic and semantic memory feed the LLM planner's prompt), so what
-attempt 2 can gain here is where things were.
+watch. It reads spatial memory and semantic memory's task lessons (where the house keeps things; episodic
+memory feeds only the LLM planner's prompt), so what attempt 2 can gain here is where things are.
+``--memory`` runs the memory suite's sequences instead (``memory_v2``: recall, moved, lesson with their
+setups, no extra moves).
 
 Time: about 8 minutes for the defaults on two busy cores (~0.9 s per episode with memory, ~0.3 s without).
 
