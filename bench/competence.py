@@ -60,7 +60,8 @@ DEFAULT_OUT = RESULTS_DIR / "competence.json"
 PROFILES = ("alfred", "habitat")
 SUBSETS = ("base", "common_sense", "complex_instruction", "spatial", "visual_appearance", "long_horizon")
 #: Scored subsets of the memory suite (their ``_setup`` tasks run along and are reported apart).
-MEMORY_SUBSETS = ("recall", "moved")
+MEMORY_SUBSETS = ("recall", "moved", "lesson")
+MEMORY_SUITE = "memory_v2"
 
 #: Each variant's overrides on top of the RoboMemory agent's defaults (``random`` replaces the agent).
 VARIANTS: dict[str, tuple[str, ...]] = {
@@ -74,6 +75,16 @@ VARIANTS: dict[str, tuple[str, ...]] = {
     "no_semantic": ("agent.memory.stores=[temporal,spatial,episodic]",),
 }
 DEFAULT_VARIANTS = ("full", "no_spatial", "no_critic", "no_long_term", "no_memory", "random")
+#: On the memory suite every store's own ablation runs (random cannot do a lifelong sequence's setups).
+MEMORY_VARIANTS = (
+    "full",
+    "no_spatial",
+    "no_episodic",
+    "no_semantic",
+    "no_long_term",
+    "no_critic",
+    "no_memory",
+)
 
 #: The paper's Table II (EB-ALFRED, SR in %, Qwen2.5-VL-72B planner), for reference.
 PAPER_TABLE_II: dict[str, dict[str, float]] = {
@@ -98,7 +109,7 @@ def overrides_for(
 ) -> list[str]:
     """The ``dotted.key=value`` overrides of one run (the same as ``robomem eval`` takes). With
     ``memory_suite``: the memory suite's lifelong sequences, ``episodes`` of them per subset."""
-    mode = ["env.suite=memory_v1", "eval.mode=lifelong"] if memory_suite else ["eval.mode=episodic"]
+    mode = [f"env.suite={MEMORY_SUITE}", "eval.mode=lifelong"] if memory_suite else ["eval.mode=episodic"]
     common = [
         "env.type=household",
         f"env.profile={profile}",
@@ -205,7 +216,7 @@ def run(
         "embedder": embedder,
         "vector": vector,
         "planner": "symbolic (default)",
-        "suite": "memory_v1 (lifelong)" if memory_suite else "v1 (episodic)",
+        "suite": f"{MEMORY_SUITE} (lifelong)" if memory_suite else "v1 (episodic)",
         "notes": (
             "SR: Wilson 95% CI; GC: Agresti-Coull 95% CI generalized to fractions; steps: "
             "normal-approximation 95% CI of the mean. Fractions, not %. "
@@ -299,8 +310,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--memory",
         action="store_true",
-        help="the memory suite (memory_v1, lifelong sequences; subsets recall, moved; --episodes counts "
-        "sequences of all selected subsets together, default all 22)",
+        help="the memory suite (memory_v2, lifelong sequences; subsets recall, moved, lesson; --episodes "
+        "counts sequences of all selected subsets together, default all 31; variants default to every "
+        "store's ablation)",
     )
     parser.add_argument(
         "--subset",
@@ -329,10 +341,10 @@ def main(argv: list[str] | None = None) -> int:
         help="keep the run folders here (<profile>_<variant>; must be new), default a temporary folder",
     )
     args = parser.parse_args(argv)
-    episodes = args.episodes or (2 if args.quick else 20 if not args.memory else 22)
+    episodes = args.episodes or (2 if args.quick else 20 if not args.memory else 31)
     if episodes < 1:
         parser.error("--episodes must be >= 1")
-    variants = tuple(dict.fromkeys(args.variant or DEFAULT_VARIANTS))
+    variants = tuple(dict.fromkeys(args.variant or (MEMORY_VARIANTS if args.memory else DEFAULT_VARIANTS)))
     if "full" in variants:  # first, so the other variants can be paired with it
         variants = ("full", *(v for v in variants if v != "full"))
     options: dict[str, Any] = {

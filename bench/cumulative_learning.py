@@ -20,8 +20,10 @@ and back (with McNemar's exact p), trajectories repeated action for action, and 
 house's first task alone (there attempt 1 knows nothing of the house, while later tasks of attempt 1 already
 profit from its earlier ones); plus mean steps by position in the sequence. The offline symbolic planner
 solves nearly every task on the first attempt, so SR has little room to move: the steps are the figure to
-watch. It reads only spatial memory (episodic and semantic memory feed the LLM planner's prompt), so what
-attempt 2 can gain here is where things were.
+watch. It reads spatial memory and semantic memory's task lessons (where the house keeps things; episodic
+memory feeds only the LLM planner's prompt), so what attempt 2 can gain here is where things are.
+``--memory`` runs the memory suite's sequences instead (``memory_v2``: recall, moved, lesson with their
+setups, no extra moves).
 
 Time: about 8 minutes for the defaults on two busy cores (~0.9 s per episode with memory, ~0.3 s without).
 
@@ -64,6 +66,8 @@ __all__ = ("PAPER", "VARIANTS", "main", "mcnemar_p", "overrides_for", "paired", 
 DEFAULT_OUT = RESULTS_DIR / "cumulative_learning.json"
 PROFILES = ("alfred", "habitat")
 PERTURB_K = (0, 2)
+MEMORY_SUITE = "memory_v2"
+MEMORY_SUBSETS = ("recall", "moved", "lesson")
 VARIANTS: dict[str, tuple[str, ...]] = {"full": (), "no_memory": ("agent.memory.stores=[]",)}
 
 #: The paper's real-robot result (§IV-E): successes out of 15 tasks per attempt.
@@ -77,14 +81,17 @@ def overrides_for(
     *,
     sequences: int | None,
     attempts: int,
-    suite: Path | None,
+    suite: Path | str | None,
     embedder: str,
     vector: str,
+    subsets: Sequence[str] = (),
 ) -> list[str]:
     """The ``dotted.key=value`` overrides of one run (the same as ``robomem eval`` takes)."""
     overrides = ["env.type=household", f"env.profile={profile}", f"env.perturb_k={perturb_k}"]
     if suite is not None:
         overrides.append(f"env.suite={suite}")
+    if subsets:
+        overrides.append(f"eval.subsets=[{','.join(subsets)}]")
     overrides += ["eval.mode=lifelong", f"eval.lifelong_repeats={attempts}"]
     if sequences is not None:
         overrides.append(f"eval.episodes={sequences}")
@@ -98,13 +105,13 @@ def overrides_for(
     return overrides
 
 
-def trimmed_suite(profile: str, tasks: int, folder: Path) -> Path:
+def trimmed_suite(profile: str, tasks: int, folder: Path, memory_suite: bool = False) -> Path:
     """A copy of the committed suite whose lifelong sequences keep only their first ``tasks`` tasks."""
     from envs.household.suites import load_suite
 
-    suite = load_suite("v1", profile)
+    suite = load_suite(MEMORY_SUITE if memory_suite else "v1", profile)
     lifelong = tuple(seq.model_copy(update={"tasks": seq.tasks[:tasks]}) for seq in suite.lifelong)
-    path = folder / f"{profile}_v1_first{tasks}.json"
+    path = folder / f"{profile}_{suite.version}_first{tasks}.json"
     folder.mkdir(parents=True, exist_ok=True)
     path.write_text(suite.model_copy(update={"lifelong": lifelong}).to_json(), encoding="utf-8")
     return path
@@ -176,15 +183,17 @@ def run(
     vector: str,
     runs_dir: Path,
     log: TextIO = sys.stderr,
+    memory_suite: bool = False,
 ) -> dict[str, Any]:
     from robomem.eval.metrics import wilson_interval
 
     runs: list[dict[str, Any]] = []
     for profile in profiles:
-        suite = None
+        suite: Path | str | None = MEMORY_SUITE if memory_suite else None
         if tasks_per_sequence is not None:
-            suite = trimmed_suite(profile, tasks_per_sequence, runs_dir / "suites")
-        for perturb_k in PERTURB_K:
+            suite = trimmed_suite(profile, tasks_per_sequence, runs_dir / "suites", memory_suite)
+        # The memory suite moves things itself (``moved``); random extra moves would only blur it.
+        for perturb_k in (0,) if memory_suite else PERTURB_K:
             for variant in VARIANTS:
                 overrides = overrides_for(
                     variant,
@@ -195,6 +204,7 @@ def run(
                     suite=suite,
                     embedder=embedder,
                     vector=vector,
+                    subsets=MEMORY_SUBSETS if memory_suite else (),
                 )
                 result = run_harness(overrides, runs_dir / f"{profile}_k{perturb_k}_{variant}")
                 by_attempt = {
@@ -239,7 +249,8 @@ def run(
         "sequences": sequences,
         "tasks_per_sequence": tasks_per_sequence,
         "profiles": list(profiles),
-        "perturb_k": list(PERTURB_K),
+        "perturb_k": [0] if memory_suite else list(PERTURB_K),
+        "suite": f"{MEMORY_SUITE} ({', '.join(MEMORY_SUBSETS)})" if memory_suite else "v1",
         "variants": {name: list(v) for name, v in VARIANTS.items()},
         "embedder": embedder,
         "vector": vector,
@@ -409,6 +420,11 @@ def main(argv: list[str] | None = None) -> int:
         help="keep the run folders here (<profile>_k<K>_<variant>; must be new), default a temporary folder",
     )
     parser.add_argument("--plot", type=Path, help="SVG figure (default: the JSON path with .svg)")
+    parser.add_argument(
+        "--memory",
+        action="store_true",
+        help="the memory suite's sequences (memory_v2: recall, moved, lesson, with their setups)",
+    )
     args = parser.parse_args(argv)
     sequences = args.sequences or (1 if args.quick else None)
     tasks = args.tasks_per_sequence or (2 if args.quick else None)
@@ -425,6 +441,7 @@ def main(argv: list[str] | None = None) -> int:
         "profiles": tuple(dict.fromkeys(args.profile or PROFILES)),
         "embedder": args.embedder or ("hashing" if args.quick else "minilm"),
         "vector": args.vector or ("exact" if args.quick else "chroma"),
+        "memory_suite": args.memory,
     }
     if args.runs_dir is not None:
         if args.runs_dir.exists():

@@ -78,6 +78,9 @@ class Task(_Frozen):
     max_steps: int | None = Field(default=None, ge=1)
     #: Things moved by someone else just before the episode starts (environments that can move things).
     relocations: tuple[Relocation, ...] = ()
+    #: The house is re-staged before the episode (tidied back to its initial state), even in the middle of a
+    #: lifelong sequence: what the agent saw of it before no longer holds, what it learnt about it may.
+    restage: bool = False
 
 
 class LifelongSequence(_Frozen):

@@ -83,6 +83,7 @@ class HouseholdEnv(Env):
             raise EnvAdapterError(
                 f"task {task.task_id} is for profile {task.profile!r}, env is {self.profile!r}"
             )
+        keep_world = keep_world and not task.restage
         self.world_persists = keep_world and self._world is not None
         if keep_world and self._world is not None:
             if self._world.scene != task.scene:

@@ -36,16 +36,30 @@ from envs.household.wording import noun, plain, render
 from envs.household.world import World
 from envs.task import Condition, LifelongSequence, Ref, RefRelation, Relocation, Task
 
-__all__ = ("KINDS", "MEMORY_SEED", "MEMORY_VERSION", "SLACK", "generate_memory_suite", "memoryless_cost")
+__all__ = (
+    "KINDS",
+    "MEMORY_SEED",
+    "MEMORY_VERSION",
+    "MEMORY_VERSIONS",
+    "SLACK",
+    "generate_memory_suite",
+    "memoryless_cost",
+)
 
 MEMORY_VERSION = "memory_v1"
+#: The subsets of each committed memory suite; ``memory_v2`` adds ``lesson`` (:mod:`.memory_lesson`) to
+#: ``memory_v1``'s sequences, which it holds unchanged.
+MEMORY_VERSIONS: dict[str, tuple[str, ...]] = {
+    "memory_v1": ("recall", "moved"),
+    "memory_v2": ("recall", "moved", "lesson"),
+}
 MEMORY_SEED = 20261201
 #: Steps a scored task's budget allows beyond the oracle's plan.
 SLACK = 2
 #: Instances of the type a scored task names (distinct colours), each shut away in its own receptacle.
 INSTANCES = 6
 #: Per subset: (sequences, scored tasks per sequence). Every sequence has its own house.
-KINDS: dict[str, tuple[int, int]] = {"recall": (9, 6), "moved": (13, 4)}
+KINDS: dict[str, tuple[int, int]] = {"recall": (9, 6), "moved": (13, 4), "lesson": (9, 6)}
 SETUP = "_setup"
 #: Budget of the tasks that show things: Habitat has to search a 7-room house for the receptacle they name.
 SETUP_BUDGET = {"alfred": 30, "habitat": 60}
@@ -147,10 +161,13 @@ class _RetryError(RuntimeError):
 
 def _sequence(profile: str, kind: str, k: int) -> tuple[World, LifelongSequence, dict[str, dict[str, float]]]:
     for attempt in range(20):
+        rng = random.Random(f"memory/{profile}/{kind}/{k}/{attempt}/{MEMORY_SEED}")
         try:
-            return _try_sequence(
-                profile, kind, k, random.Random(f"memory/{profile}/{kind}/{k}/{attempt}/{MEMORY_SEED}")
-            )
+            if kind == "lesson":
+                from envs.household.memory_lesson import lesson_sequence  # it builds on this module
+
+                return lesson_sequence(profile, k, rng)
+            return _try_sequence(profile, kind, k, rng)
         except _RetryError:
             continue
     raise RuntimeError(f"no house found for {profile} {kind} sequence {k}")
@@ -282,13 +299,14 @@ def _try_sequence(
     return initial, sequence, costs
 
 
-def generate_memory_suite(profile: str) -> str:
-    """The memory suite of one profile, as canonical JSON text."""
+def generate_memory_suite(profile: str, version: str = MEMORY_VERSION) -> str:
+    """The memory suite ``version`` of one profile, as canonical JSON text."""
     scenes: dict[str, dict[str, Any]] = {}
     sequences: list[LifelongSequence] = []
     per_task: dict[str, dict[str, float]] = {}
     summary: dict[str, dict[str, float]] = {}
-    for kind, (count, _) in KINDS.items():
+    for kind in MEMORY_VERSIONS[version]:
+        count = KINDS[kind][0]
         mine: list[dict[str, float]] = []
         for k in range(1, count + 1):
             world, sequence, costs = _sequence(profile, kind, k)
@@ -301,7 +319,7 @@ def generate_memory_suite(profile: str) -> str:
             **{f"mean_{key}": round(sum(c[key] for c in mine) / len(mine), 3) for key in mine[0]},
         }
     suite = Suite(
-        version=MEMORY_VERSION,
+        version=version,
         profile=profile,
         seed=MEMORY_SEED,
         scenes=scenes,

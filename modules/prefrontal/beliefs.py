@@ -17,6 +17,7 @@ from envs.base import PERCEPTION_FIELDS, Perception, PerceptionField
 from modules.hippocampus.spatial.model import SpatialRecall
 from modules.prefrontal.base import ExecutedAction, PlanningInput
 from modules.prefrontal.episode import FLOOR, EpisodeFacts, replay
+from modules.prefrontal.lessons import kept_places
 from modules.prefrontal.skills import COOLERS, FAUCETS, HEATERS, WASHERS, SkillSet
 
 __all__ = ("AGENT", "BeliefState", "Thing")
@@ -71,6 +72,9 @@ class BeliefState:
     goal_types: set[str] = field(default_factory=set)
     facts: EpisodeFacts = field(default_factory=EpisodeFacts)
     history: tuple[ExecutedAction, ...] = ()
+    #: Goal type -> places where semantic lessons say this house keeps such things (search hints that
+    #: outlive the house being re-staged, unlike spatial memory's).
+    kept: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     # ---- construction ----------------------------------------------------------------------------------
     @classmethod
@@ -78,6 +82,7 @@ class BeliefState:
         state = cls(SkillSet(inp.skills, inp.task.profile), history=inp.history)
         state.container_types = {c.inside.type for c in inp.task.goal if c.inside is not None}
         state.goal_types = {c.object.type for c in inp.task.goal}
+        state.kept = kept_places(inp.memory.get("semantic"), state.skills, sorted(state.goal_types))
         spatial = inp.memory.get("spatial")
         if spatial is not None and isinstance(spatial.data, SpatialRecall):
             state._absorb_memory(spatial.data)

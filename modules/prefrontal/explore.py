@@ -2,7 +2,8 @@
 
 ALFRED can ``find`` any instance by name, so it looks at candidates one by one (opening the closed receptacle
 a found one hides in). Habitat can only go to receptacles, so it searches them: first where memory puts a
-candidate (this episode's beliefs, then older hints, most confident first), then receptacles not searched this
+candidate (this episode's beliefs, then older hints, most confident first, then where semantic lessons say
+the house keeps such things), then receptacles not searched this
 episode (for "the apple on the table", tables first; then where such things are usually kept, see
 :mod:`.priors`; open surfaces before doors to open), and only when
 everything was searched, the ones searched longest ago — memory may have lost what it saw there.
@@ -32,8 +33,26 @@ def explore_object(
     target receptacle), searched first because looking there costs little extra. Returns whether anything
     was planned."""
     if builder.skills.alfred:
-        return _look_alfred(builder, cands.maybe)
+        return _look_kept(builder, ref) or _look_alfred(builder, cands.maybe)
     return _search_habitat(builder, ref, (*cands.maybe, *unlocated), anyway, priors)
+
+
+def _look_kept(builder: Builder, ref: Ref) -> bool:
+    """ALFRED: look where lessons say this house keeps such things, before looking at instances one by one
+    (Habitat orders them into its search instead)."""
+    b = builder.b
+    searched, before = b.searched(), len(builder.actions)
+    for place in b.kept.get(ref.type, ()):
+        if place in searched or (place in b.facts.visits and place != b.location):
+            continue  # seen inside, or went there and could not open it: look elsewhere
+        if place != b.location:
+            builder.go(place)
+        builder.open_here(place)
+        if len(builder.actions) > before:
+            builder.stop(f"lessons say {ref.type} is kept at {place}")
+            return True
+        builder.stopped = False
+    return False
 
 
 def _look_alfred(builder: Builder, names: tuple[str, ...]) -> bool:
@@ -74,6 +93,7 @@ def _search_habitat(
             suggested.append(place)  # believed there this episode (behind a door, or it would be a 'yes')
     hints = sorted(((h, conf) for n in names for h, conf in b.get(n).hints), key=lambda h: -h[1])
     suggested += [h for h, _ in hints if h not in searched]
+    suggested += [p for p in b.kept.get(ref.type, ()) if p not in searched and p in places]
     suggested += [p for p in anyway if p in places and p not in searched]
     relation = ref.relation
     target = relation.target if relation is not None and relation.relation in ("in", "on") else None

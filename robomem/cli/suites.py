@@ -4,6 +4,7 @@ committed files are byte-identical to what the generator produces now (exit 1 wh
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import sys
 from collections.abc import Callable
@@ -39,9 +40,13 @@ def _generators() -> list[tuple[str, Callable[[str], str]]]:
         memory = importlib.import_module("envs.household.memory")
     except ImportError as err:
         raise SuiteError(f"the household suite generator is not available ({err})") from None
+    make_memory = cast(Callable[..., str], memory.generate_memory_suite)
     return [
         (cast(str, generate.SUITE_VERSION), cast(Callable[[str], str], generate.generate_suite)),
-        (cast(str, memory.MEMORY_VERSION), cast(Callable[[str], str], memory.generate_memory_suite)),
+        *(
+            (version, cast(Callable[[str], str], functools.partial(make_memory, version=version)))
+            for version in cast(dict[str, object], memory.MEMORY_VERSIONS)
+        ),
     ]
 
 

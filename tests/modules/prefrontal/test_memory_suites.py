@@ -14,19 +14,34 @@ from modules.prefrontal.symbolic import SymbolicPlanner
 from tests.modules.prefrontal.loop import fast_memory, run_sequence
 
 
-@pytest.mark.parametrize(("profile", "kind"), [("alfred", "recall"), ("habitat", "moved")])
+@pytest.mark.parametrize(
+    ("profile", "kind", "number", "without"),
+    [
+        ("alfred", "recall", 1, ()),
+        ("habitat", "moved", 1, ()),
+        # Each scored lesson task follows a re-staging: only semantic memory knows where the house keeps it.
+        ("alfred", "lesson", 2, ("temporal", "spatial", "episodic")),
+        ("habitat", "lesson", 1, ("temporal", "spatial", "episodic")),
+    ],
+)
 def test_memory_does_the_scored_tasks_in_budget_and_no_memory_does_not(
-    profile: str, kind: str, tmp_path: Path
+    profile: str, kind: str, number: int, without: tuple[str, ...], tmp_path: Path
 ) -> None:
-    suite = load_suite("memory_v1", profile)
-    sequence = next(s for s in suite.lifelong if s.sequence_id == f"{profile}-{kind}-01")
+    suite = load_suite("memory_v2", profile)
+    sequence = next(s for s in suite.lifelong if s.sequence_id == f"{profile}-{kind}-{number:02d}")
     scored = [t.task_id for t in sequence.tasks if t.subset == kind]
     planner, critic = SymbolicPlanner(), DeterministicCritic()
-    full = run_sequence(profile, sequence, tmp_path / "full", planner, critic)
+    full = run_sequence(profile, sequence, tmp_path / "full", planner, critic, suite="memory_v2")
     assert all(r.success for r in full), [(r.task.task_id, r.steps) for r in full if not r.success]
     assert all(r.steps <= (r.task.max_steps or 0) for r in full if r.task.task_id in scored)
     blind = run_sequence(
-        profile, sequence, tmp_path / "blind", planner, critic, memory_config=fast_memory(())
+        profile,
+        sequence,
+        tmp_path / "blind",
+        planner,
+        critic,
+        memory_config=fast_memory(without),
+        suite="memory_v2",
     )
     assert sum(r.success for r in blind if r.task.task_id in scored) < len(scored) / 2
 
