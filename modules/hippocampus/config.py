@@ -53,6 +53,6 @@ class MemoryConfig(BaseModel):
         return (
             ("temporal" in self.stores and self.temporal.compressor == "llm")
             or ("spatial" in self.stores and "llm" in (self.spatial.extractor, self.spatial.resolver))
-            or ("episodic" in self.stores and self.episodic.decider == "llm")
+            or ("episodic" in self.stores and "llm" in (self.episodic.creator, self.episodic.decider))
             or ("semantic" in self.stores and "llm" in (self.semantic.creator, self.semantic.decider))
         )

@@ -22,7 +22,7 @@ from modules.hippocampus.base import (
     StoreResult,
     UpdateStats,
 )
-from robomem.errors import StoreError
+from robomem.errors import LLMError, StoreError
 
 __all__ = ("MemorySystem", "PhaseTiming")
 
@@ -181,6 +181,8 @@ class MemorySystem:
             self.timings.append(PhaseTiming(phase, self._step, wall, per_store))
             del self.timings[: -self.keep_timings]
         for name, outcome in outcomes.items():
+            if isinstance(outcome, LLMError):
+                raise outcome  # the one `[llm]` failure of every role (robomem.llm.policy), not a store's
             if isinstance(outcome, BaseException):
                 raise StoreError(f"{name} memory failed during {phase}: {outcome}") from outcome
         return {n: o[0] for n, o in outcomes.items() if not isinstance(o, BaseException)}

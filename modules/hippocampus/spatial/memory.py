@@ -39,7 +39,9 @@ from modules.hippocampus.spatial.config import SpatialConfig
 from modules.hippocampus.spatial.extract import extract_deterministic
 from modules.hippocampus.spatial.graph import Change, SiteGraph
 from modules.hippocampus.spatial.index import NameIndex
+from modules.hippocampus.spatial.llm_extract import ROLE as EXTRACT_ROLE
 from modules.hippocampus.spatial.llm_extract import extract_with_llm
+from modules.hippocampus.spatial.llm_resolve import ROLE as RESOLVE_ROLE
 from modules.hippocampus.spatial.llm_resolve import resolve_with_llm
 from modules.hippocampus.spatial.locality import conflict_closure, evidence_nodes, expand_hops, similar_nodes
 from modules.hippocampus.spatial.model import HistoryRecord, NodeData, SpatialRecall, Stamp
@@ -57,6 +59,7 @@ from modules.hippocampus.spatial.writeback import (
 from robomem.embeddings.base import Embedder
 from robomem.errors import ConfigError
 from robomem.llm.base import LLMClient
+from robomem.llm.policy import attempt
 from robomem.stores.graph_sqlite import RevisionConflict, SqliteGraphStore
 
 __all__ = ("SpatialMemory",)
@@ -242,10 +245,10 @@ class SpatialMemory(MemoryStore):
     ) -> Observations:
         details["extractor"] = self.config.extractor
         if self.config.extractor == "llm" and self.llm is not None:
-            try:
-                obs, error = extract_with_llm(summary, graph, index, self.config, self.llm)
-            except Exception as exc:  # a model endpoint hiccup must not stop the robot
-                obs, error = None, f"LLM call failed: {exc!r}"
+            llm = self.llm
+            obs, error = attempt(
+                llm, EXTRACT_ROLE, lambda: extract_with_llm(summary, graph, index, self.config, llm)
+            )
             if obs is not None:
                 return obs
             self.counters["extract_fallbacks"] += 1
@@ -255,10 +258,10 @@ class SpatialMemory(MemoryStore):
     def _resolve(self, local: SiteGraph, delta: Delta, stamp: Stamp, details: dict[str, Any]) -> Resolution:
         details["resolver"] = self.config.resolver
         if self.config.resolver == "llm" and self.llm is not None and (delta.new or delta.clears):
-            try:
-                res, error = resolve_with_llm(local, delta, stamp, self.config, self.llm)
-            except Exception as exc:  # a model endpoint hiccup must not stop the robot
-                res, error = None, f"LLM call failed: {exc!r}"
+            llm = self.llm
+            res, error = attempt(
+                llm, RESOLVE_ROLE, lambda: resolve_with_llm(local, delta, stamp, self.config, llm)
+            )
             if res is not None:
                 return res
             self.counters["resolve_fallbacks"] += 1
