@@ -130,7 +130,8 @@ def _summary_reply(request: RecordedRequest) -> str:
             parts.append("I see " + ", ".join(n for n in names if n) + ".")
     elif room:
         parts.append(f"I am in the {room.group(1)}.")
-    held = re.search(r"You are holding (\S+?)\.", observation)
+    # "You are holding Egg (small white)." names the thing first, its attributes after.
+    held = re.search(r"You are holding ([A-Za-z][A-Za-z0-9_]*)", observation)
     parts.append(
         "My hand is empty." if held is None or held.group(1) == "nothing" else f"I hold {held.group(1)}."
     )

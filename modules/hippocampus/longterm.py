@@ -22,6 +22,7 @@ import numpy as np
 from modules.hippocampus.prompting import ask_json
 from robomem.embeddings.base import Embedder, Vectors
 from robomem.llm.base import LLMClient
+from robomem.llm.policy import attempt
 from robomem.storage import append_jsonl, read_jsonl
 from robomem.stores.base import Metadata, VectorHit, VectorItem, VectorStore
 from robomem.stores.ranking import top_k_rows
@@ -427,7 +428,8 @@ class DeterministicDecider:
 
 class LLMDecider:
     """The paper's LLM updater: shows the candidate and the top-N similar items, asks for one decision, and
-    validates it (a target must be one of the items shown); anything invalid falls back to deterministic."""
+    validates it (a target must be one of the items shown). An unusable reply or a failed call follows the
+    role's policy (:mod:`robomem.llm.policy`): the run stops, or the deterministic decider decides."""
 
     def __init__(self, llm: LLMClient, fallback: DeterministicDecider, *, role: str) -> None:
         self.llm = llm
@@ -436,9 +438,16 @@ class LLMDecider:
         self.failures = 0
 
     def decide(self, candidate: Candidate, similar: Sequence[VectorHit]) -> Decision:
+        decision, _ = attempt(self.llm, self.role, lambda: self._ask(candidate, similar))
+        if decision is None:
+            self.failures += 1
+            return self.fallback.decide(candidate, similar)
+        return decision
+
+    def _ask(self, candidate: Candidate, similar: Sequence[VectorHit]) -> tuple[Decision | None, str | None]:
         shown = {h.item.id: h.item for h in similar}
         existing = "\n".join(f"- id={i}: {item.text}" for i, item in shown.items()) or "(none)"
-        data, _ = ask_json(
+        data, error = ask_json(
             self.llm,
             role=self.role,
             prompt="longterm_decide",
@@ -449,9 +458,8 @@ class LLMDecider:
         )
         decision = _valid_decision(data, shown)
         if decision is None:
-            self.failures += 1
-            return self.fallback.decide(candidate, similar)
-        return decision
+            return None, error or f"not a valid decision about the items shown: {data}"
+        return decision, None
 
 
 def _valid_decision(data: dict[str, Any] | None, shown: dict[str, VectorItem]) -> Decision | None:
