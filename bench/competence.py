@@ -50,6 +50,7 @@ from bench._common import (
     now_iso,
     outcome_stats,
     run_harness,
+    svg_bar_chart,
     write_json,
 )
 
@@ -58,6 +59,8 @@ __all__ = ("DEFAULT_VARIANTS", "PAPER_TABLE_II", "VARIANTS", "main", "overrides_
 DEFAULT_OUT = RESULTS_DIR / "competence.json"
 PROFILES = ("alfred", "habitat")
 SUBSETS = ("base", "common_sense", "complex_instruction", "spatial", "visual_appearance", "long_horizon")
+#: Scored subsets of the memory suite (their ``_setup`` tasks run along and are reported apart).
+MEMORY_SUBSETS = ("recall", "moved")
 
 #: Each variant's overrides on top of the RoboMemory agent's defaults (``random`` replaces the agent).
 VARIANTS: dict[str, tuple[str, ...]] = {
@@ -84,13 +87,22 @@ PAPER_TABLE_II: dict[str, dict[str, float]] = {
 
 
 def overrides_for(
-    variant: str, profile: str, *, subsets: Sequence[str], episodes: int, embedder: str, vector: str
+    variant: str,
+    profile: str,
+    *,
+    subsets: Sequence[str],
+    episodes: int,
+    embedder: str,
+    vector: str,
+    memory_suite: bool = False,
 ) -> list[str]:
-    """The ``dotted.key=value`` overrides of one run (the same as ``robomem eval`` takes)."""
+    """The ``dotted.key=value`` overrides of one run (the same as ``robomem eval`` takes). With
+    ``memory_suite``: the memory suite's lifelong sequences, ``episodes`` of them per subset."""
+    mode = ["env.suite=memory_v1", "eval.mode=lifelong"] if memory_suite else ["eval.mode=episodic"]
     common = [
         "env.type=household",
         f"env.profile={profile}",
-        "eval.mode=episodic",
+        *mode,
         f"eval.episodes={episodes}",
         f"eval.subsets=[{','.join(subsets)}]",
         f"run.name=competence_{variant}_{profile}",
@@ -135,6 +147,7 @@ def run(
     vector: str,
     runs_dir: Path,
     log: TextIO = sys.stderr,
+    memory_suite: bool = False,
 ) -> dict[str, Any]:
     runs: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
@@ -142,7 +155,13 @@ def run(
         full: HarnessRun | None = None
         for variant in variants:
             overrides = overrides_for(
-                variant, profile, subsets=subsets, episodes=episodes, embedder=embedder, vector=vector
+                variant,
+                profile,
+                subsets=subsets,
+                episodes=episodes,
+                embedder=embedder,
+                vector=vector,
+                memory_suite=memory_suite,
             )
             result = run_harness(overrides, runs_dir / f"{profile}_{variant}")
             if variant == "full":
@@ -186,6 +205,7 @@ def run(
         "embedder": embedder,
         "vector": vector,
         "planner": "symbolic (default)",
+        "suite": "memory_v1 (lifelong)" if memory_suite else "v1 (episodic)",
         "notes": (
             "SR: Wilson 95% CI; GC: Agresti-Coull 95% CI generalized to fractions; steps: "
             "normal-approximation 95% CI of the mean. Fractions, not %. "
@@ -252,14 +272,40 @@ def format_report(report: dict[str, Any]) -> str:
     return f"{head}\n\n{table}\n\n{summary}\n"
 
 
+def sr_svg(report: dict[str, Any]) -> str:
+    """SR per variant (bars, 95% CI whiskers) per profile and scored subset."""
+    rows = [r for r in report["table"] if r["subset"] in report["subsets"]]
+    groups = list(dict.fromkeys(f"{r['profile']}\n{r['subset']}" for r in rows))
+    series: dict[str, Sequence[tuple[float, Sequence[float] | None]]] = {}
+    for variant in dict.fromkeys(r["variant"] for r in rows):
+        mine = {f"{r['profile']}\n{r['subset']}": r for r in rows if r["variant"] == variant}
+        series[variant] = [
+            (100 * mine[g]["sr"], [100 * x for x in mine[g]["sr_ci"]]) if g in mine else (0.0, None)
+            for g in groups
+        ]
+    return svg_bar_chart(
+        groups,
+        series,
+        title=f"SR per variant ({report['suite']}, symbolic planner, 95% CI)",
+        y_label="SR %",
+        y_max=100.0,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     add_standard_args(parser, DEFAULT_OUT)
     parser.add_argument("--episodes", type=int, help="tasks per subset, from the start (default 20, quick 2)")
     parser.add_argument(
+        "--memory",
+        action="store_true",
+        help="the memory suite (memory_v1, lifelong sequences; subsets recall, moved; --episodes counts "
+        "sequences of all selected subsets together, default all 22)",
+    )
+    parser.add_argument(
         "--subset",
         action="append",
-        choices=SUBSETS,
+        choices=SUBSETS + MEMORY_SUBSETS,
         help="subset to run (repeatable; default all, quick base)",
     )
     parser.add_argument(
@@ -283,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
         help="keep the run folders here (<profile>_<variant>; must be new), default a temporary folder",
     )
     args = parser.parse_args(argv)
-    episodes = args.episodes or (2 if args.quick else 20)
+    episodes = args.episodes or (2 if args.quick else 20 if not args.memory else 22)
     if episodes < 1:
         parser.error("--episodes must be >= 1")
     variants = tuple(dict.fromkeys(args.variant or DEFAULT_VARIANTS))
@@ -292,7 +338,12 @@ def main(argv: list[str] | None = None) -> int:
     options: dict[str, Any] = {
         "quick": args.quick,
         "episodes": episodes,
-        "subsets": tuple(dict.fromkeys(args.subset or (("base",) if args.quick else SUBSETS))),
+        "subsets": tuple(
+            dict.fromkeys(
+                args.subset or (MEMORY_SUBSETS if args.memory else ("base",) if args.quick else SUBSETS)
+            )
+        ),
+        "memory_suite": args.memory,
         "profiles": tuple(dict.fromkeys(args.profile or PROFILES)),
         "variants": variants,
         "embedder": args.embedder or ("hashing" if args.quick else "minilm"),
@@ -308,6 +359,8 @@ def main(argv: list[str] | None = None) -> int:
     write_json(report, args.out)
     text = format_report(report)
     args.out.with_suffix(".md").write_text(text, encoding="utf-8")
+    if args.memory:
+        args.out.with_suffix(".svg").write_text(sr_svg(report), encoding="utf-8")
     print(text)
     print(f"-> {args.out} (and {args.out.with_suffix('.md')})")
     return 0

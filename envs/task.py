@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ("Condition", "LifelongSequence", "Ref", "RefRelation", "Task")
+__all__ = ("Condition", "LifelongSequence", "Ref", "RefRelation", "Relocation", "Task")
 
 #: States a condition may require of an object ("on" is the toggled-on state of a lamp or appliance).
 STATE_NAMES = ("clean", "hot", "cold", "sliced", "on", "open")
@@ -53,6 +53,13 @@ class Condition(_Frozen):
     text: str = ""
 
 
+class Relocation(_Frozen):
+    """Someone else moved ``object`` into ``to`` before the episode (a lifelong suite's scripted change)."""
+
+    object: str
+    to: str
+
+
 class Task(_Frozen):
     """One episode's task. ``scene`` is the site (house) id: spatial memory is scoped to it."""
 
@@ -66,6 +73,11 @@ class Task(_Frozen):
     gold_plan_length: int | None = None
     #: For environments that iterate a fixed dataset (EmbodiedBench), the episode index to select.
     episode_index: int | None = None
+    #: The task's own step budget, instead of the environment's ``max_steps`` (memory suites: too few steps
+    #: to search the house for what memory should know; a generous one for tasks that show the house).
+    max_steps: int | None = Field(default=None, ge=1)
+    #: Things moved by someone else just before the episode starts (environments that can move things).
+    relocations: tuple[Relocation, ...] = ()
 
 
 class LifelongSequence(_Frozen):

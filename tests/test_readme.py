@@ -212,7 +212,7 @@ def check_embedder_config(tmp_path: Path) -> None:
     preset = tmp_path / "embedder.yaml"
     preset.write_text(text, encoding="utf-8")
     cfg = load_config(str(preset), [])
-    assert cfg.agent.memory.embedder.type == "openai"
+    assert cfg.agent.model_dump()["memory"]["embedder"]["type"] == "openai"
     work = _workdir(tmp_path)
     with ScriptedLLMServer([]) as server:
         run(

@@ -93,6 +93,7 @@ class HouseholdEnv(Env):
             self._world = self.suite.world(task.scene)
             self._world.apply_effects()  # a hand-written scene may not have applied them (fridge → cold)
         world = self._world
+        self._relocate(world, task)
         self._profile.on_reset(world)
         self._task = task
         self._bindings = bind_goal(world, task.goal)
@@ -123,9 +124,7 @@ class HouseholdEnv(Env):
             self._invalid += 1
         success, progress = self.goal_status()
         self._done = (
-            success
-            or self._steps >= self.config.max_steps
-            or self._invalid >= self.config.max_invalid_actions
+            success or self._steps >= self.max_steps or self._invalid >= self.config.max_invalid_actions
         )
         info: StepInfo = {
             "task_success": float(success),
@@ -151,6 +150,12 @@ class HouseholdEnv(Env):
     def skill_guide(self) -> str:
         notes = self._profile.guide_notes
         return super().skill_guide() + ("\n\n" + notes if notes else "")
+
+    @property
+    def max_steps(self) -> int:
+        """This episode's step limit: the task's own budget when it has one, else ``config.max_steps``."""
+        budget = self._task.max_steps if self._task is not None else None
+        return budget if budget is not None else self.config.max_steps
 
     @property
     def current_task(self) -> Task:
@@ -196,6 +201,20 @@ class HouseholdEnv(Env):
         return tuple(moves)
 
     # ---- internals -------------------------------------------------------------------------------------
+    @staticmethod
+    def _relocate(world: World, task: Task) -> None:
+        """Apply the task's scripted moves by someone else (never to what the robot holds)."""
+        for move in task.relocations:
+            if move.object not in world.entities or move.to not in world.entities:
+                raise EnvAdapterError(f"task {task.task_id}: cannot move {move.object!r} to {move.to!r}")
+            if world.in_hand(move.object) or world.place_of(move.object) == move.to:
+                continue
+            if not world.fits(move.object, move.to):
+                raise EnvAdapterError(f"task {task.task_id}: {move.object!r} does not fit in {move.to!r}")
+            world.move(move.object, move.to)
+        if task.relocations:
+            world.apply_effects()
+
     def _refresh_skills(self) -> None:
         self._skills = self._profile.skills(self.world)
         self._skill_texts = tuple(s.text for s in self._skills)

@@ -32,6 +32,8 @@ class Suite(BaseModel):
     scenes: dict[str, dict[str, Any]]
     subsets: dict[str, tuple[Task, ...]] = {}
     lifelong: tuple[LifelongSequence, ...] = ()
+    #: Figures the generator proved about the suite (memory suites: the memoryless search cost per subset).
+    stats: dict[str, Any] = {}
 
     def world(self, scene: str) -> World:
         """A fresh copy of a scene's initial state."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from envs.task import Ref
 from modules.prefrontal.priors import is_likely, likely_places
-from modules.prefrontal.resolve import NO, Candidates, match
+from modules.prefrontal.resolve import NO, YES, Candidates, match
 from modules.prefrontal.tactics import Builder
 
 __all__ = ("explore_container", "explore_object")
@@ -80,11 +80,16 @@ def _search_habitat(
 
     likely = likely_places(ref.type) if priors else ()
 
-    def order(place: str) -> tuple[bool, bool, bool, int]:
-        fits_relation = target is None or match(b, target, place) != NO
+    def order(place: str) -> tuple[bool, bool, bool, bool, int]:
+        verdict = YES if target is None else match(b, target, place)
+        fits_relation = verdict != NO
         usual = is_likely(b.type_of(place), likely)
-        # Cheap looks first: an open surface takes one step, a door two.
-        return (not fits_relation, not usual, b.skills.openable(place), places.index(place))
+        # Places not visited this episode before those visited: a visit may have shown that a place fits
+        # no description, which the agent can forget once it left the room (without spatial memory), and
+        # going back and forth between two such places would never end. Cheap looks first: an open surface
+        # takes one step, a door two.
+        visited = place in b.facts.visits and place != b.location and verdict != YES
+        return (not fits_relation, visited, not usual, b.skills.openable(place), places.index(place))
 
     fresh = sorted((p for p in places if p not in searched), key=order)
     if not fresh:

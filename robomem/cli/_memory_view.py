@@ -37,7 +37,12 @@ class MemoryView:
         if (memory_dir / "spatial.sqlite").exists():
             # First: a damaged graph store then fails before Chroma has opened (and written to) its files.
             store = SqliteGraphStore(memory_dir / "spatial.sqlite", busy_timeout_s=5.0)
-            self.sites = store.sites()
+            # A site whose only row points at its current world's graph (scope `world`) has nothing to show.
+            self.sites = [
+                site
+                for site in store.sites()
+                if any(store.counts(site).values()) or "world" not in store.meta(site)
+            ]
             store.close()
         self.vectors: dict[str, VectorStore] = {}
         for name in LONG_TERM:

@@ -25,7 +25,10 @@ from robomem.eval.metrics import SubsetSummary, Summary, summarize
 from robomem.eval.results import EpisodeRecord, episode_result_path
 from robomem.storage import write_json_atomic
 
-__all__ = ("PlannedEpisode", "RecordingEnv", "evaluate", "format_table", "plan_episodes")
+__all__ = ("SETUP_SUFFIX", "PlannedEpisode", "RecordingEnv", "evaluate", "format_table", "plan_episodes")
+
+#: Label suffix of lifelong tasks that prepare another subset's tasks (``recall_setup`` for ``recall``).
+SETUP_SUFFIX = "_setup"
 
 
 class RecordingEnv(Env):
@@ -148,6 +151,9 @@ def plan_episodes(cfg: Config, env: Env) -> tuple[tuple[str, ...], tuple[Planned
     # Lifelong tasks carry their own subset labels; those are what `eval.subsets` selects from.
     labels = tuple(dict.fromkeys(t.subset for seq in sequences for t in seq.tasks))
     subsets = _selected(cfg, labels, f"env {name} has no lifelong sequences", "eval.mode")
+    # A task labelled `<s>_setup` shows the agent what the tasks of `<s>` need: it goes wherever `<s>` goes
+    # (reported under its own label).
+    subsets = tuple(dict.fromkeys(x for s in subsets for x in (s, s + SETUP_SUFFIX) if x in labels))
     # Tasks of unselected subsets leave their sequence; the house still persists across the rest.
     kept = [
         seq.model_copy(update={"tasks": tuple(t for t in seq.tasks if t.subset in subsets)})

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bench.competence import DEFAULT_VARIANTS, VARIANTS, overrides_for
+from bench.competence import DEFAULT_VARIANTS, VARIANTS, overrides_for, sr_svg
 from robomem.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,3 +120,29 @@ def test_quick_run_writes_the_report(tmp_path: Path) -> None:
     table = out.with_suffix(".md").read_text(encoding="utf-8")
     assert "| variant" in table
     assert "no_long_term" in table
+
+
+def test_memory_suite_runs_lifelong_on_memory_v1_and_draws_sr_per_variant() -> None:
+    overrides = overrides_for(
+        "no_spatial",
+        "habitat",
+        subsets=("recall", "moved"),
+        episodes=22,
+        embedder="hashing",
+        vector="exact",
+        memory_suite=True,
+    )
+    assert {"env.suite=memory_v1", "eval.mode=lifelong", "eval.subsets=[recall,moved]"} <= set(overrides)
+    assert "eval.mode=episodic" not in overrides
+    row = {"profile": "alfred", "sr": 0.5, "sr_ci": [0.4, 0.6]}
+    report = {
+        "suite": "memory_v1 (lifelong)",
+        "subsets": ["recall"],
+        "table": [
+            {**row, "variant": "full", "subset": "recall"},
+            {**row, "variant": "full", "subset": "recall_setup"},
+            {**row, "variant": "no_memory", "subset": "recall", "sr": 0.25},
+        ],
+    }
+    svg = sr_svg(report)
+    assert svg.startswith("<svg") and "no_memory" in svg and "recall_setup" not in svg

@@ -14,7 +14,7 @@ from pathlib import Path
 from envs.base import Budget, Env, Observation, StepResult
 from envs.household.config import HouseholdConfig
 from envs.household.env import HouseholdEnv
-from envs.task import Task
+from envs.task import LifelongSequence, Task
 from modules.hippocampus.base import EpisodeContext, EpisodeOutcome, StepRecord
 from modules.hippocampus.config import MemoryConfig
 from modules.hippocampus.factory import open_memory
@@ -24,7 +24,15 @@ from modules.thalamus.deterministic import DeterministicThalamus
 from robomem.embeddings.config import EmbedderConfig
 from robomem.stores.config import VectorConfig
 
-__all__ = ("EpisodeRun", "GuardedEnv", "PrivilegedAccessError", "fast_memory", "run_episode", "run_tasks")
+__all__ = (
+    "EpisodeRun",
+    "GuardedEnv",
+    "PrivilegedAccessError",
+    "fast_memory",
+    "run_episode",
+    "run_sequence",
+    "run_tasks",
+)
 
 
 class PrivilegedAccessError(AssertionError):
@@ -44,6 +52,10 @@ class GuardedEnv(Env):
 
     def reset(self, task: Task, *, keep_world: bool = False) -> Observation:
         return self._inner.reset(task, keep_world=keep_world)
+
+    @property
+    def world_persists(self) -> bool:  # type: ignore[override]  # part of the contract, not privileged
+        return self._inner.world_persists
 
     def step(self, action: int | str, *, timeout_s: float | None = None) -> StepResult:
         return self._inner.step(action, timeout_s=timeout_s)
@@ -80,11 +92,23 @@ def fast_memory(stores: tuple[str, ...] | None = None) -> MemoryConfig:
 
 
 def run_episode(
-    env: Env, task: Task, memory: MemorySystem, planner: Planner, critic: Critic | None, *, attempt: str = ""
+    env: Env,
+    task: Task,
+    memory: MemorySystem,
+    planner: Planner,
+    critic: Critic | None,
+    *,
+    attempt: str = "",
+    keep_world: bool | None = None,
 ) -> EpisodeRun:
+    """``keep_world``: continue the previous episode's world (lifelong); ``None``: restore the scene and
+    let spatial memory carry on as if the world persisted (the episodic measurements' convention)."""
     thalamus = DeterministicThalamus()
-    observation = env.reset(task)
-    context = EpisodeContext(task.scene, f"{task.task_id}{attempt}", task.instruction, task.task_type)
+    observation = env.reset(task, keep_world=bool(keep_world))
+    persists = True if keep_world is None else env.world_persists
+    context = EpisodeContext(
+        task.scene, f"{task.task_id}{attempt}", task.instruction, task.task_type, persists
+    )
     memory.begin_episode(context)
     perceived = thalamus.perceive(context, task, 0, observation, None)
     memory.update(perceived.summary)
@@ -135,6 +159,28 @@ def run_episode(
         )
     )
     return EpisodeRun(task, success, progress, len(history), invalid, plans, rejections, tuple(history))
+
+
+def run_sequence(
+    profile: str,
+    sequence: LifelongSequence,
+    memory_dir: Path,
+    planner: Planner,
+    critic: Critic | None,
+    *,
+    memory_config: MemoryConfig | None = None,
+    suite: str = "memory_v1",
+) -> list[EpisodeRun]:
+    """Run a lifelong sequence in one persistent house, through the guarded env."""
+    env = GuardedEnv(HouseholdEnv(HouseholdConfig(profile=profile, suite=suite)))
+    memory = open_memory(memory_config or fast_memory(), memory_dir)
+    try:
+        return [
+            run_episode(env, task, memory, planner, critic, keep_world=i > 0)
+            for i, task in enumerate(sequence.tasks)
+        ]
+    finally:
+        memory.close()
 
 
 def run_tasks(

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from envs.household.env import HouseholdEnv
 from envs.registry import ENVS
 from envs.task import Task
@@ -181,3 +183,24 @@ def test_the_outcome_source_can_be_chosen(tmp_path: Path) -> None:
         tmp_path / "b", _RobotLikeHousehold, "agent.memory.outcome=simulator"
     )
     assert episode["success"] is False
+
+
+def test_memory_show_lists_each_worlds_graph_and_no_empty_pointer_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from robomem.cli.main import main
+
+    run = tmp_path / "run"
+    args = ["--subset", "base", "--episodes", "2", "--no-progress", "--run-dir", str(run)]
+    assert main(["eval", "--config", "configs/demo.yaml", *args, "agent.memory.embedder.type=hashing"]) == 0
+    capsys.readouterr()
+    assert main(["memory", "show", "--memory-dir", str(run / "memory")]) == 0
+    sites = re.findall(r"^spatial \[([^\]]+)\]", capsys.readouterr().out, re.M)
+    # Each restored scene has its own graph, named after the episode that began it.
+    assert sorted(sites) == sorted(f"{s}@run/base/{n}" for n, s in enumerate(_scenes(2), start=1))
+
+
+def _scenes(n: int) -> list[str]:
+    cfg = load_config(None, [])
+    with ENVS.build(cfg.env) as env:
+        return [t.scene for t in env.tasks("base")[:n]]

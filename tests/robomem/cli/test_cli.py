@@ -150,9 +150,14 @@ def fake_generator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     suites_dir = tmp_path / "suites"
     generate = types.ModuleType("envs.household.generate")
     generate.generate_suite = lambda profile: f'{{"profile": "{profile}", "text": "é"}}\n'  # type: ignore[attr-defined]
+    generate.SUITE_VERSION = "v1"  # type: ignore[attr-defined]
+    memory = types.ModuleType("envs.household.memory")
+    memory.generate_memory_suite = lambda profile: f'{{"profile": "{profile}", "memory": 1}}\n'  # type: ignore[attr-defined]
+    memory.MEMORY_VERSION = "memory_v1"  # type: ignore[attr-defined]
     suites = types.ModuleType("envs.household.suites")
     suites.suite_path = lambda profile, version="v1": suites_dir / f"{profile}_{version}.json"  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "envs.household.generate", generate)
+    monkeypatch.setitem(sys.modules, "envs.household.memory", memory)
     monkeypatch.setitem(sys.modules, "envs.household.suites", suites)
     return suites_dir
 
@@ -161,8 +166,14 @@ def test_suites_generate_then_check(fake_generator: Path, capsys: pytest.Capture
     assert main(["suites", "check"]) == 1
     assert "alfred_v1.json is missing" in capsys.readouterr().err
     assert main(["suites", "generate"]) == 0
-    assert sorted(p.name for p in fake_generator.iterdir()) == ["alfred_v1.json", "habitat_v1.json"]
+    assert sorted(p.name for p in fake_generator.iterdir()) == [
+        "alfred_memory_v1.json",
+        "alfred_v1.json",
+        "habitat_memory_v1.json",
+        "habitat_v1.json",
+    ]
     assert (fake_generator / "alfred_v1.json").read_bytes() == '{"profile": "alfred", "text": "é"}\n'.encode()
+    assert (fake_generator / "alfred_memory_v1.json").read_text() == '{"profile": "alfred", "memory": 1}\n'
     assert main(["suites", "check"]) == 0
     (fake_generator / "habitat_v1.json").write_bytes(b'{"profile": "habitat", "text": "\xc3\xa9"}\r\n')
     assert main(["suites", "check", "--profile", "alfred"]) == 0
@@ -173,7 +184,10 @@ def test_suites_generate_then_check(fake_generator: Path, capsys: pytest.Capture
 
 def test_suites_out_dir(fake_generator: Path, tmp_path: Path) -> None:
     assert main(["suites", "generate", "--profile", "habitat", "--out", str(tmp_path / "elsewhere")]) == 0
-    assert [p.name for p in (tmp_path / "elsewhere").iterdir()] == ["habitat_v1.json"]
+    assert sorted(p.name for p in (tmp_path / "elsewhere").iterdir()) == [
+        "habitat_memory_v1.json",
+        "habitat_v1.json",
+    ]
     assert not fake_generator.exists()
     assert main(["suites", "check", "--profile", "habitat", "--out", str(tmp_path / "elsewhere")]) == 0
 

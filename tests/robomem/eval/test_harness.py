@@ -336,3 +336,14 @@ def test_format_table(episodic_run: tuple[Path, Any, ScriptedAgent]) -> None:
     assert lines[1].endswith("errors 1")
     assert lines[2].startswith("all      n=5  SR  40.0% [11.8, 76.9]")
     assert len(lines) == 3
+
+
+def test_setup_tasks_go_with_the_subset_they_prepare(tmp_path: Path) -> None:
+    tasks = (make_task("s1", "recall_setup"), make_task("r1", "recall"), make_task("o1", "other"))
+    seq = LifelongSequence(sequence_id="s", profile="test", scene="house_1", tasks=tasks)
+    env = ScriptedTestEnv(sequences=(seq,))
+    cfg = _config("eval.mode=lifelong", "eval.subsets=[recall]")
+    summary = evaluate(cfg, env, ScriptedAgent({}), tmp_path / "a", progress=False)
+    assert list(summary.subsets) == ["recall", "recall_setup"]
+    # The setup task still runs first, and the recall task continues its world.
+    assert [c[1:] for c in env.calls if c[0] == "reset"] == [("s1", False), ("r1", True)]

@@ -1,0 +1,117 @@
+"""The committed memory suites: reproducible generation, at least 50 scored tasks per subset, every scored
+task solvable in its budget by the oracle given what the sequence showed, and the memoryless figures."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+import pytest
+
+from envs.household.config import HouseholdConfig
+from envs.household.env import HouseholdEnv
+from envs.household.memory import KINDS, SLACK, generate_memory_suite, memoryless_cost
+from envs.household.oracle import solve
+from envs.household.perception import perceive
+from envs.household.suites import load_suite, suite_path
+from envs.task import Relocation
+
+PROFILES = ("alfred", "habitat")
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_generator_reproduces_the_committed_memory_suite(profile: str) -> None:
+    assert generate_memory_suite(profile) == suite_path(profile, "memory_v1").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_sequences_scored_tasks_and_budgets(profile: str) -> None:
+    suite = load_suite("memory_v1", profile)
+    for kind in KINDS:
+        scored = [t for s in suite.lifelong for t in s.tasks if t.subset == kind]
+        assert len(scored) >= 50
+        assert all(t.max_steps == (t.gold_plan_length or 0) + SLACK for t in scored)
+        stats = suite.stats["subsets"][kind]
+        assert stats["tasks"] == len(scored)
+        assert stats["mean_memoryless_expected_steps"] > stats["mean_budget"]
+        assert stats["mean_memoryless_p_in_budget"] < 0.4
+    rooms = {len(w["rooms"]) for w in suite.scenes.values()}
+    assert rooms == {7}
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_every_scored_target_was_last_seen_where_it_is_and_the_oracle_fits_the_budget(profile: str) -> None:
+    env = HouseholdEnv(HouseholdConfig(profile=profile, suite="memory_v1", max_steps=200))
+    for sequence in env.lifelong_sequences():
+        seen: dict[str, list[str]] = {}
+
+        def watch(seen: dict[str, list[str]] = seen) -> None:
+            for entity in perceive(env.world).entities:
+                place = env.world.place_of(entity.name) if entity.kind == "object" else None
+                if place is not None and (not seen.get(entity.name) or seen[entity.name][-1] != place):
+                    seen.setdefault(entity.name, []).append(place)
+
+        for i, task in enumerate(sequence.tasks):
+            env.reset(task, keep_world=i > 0)
+            watch()
+            if task.subset in KINDS:
+                (target,) = env.bindings.objects[0]
+                assert seen[target][-1] == env.world.place_of(target), task.task_id
+                if task.subset == "moved":
+                    assert len(set(seen[target])) >= 2, task.task_id  # an older, now stale, sighting
+            solve_and_replay(env, watch)
+            assert env.goal_status() == (True, 1.0), task.task_id
+            assert len(env.world.entities) > 0
+
+
+def solve_and_replay(env: HouseholdEnv, watch: Callable[[], None]) -> None:
+    """The oracle's plan, re-run step by step on a copy of the episode so each step can be watched."""
+    snapshot = env.world.to_dict()
+    task = env.current_task
+    actions = solve(env)
+    assert len(actions) <= (task.max_steps or env.config.max_steps)
+    assert len(actions) == task.gold_plan_length
+    env.set_world(type(env.world).from_dict(snapshot, env.world.catalog))
+    env.reset(task, keep_world=True)
+    for action in actions:
+        env.step(action)
+        watch()
+
+
+def test_memoryless_chance_is_exact() -> None:
+    suite = load_suite("memory_v1", "alfred")
+    world = suite.world(suite.lifelong[0].scene)
+    target = next(t for t in suite.lifelong[0].tasks if t.subset == "recall")
+    ref = target.goal[0].object
+    (mug,) = [
+        n
+        for n, e in world.entities.items()
+        if e.type == ref.type and e.attributes == e.attributes | ref.attributes
+    ]
+    others = [m for m in world.instances(world.entities[mug].type) if m != mug]
+    costs = [1 + (world.hidden_by(m) is not None) for m in others]
+    hits = total = 0
+    for order in itertools.permutations(range(len(costs) + 1)):
+        spent = 0
+        for i in order:
+            if i == len(costs):
+                break
+            spent += costs[i]
+        hits += spent <= SLACK
+        total += 1
+    expected, chance = memoryless_cost(world, mug, 4, 4 + SLACK)
+    assert chance == pytest.approx(hits / total)
+    assert expected == 4 + sum(costs) / 2
+
+
+def test_relocations_move_things_at_reset_and_a_task_budget_ends_the_episode() -> None:
+    env = HouseholdEnv(HouseholdConfig(profile="alfred", suite="memory_v1"))
+    task = env.lifelong_sequences()[0].tasks[0]
+    env.reset(task)
+    book = sorted(n for n in env.world.entities if env.world.spec(n).pickable)[0]
+    drawer = next(n for n in env.world.instances("Drawer") if env.world.place_of(book) != n)
+    moved = task.model_copy(update={"relocations": (Relocation(object=book, to=drawer),), "max_steps": 2})
+    env.reset(moved, keep_world=True)
+    assert env.world.place_of(book) == drawer
+    assert not env.step("drop the object in hand").done
+    assert env.step("drop the object in hand").done  # the task's budget, not the config's 30 steps
