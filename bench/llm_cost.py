@@ -57,7 +57,7 @@ from envs.task import Task
 from robomem.agents.base import Agent, EpisodeStats
 from robomem.testing.scripted_llm import RecordedRequest, Rule, ScriptedLLMServer
 
-__all__ = ("main", "planner_reply", "run")
+__all__ = ("main", "planner_reply", "queries_reply", "run", "summary_reply")
 
 DEFAULT_OUT = RESULTS_DIR / "llm_cost.json"
 PRESET = Path(__file__).resolve().parents[1] / "configs" / "llm_agent.yaml"
@@ -109,7 +109,7 @@ def _critic_reply(request: RecordedRequest) -> str:
     )
 
 
-def _summary_reply(request: RecordedRequest) -> str:
+def summary_reply(request: RecordedRequest) -> str:
     """A first-person summary of the thalamus prompt's action and observation."""
     text = request.last_user_text
     action = re.search(r"^Action: (.+) \((it succeeded|it failed)\)$", text, re.M)
@@ -138,7 +138,7 @@ def _summary_reply(request: RecordedRequest) -> str:
     return json.dumps({"summary": " ".join(parts)})
 
 
-def _queries_reply(request: RecordedRequest) -> str:
+def queries_reply(request: RecordedRequest) -> str:
     text = request.last_user_text
     instruction = _section(text, "## Task\n", "\n").strip()
     observation = _section(text, "## Observation now\n", "\n\nReply")
@@ -153,8 +153,8 @@ def _rules(gold: dict[tuple[str, tuple[str, ...]], tuple[str, ...]], plan_len: i
     return [
         Rule(role="planner", reply=planner_reply(gold, plan_len)),
         Rule(role="critic", reply=_critic_reply),
-        Rule(role="thalamus.summary", reply=_summary_reply),
-        Rule(role="thalamus.queries", reply=_queries_reply),
+        Rule(role="thalamus.summary", reply=summary_reply),
+        Rule(role="thalamus.queries", reply=queries_reply),
         *memory_reply_rules(),
     ]
 
