@@ -9,9 +9,10 @@ episode's end, where the warm-up episode's items are what they compare with. The
 spatial call per update (``memory.spatial.update``); the paper's two calls (``memory.spatial.relations``,
 then ``memory.spatial.resolve``: ``spatial.resolve_calls: always``) are a second run of the scenario.
 
-The scripted replies are computed from each prompt as a careful model would answer (``bench.llm_cost``'s
-thalamus, ``bench._common``'s memory operations, and the account below), so every reply is usable under the
-preset's ``on_failure: stop``. After an intended prompt change, regenerate and review the diff like code:
+The scripted replies are computed from each prompt as a careful model would answer (``bench.llm_replies``:
+the thalamus, the episodic Creator's account and, from ``bench._common``, the other memory operations), so
+every reply is usable under the preset's ``on_failure: stop``. After an intended prompt change, regenerate
+and review the diff like code:
 
     ROBOMEM_UPDATE_GOLDEN=1 .venv/bin/pytest tests/robomem/agents/test_paper_prompts.py
 """
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ import pytest
 import yaml
 
 from bench._common import memory_reply_rules
-from bench.llm_cost import queries_reply, summary_reply
+from bench.llm_replies import episode_account, queries_reply, summary_reply
 from robomem.testing.scripted_llm import RecordedRequest
 from tests.robomem.agents.prompt_scenario import SCENARIOS, ScenarioRun, run_scenario
 from tests.robomem.agents.test_prompts import GOLDEN_DIR, UPDATE_ENV, render_request
@@ -54,20 +54,6 @@ def paper_overrides(**memory: Any) -> dict[str, Any]:
     agent["llm"] = {k: llm[k] for k in ("temperature", "on_failure")}
     agent["memory"] = {**agent["memory"], "spatial": {**agent["memory"]["spatial"], **memory}}
     return dict(agent)
-
-
-def episode_account(request: RecordedRequest) -> str:
-    """The episodic Creator: the trajectory's actions in order, what failed and why, and a lesson."""
-    text = request.last_user_text
-    steps = re.findall(r"^\d+\. (.+?) -> (ok|FAILED: .+)$", text, re.M)
-    done = ", ".join(action for action, result in steps if result == "ok")
-    failed = [
-        f"'{action}' failed ({result.removeprefix('FAILED: ')})" for action, result in steps if result != "ok"
-    ]
-    account = f"Did: {done or 'nothing'}."
-    if failed:
-        account += " " + "; ".join(failed) + ". Next time check the hand before putting down or placing."
-    return json.dumps({"account": account})
 
 
 def paper_replies() -> dict[str, str | Callable[[RecordedRequest], str]]:
