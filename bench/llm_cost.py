@@ -1,20 +1,25 @@
-"""LLM cost of the RoboMemory agent in LLM mode: calls and tokens per step and per episode, by role (node).
+"""LLM cost of the RoboMemory agent: model calls, prompt tokens and completion tokens per step and per
+episode, by role, for each preset measured side by side.
 
-    python -m bench.llm_cost [--quick] [--subset base --subset long_horizon] [--episodes N] [--out PATH]
+    python -m bench.llm_cost [--quick] [--preset robomemory --preset llm_agent] [--subset base ...]
+                             [--episodes N] [--out PATH]
 
-The agent runs with every role on the LLM — ``planner: {type: llm}``, ``critic: {type: llm}``,
-``thalamus: {type: llm}`` and every LLM memory operation (temporal compression, spatial relation
-extraction and conflict resolution, episodic and semantic ADD/UPDATE/DELETE/NOOP decisions, lesson
-creation) — through the evaluation harness (``robomem.eval.harness.evaluate``, what ``robomem eval`` runs)
-on household episodes, against a real OpenAI-compatible server on 127.0.0.1 (:class:`ScriptedLLMServer`).
+Presets, each run as shipped (only the endpoint, the episode selection, the embedder and the vector store are
+overridden; ``--embedder openai`` serves the embeddings from the same scripted server, hashed vectors, so
+their requests and tokens are counted as the role ``embeddings``, as a served Qwen3-Embedding's would be):
 
-The scripted replies are valid and plausible, computed from each prompt: the planner answers with the next
-(at most ``--plan-len``) actions of the task's oracle solution, looked up from the instruction and the
-action list in its prompt, resuming after the steps its history section lists or says temporal memory
-holds; the critic approves; the thalamus turns the observation into a first-person summary and 4 queries;
-the memory operations answer as in ``bench/_common.py``. So the episodes are the oracle's successful
-trajectories, and the figures are the cost of a run in which the model always answers well (no malformed
-replies, no rejections, no repairs).
+- ``robomemory`` (``configs/robomemory.yaml``, the paper preset): every operation on the model — thalamus
+  (summary ∥ queries), the joint spatial update, temporal compression, the episodic Creator, lesson
+  creation, both long-term deciders, planner and critic; ``on_failure: stop``, so a single unusable reply
+  would stop the bench: every call counted here was usable.
+- ``llm_agent`` (``configs/llm_agent.yaml``): planner, critic and thalamus on the model, memory operations
+  deterministic.
+
+Both run through the evaluation harness (``robomem.eval.harness.evaluate``, what ``robomem eval`` runs) on
+the same household episodes, against a real OpenAI-compatible server on 127.0.0.1 (:class:`ScriptedLLMServer`)
+whose replies are computed from each prompt (``bench/llm_replies.py``): the planner follows the oracle's
+solution, so the episodes are successful trajectories, and the figures are the cost of a run in which the
+model always answers well (no malformed replies, no rejections, no repairs).
 
 **Tokens.** The scripted server reports whitespace-separated *words* as tokens (prompt: every word of every
 message; completion: the words of the scripted reply). The report also re-tokenizes every recorded prompt
@@ -34,7 +39,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import statistics
 import sys
 import tempfile
@@ -43,119 +47,24 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from bench._common import (
-    RESULTS_DIR,
-    add_standard_args,
-    gold_episodes,
-    machine_info,
-    memory_reply_rules,
-    now_iso,
-    write_json,
-)
+from bench._common import RESULTS_DIR, add_standard_args, gold_episodes, machine_info, now_iso, write_json
+from bench.llm_replies import agent_rules, planner_reply
 from envs.base import Env, Observation
 from envs.task import Task
 from robomem.agents.base import Agent, EpisodeStats
-from robomem.testing.scripted_llm import RecordedRequest, Rule, ScriptedLLMServer
+from robomem.testing.scripted_llm import ScriptedLLMServer
 
-__all__ = ("main", "planner_reply", "run")
+__all__ = ("PRESETS", "main", "planner_reply", "run", "run_preset")
 
 DEFAULT_OUT = RESULTS_DIR / "llm_cost.json"
-PRESET = Path(__file__).resolve().parents[1] / "configs" / "llm_agent.yaml"
-#: Roles called once per environment step or plan, and those called once per episode (memory writes).
-PER_EPISODE_ROLES = ("memory.episodic", "memory.lessons", "memory.semantic")
+_CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+#: The presets measured, by name (``--preset``).
+PRESETS = {"robomemory": _CONFIGS / "robomemory.yaml", "llm_agent": _CONFIGS / "llm_agent.yaml"}
+#: Roles called once per episode (memory writes); every other role is called per step or plan.
+PER_EPISODE_ROLES = ("memory.episodic.creator", "memory.episodic", "memory.lessons", "memory.semantic")
+#: The role of a served embedder's requests (``--embedder openai``).
+EMBEDDINGS = "embeddings"
 _COUNTED = ("calls", "requests", "prompt_tokens", "completion_tokens")
-
-
-# ---- scripted replies ---------------------------------------------------------------------------------
-def _section(text: str, start: str, end: str) -> str:
-    _, found, tail = text.partition(start)
-    return tail.split(end, 1)[0] if found else ""
-
-
-def planner_reply(gold: dict[tuple[str, tuple[str, ...]], tuple[str, ...]], plan_len: int) -> Any:
-    """A planner that answers with the next ``plan_len`` actions of the oracle's solution of the task in the
-    prompt (an empty plan once the solution is used up)."""
-
-    def reply(request: RecordedRequest) -> str:
-        text = request.last_user_text
-        skills = re.findall(r"^action id (\d+): (.+)$", _section(text, "## Action list\n", "\n## "), re.M)
-        instruction = _section(text, "## Task\n", "\n").strip()
-        actions = gold.get((instruction, tuple(name for _, name in skills)), ())
-        done = [int(n) for n in re.findall(r"^Step (\d+), action id", text, re.M)]
-        # Steps that temporal memory holds are not listed again; the history says how many there are.
-        done += [
-            int(n)
-            for n in re.findall(r"^\((?:step |steps 1-)(\d+) (?:is|are) in temporal memory", text, re.M)
-        ]
-        ids = {name: int(i) for i, name in skills}
-        chosen = [a for a in actions[max(done, default=0) :][:plan_len] if a in ids]
-        plan = [{"action_id": ids[a], "action_name": a} for a in chosen]
-        return json.dumps(
-            {
-                "reasoning_and_reflection": "Memory and the observation say where the objects are; "
-                "continue with the next steps of the task.",
-                "language_plan": ", then ".join(chosen) or "the task is complete",
-                "executable_plan": plan,
-            }
-        )
-
-    return reply
-
-
-def _critic_reply(request: RecordedRequest) -> str:
-    action = _section(request.last_user_text, "## The action about to run\n", "\n").strip()
-    return json.dumps(
-        {"reasoning": f"'{action}' can run now and moves the task forward.", "ok": True, "feedback": ""}
-    )
-
-
-def _summary_reply(request: RecordedRequest) -> str:
-    """A first-person summary of the thalamus prompt's action and observation."""
-    text = request.last_user_text
-    action = re.search(r"^Action: (.+) \((it succeeded|it failed)\)$", text, re.M)
-    observation = _section(text, "## Observation now\n", "\n\nReply")
-    parts = []
-    if action:
-        outcome = "it worked" if "succeeded" in action.group(2) else "it failed"
-        parts.append(f"I tried '{action.group(1)}' and {outcome}.")
-    else:
-        parts.append("I started the task.")
-    where = re.search(r"You are in the (\S+?), at (\S+?)\.", observation)
-    room = re.search(r"You are in the (\S+?)\.", observation)
-    if where:
-        parts.append(f"I am at {where.group(2)} in the {where.group(1)}.")
-        seen = re.search(rf"(?:On|In) {re.escape(where.group(2))}: ([^.]+)\.", observation)
-        if seen:
-            names = [re.sub(r" \(.*", "", n.strip()) for n in seen.group(1).split("),")]
-            parts.append("I see " + ", ".join(n for n in names if n) + ".")
-    elif room:
-        parts.append(f"I am in the {room.group(1)}.")
-    held = re.search(r"You are holding (\S+?)\.", observation)
-    parts.append(
-        "My hand is empty." if held is None or held.group(1) == "nothing" else f"I hold {held.group(1)}."
-    )
-    return json.dumps({"summary": " ".join(parts)})
-
-
-def _queries_reply(request: RecordedRequest) -> str:
-    text = request.last_user_text
-    instruction = _section(text, "## Task\n", "\n").strip()
-    observation = _section(text, "## Observation now\n", "\n\nReply")
-    names = re.findall(r"\b([A-Z][A-Za-z]+(?:_\d+)?)\b", instruction + " " + observation)
-    stop = {"You", "In", "On", "My", "I", "The", "Put", "Place", "Move", "Wash", "Clean", "Heat", "Cool"}
-    things = [n for n in dict.fromkeys(names) if n not in stop][:3]
-    queries = [instruction, *(f"where is the {n}" for n in things)]
-    return json.dumps({"queries": queries[:4]})
-
-
-def _rules(gold: dict[tuple[str, tuple[str, ...]], tuple[str, ...]], plan_len: int) -> list[Rule]:
-    return [
-        Rule(role="planner", reply=planner_reply(gold, plan_len)),
-        Rule(role="critic", reply=_critic_reply),
-        Rule(role="thalamus.summary", reply=_summary_reply),
-        Rule(role="thalamus.queries", reply=_queries_reply),
-        *memory_reply_rules(),
-    ]
 
 
 # ---- per-episode accounting --------------------------------------------------------------------------
@@ -203,6 +112,11 @@ def _nothing_stored(role: str, prompt: str) -> bool:
     return False
 
 
+def _section(text: str, start: str, end: str) -> str:
+    _, found, tail = text.partition(start)
+    return tail.split(end, 1)[0] if found else ""
+
+
 def _wordpiece_counter() -> Any:
     """Subword token counts with the MiniLM WordPiece tokenizer (no truncation), or ``None``."""
     try:
@@ -222,12 +136,14 @@ def _median(values: list[float]) -> float:
     return round(statistics.median(values), 3) if values else 0.0
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
+def run_preset(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    """One preset's run and its report."""
     from envs.registry import ENVS
     from robomem.agents import AGENTS
     from robomem.config import load_config
     from robomem.eval.harness import evaluate, plan_episodes
 
+    preset = PRESETS[name]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-llm-cost-") as tmp:
         run_dir = Path(tmp) / "run"
@@ -239,23 +155,22 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "agent.llm.base_url=http://127.0.0.1:1/v1",  # replaced below, once the server has a port
             "agent.llm.model=scripted",
             "agent.llm.max_retries=0",
-            "agent.memory.temporal.compressor=llm",
-            "agent.memory.spatial.extractor=llm",
-            "agent.memory.spatial.resolver=llm",
-            "agent.memory.episodic.decider=llm",
-            "agent.memory.semantic.creator=llm",
-            "agent.memory.semantic.decider=llm",
             f"agent.memory.embedder.type={args.embedder}",
             f"agent.memory.vector.type={args.vector}",
         ]
-        cfg = load_config(PRESET, overrides)
+        if args.embedder == "openai":  # served by the same scripted server (hashed vectors), accounted alike
+            overrides.append("agent.memory.embedder.model=scripted-embedding")
+        cfg = load_config(str(preset), overrides)
         with ENVS.build(cfg.env) as env:
             _, planned = plan_episodes(cfg, env)
             tasks = [item.task for item in planned]
             solved = gold_episodes(cfg.env.profile, "base", 0, tasks=tasks)  # type: ignore[attr-defined]
             gold = {(e.task.instruction, e.skills): e.actions for e in solved}
-            with ScriptedLLMServer(_rules(gold, args.plan_len)) as server:
-                cfg = load_config(PRESET, [*overrides, f"agent.llm.base_url={server.base_url}"])
+            with ScriptedLLMServer(agent_rules(gold, args.plan_len)) as server:
+                endpoint = [f"agent.llm.base_url={server.base_url}"]
+                if args.embedder == "openai":
+                    endpoint.append(f"agent.memory.embedder.base_url={server.base_url}")
+                cfg = load_config(str(preset), [*overrides, *endpoint])
                 agent = _PerEpisode(AGENTS.build(cfg.agent))
                 summary = evaluate(cfg, env, agent, run_dir, progress=False)
                 requests = server.chat_requests
@@ -320,31 +235,28 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "prompt_wordpiece_per_word": round(prompt_wordpieces[role] / prompt_words[role], 3)
             if count is not None and prompt_words.get(role)
             else None,
+            "deterministic_fallbacks": stats.get("deterministic_fallbacks", 0),
             "calls_with_nothing_stored": nothing_stored.get(role, 0) if role in _DECISION_ROLES else None,
             **({"retraction_calls": retractions} if role == "memory.episodic" else {}),
             "latency_s": stats["latency_s"],
         }
-    total = usage["total"]
+    # Totals are the chat model's; a served embedder's requests are their own role (another model).
+    chat = {role: stats for role, stats in usage["roles"].items() if role != EMBEDDINGS}
+    total = {
+        k: sum(stats.get(k, 0) for stats in chat.values()) for k in (*_COUNTED, "deterministic_fallbacks")
+    }
     episode_totals = [
-        {k: sum(r.get(k, 0) for r in e["roles"].values()) for k in _COUNTED} | {"task_id": e["task_id"]}
+        {k: sum(r.get(k, 0) for role, r in e["roles"].items() if role != EMBEDDINGS) for k in _COUNTED}
+        | {"task_id": e["task_id"]}
         for e in episodes
     ]
     words_total = sum(prompt_words.values())
     return {
-        "benchmark": "llm_cost",
-        "quick": args.quick,
-        "subsets": list(cfg.eval.subsets or ()),
+        "preset": name,
+        "config": str(preset.relative_to(_CONFIGS.parent)),
         "episodes": len(records),
         "env_steps": total_steps,
         "success_rate": round(summary.overall.sr, 3),
-        "plan_len": args.plan_len,
-        "embedder": args.embedder,
-        "vector_backend": args.vector,
-        "tokens_are": (
-            "words: the scripted server counts whitespace-separated words of the prompt (all messages) and "
-            "of the reply as tokens; prompt_wordpiece_tokens re-counts the prompts with the MiniLM WordPiece "
-            "tokenizer as an estimate of real subword tokens; completions are scripted, not a model's"
-        ),
         "roles": roles,
         "total": {
             "calls": total["calls"],
@@ -359,6 +271,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "calls_per_episode_median": _median([t["calls"] for t in episode_totals]),
             "prompt_tokens_per_episode_median": _median([t["prompt_tokens"] for t in episode_totals]),
             "completion_tokens_per_episode_median": _median([t["completion_tokens"] for t in episode_totals]),
+            # Means: what a run of many episodes costs per episode (a median would under-count long ones).
+            **{
+                f"{k}_per_episode_mean": round(statistics.mean(t[k] for t in episode_totals), 1)
+                for k in ("calls", "prompt_tokens", "completion_tokens")
+                if episode_totals
+            },
+            "steps_per_episode_mean": round(total_steps / len(records), 2) if records else None,
+            "deterministic_fallbacks": total["deterministic_fallbacks"],
             "prompt_wordpiece_tokens": sum(prompt_wordpieces.values()) if count is not None else None,
             "prompt_wordpiece_per_word": round(sum(prompt_wordpieces.values()) / words_total, 3)
             if count is not None and words_total
@@ -379,6 +299,26 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for r in records
         ],
         "seconds": round(time.perf_counter() - started, 2),
+    }
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Every preset of ``args.preset``, on the same episodes."""
+    return {
+        "benchmark": "llm_cost",
+        "quick": args.quick,
+        "subsets": args.subset,
+        "episodes_per_subset": args.episodes,
+        "max_steps": args.max_steps,
+        "plan_len": args.plan_len,
+        "embedder": args.embedder,
+        "vector_backend": args.vector,
+        "tokens_are": (
+            "words: the scripted server counts whitespace-separated words of the prompt (all messages) and "
+            "of the reply as tokens; prompt_wordpiece_tokens re-counts the prompts with the MiniLM WordPiece "
+            "tokenizer as an estimate of real subword tokens; completions are scripted, not a model's"
+        ),
+        "presets": {name: run_preset(name, args) for name in args.preset},
         "machine": machine_info(),
         "created": now_iso(),
     }
@@ -393,9 +333,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--episodes", type=int, default=None, help="episodes per subset (default 5, quick 1)")
     parser.add_argument("--max-steps", type=int, default=None, help="env.max_steps (default 30, quick 6)")
     parser.add_argument("--plan-len", type=int, default=3, help="actions per scripted plan (default 3)")
-    parser.add_argument("--embedder", choices=("minilm", "hashing"), default="minilm")
+    parser.add_argument(
+        "--embedder",
+        choices=("minilm", "hashing", "openai"),
+        default="minilm",
+        help="openai: a served embedder (the scripted server's /v1/embeddings), accounted as role embeddings",
+    )
     parser.add_argument("--vector", choices=("chroma", "exact"), default="chroma")
+    parser.add_argument(
+        "--preset", action="append", choices=sorted(PRESETS), help="repeatable; default: both"
+    )
     args = parser.parse_args(argv)
+    args.preset = list(dict.fromkeys(args.preset or PRESETS))
     args.subset = args.subset or (["base"] if args.quick else ["base", "long_horizon"])
     args.episodes = args.episodes if args.episodes is not None else (1 if args.quick else 5)
     args.max_steps = args.max_steps if args.max_steps is not None else (6 if args.quick else 30)
@@ -403,23 +352,21 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--episodes, --max-steps and --plan-len must be >= 1")
     report = run(args)
     write_json(report, args.out)
-    print(
-        f"{'role':26s} {'calls/step':>10s} {'calls/ep':>9s} {'prompt tok/step':>16s} {'compl tok/step':>15s}"
-    )
-    for role, r in report["roles"].items():
+    for result in report["presets"].values():
+        print(f"\n{result['config']}")
+        head = ("calls/step", "calls/ep", "prompt tok/step", "compl tok/step")
+        print(f"{'role':26s} {head[0]:>10s} {head[1]:>9s} {head[2]:>16s} {head[3]:>15s}")
+        rows = [*result["roles"].items(), ("total (chat model)", result["total"])]
+        for role, r in rows:
+            print(
+                f"{role:26s} {r['calls_per_step']!s:>10s} {r['calls_per_episode_median']!s:>9s} "
+                f"{r['prompt_tokens_per_step']!s:>16s} {r['completion_tokens_per_step']!s:>15s}"
+            )
         print(
-            f"{role:26s} {r['calls_per_step']!s:>10s} {r['calls_per_episode_median']!s:>9s} "
-            f"{r['prompt_tokens_per_step']!s:>16s} {r['completion_tokens_per_step']!s:>15s}"
+            f"{result['episodes']} episodes, {result['env_steps']} steps, SR {result['success_rate']}, "
+            f"{result['seconds']} s"
         )
-    t = report["total"]
-    print(
-        f"{'total':26s} {t['calls_per_step']!s:>10s} {t['calls_per_episode_median']!s:>9s} "
-        f"{t['prompt_tokens_per_step']!s:>16s} {t['completion_tokens_per_step']!s:>15s}"
-    )
-    print(
-        f"{report['episodes']} episodes, {report['env_steps']} steps, SR {report['success_rate']}, "
-        f"tokens = words (scripted server), {report['seconds']} s -> {args.out}"
-    )
+    print(f"tokens = words (scripted server) -> {args.out}")
     return 0
 
 

@@ -1,6 +1,11 @@
 """Typed configuration: defaults live in the models, a YAML preset only overrides them, then dotted
 command-line overrides (``env.max_steps=20``) override the preset. The result is frozen.
 
+A preset may build on another with a top-level ``extends: other.yaml`` (a path relative to the preset's own
+folder; the base may extend in turn): the preset's mappings are merged into the base's key by key, any other
+value replaces the base's. A mapping whose ``type`` differs from the base's (an ``eb_bridge`` env over a
+``household`` one) replaces the base's mapping whole: another plug-in has other fields.
+
 The ``env`` and ``agent`` sections are plug-ins: their ``type`` selects a registry entry whose config class
 (defined next to the plug-in's code) validates the section. Every bad input becomes one
 :class:`robomem.errors.ConfigError` whose one-line message starts with the dotted key at fault.
@@ -152,7 +157,7 @@ def load_config(path: str | Path | None, overrides: Sequence[str] = ()) -> Confi
     raw: dict[str, Any] = {}
     name = "default"
     if path is not None:
-        raw = _read_preset(Path(path))
+        raw = _resolve_preset(Path(path), ())
         name = Path(path).stem
     for item in overrides:
         key, value = _parse_override(item)
@@ -182,6 +187,41 @@ def _read_preset(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of sections, got {type(data).__name__}")
     return data
+
+
+def _resolve_preset(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+    """The preset at ``path`` with its ``extends`` chain merged in (``chain``: the presets extending it)."""
+    data = _read_preset(path)
+    base = data.pop("extends", None)
+    if base is None:
+        return data
+    if not isinstance(base, str) or not base.strip():
+        raise ConfigError(f"{path}: should be the path of another preset", key="extends")
+    base_path = path.parent / base
+    seen = (*chain, path.resolve())
+    if base_path.resolve() in seen:
+        cycle = " -> ".join(str(p) for p in (*seen, base_path.resolve()))
+        raise ConfigError(f"{path}: presets extend each other in a cycle ({cycle})", key="extends")
+    if not base_path.is_file():
+        raise ConfigError(f"{path}: the preset it extends, {str(base_path)!r}, does not exist", key="extends")
+    return _merge(_resolve_preset(base_path, seen), data)
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """``over`` merged into a copy of ``base`` (see the module docstring)."""
+    merged = copy.deepcopy(base)
+    for key, value in over.items():
+        old = merged.get(key)
+        # Merged unless both name a plug-in `type` and the types differ (another plug-in, other fields).
+        if (
+            isinstance(old, dict)
+            and isinstance(value, Mapping)
+            and old.get("type", value.get("type")) == value.get("type", old.get("type"))
+        ):
+            merged[key] = _merge(old, value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
 
 
 def _yaml_reason(err: yaml.YAMLError) -> str:

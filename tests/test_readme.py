@@ -11,6 +11,7 @@ rather than into the shared venv (other tests must not see the plug-in). Command
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import shlex
@@ -224,6 +225,57 @@ def check_embedder_config(tmp_path: Path) -> None:
     assert (work / "run" / "llm_usage.json").is_file()
 
 
+def check_eb_vllm(tmp_path: Path) -> None:
+    """The paper preset against vLLM: the two `vllm serve` lines serve what the `robomem eval` line asks for
+    (models and ports), and that line runs, cut to one short episode, against stand-ins on 127.0.0.1: the
+    scripted OpenAI-compatible server for both vLLM servers (chat and `/v1/embeddings`), and
+    `python -m envs.bridge.household_server` for EmbodiedBench's bridge server (as tests/envs/bridge does)."""
+    from robomem.testing.role_replies import PAPER_ROLES, paper_rules
+    from robomem.testing.scripted_llm import ScriptedLLMServer
+    from tests.envs.bridge.conftest import household_command, server_process
+
+    lines = commands(block("vllm serve Qwen/Qwen2.5-VL-72B-Instruct"))
+    assert len(lines) == 3, lines
+    served = {}
+    for line in lines[:2]:
+        argv = [a for a in shlex.split(line) if "=" not in a or a.startswith("-")]  # env assignments dropped
+        assert argv[:2] == ["vllm", "serve"], line
+        served[argv[argv.index("--port") + 1]] = argv[2]
+    eval_line = lines[2]
+    argv = shlex.split(eval_line)[1:]
+    args, extra = build_parser().parse_known_args(argv)
+    cfg = load_config(str(ROOT / args.config), overrides_from_args(args, extra)).model_dump()
+    llm, embedder = cfg["agent"]["llm"], cfg["agent"]["memory"]["embedder"]
+    # What the eval line asks for is what the vllm lines serve.
+    for url, model in ((llm["base_url"], llm["model"]), (embedder["base_url"], embedder["model"])):
+        port = re.fullmatch(r"http://127\.0\.0\.1:(\d+)/v1", url)
+        assert port is not None and served.get(port.group(1)) == model, (url, model, served)
+    assert cfg["env"]["type"] == "eb_bridge" and embedder["type"] == "openai"
+    assert cfg["agent"]["memory"]["episodic"]["creator"] == "llm"  # the paper preset
+    assert not cfg["eval"]["subsets"] and cfg["eval"]["episodes"] is None  # all 300 episodes
+    work = _workdir(tmp_path)
+    with (
+        server_process(household_command("--max-steps", "4"), tmp_path / "bridge.log") as bridge,
+        ScriptedLLMServer(paper_rules()) as vllm,
+    ):
+        line = eval_line.replace(llm["base_url"], vllm.base_url).replace(embedder["base_url"], vllm.base_url)
+        cut = (
+            "eval.subsets=[base]",
+            "eval.episodes=1",
+            "--no-progress",
+            "--run-dir",
+            "run",
+        )
+        run(line, work, extra=(f"env.port={bridge.port}", *cut))
+        models = {(r.endpoint, (r.body or {}).get("model")) for r in vllm.requests}
+    assert models == {("chat", llm["model"]), ("embeddings", embedder["model"])}
+    usage = json.loads((work / "run" / "llm_usage.json").read_text(encoding="utf-8"))["roles"]
+    assert set(PAPER_ROLES) - {"critic", "memory.temporal"} <= set(usage)  # 4 steps: one plan, no compression
+    assert usage["embeddings"]["calls"] > 0
+    assert all(stats["deterministic_fallbacks"] == 0 for stats in usage.values())
+    assert (work / "run" / "base" / "results" / "episode_1_final_res.json").is_file()
+
+
 def check_docker(tmp_path: Path) -> None:
     lines = commands(block("docker compose"))
     assert all(line.startswith("docker compose -f deploy/compose.yaml") for line in lines)
@@ -246,6 +298,7 @@ CHECKS: dict[str, Callable[[Path], None]] = {
     "envs/bridge/server.py --backend": skip_eb_bridge,
     "docker compose": check_docker,
     "type: openai\n": check_embedder_config,
+    "vllm serve Qwen/Qwen2.5-VL-72B-Instruct": check_eb_vllm,
 }
 
 

@@ -72,7 +72,7 @@ class MemoryConfig(BaseModel):
         names = {
             "temporal": [self.temporal.compressor],
             "spatial": [self.spatial.extractor, self.spatial.resolver],
-            "episodic": [self.episodic.decider],
+            "episodic": [self.episodic.creator, self.episodic.decider],
             "semantic": [self.semantic.creator, self.semantic.decider],
         }
         return [name for store in self.stores for name in names[store]]

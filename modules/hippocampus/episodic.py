@@ -1,6 +1,11 @@
 """Episodic memory: every finished episode's trajectory — instruction, actions, feedback, outcome, steps —
 successes and failures alike, in a vector store; retrieval returns the top 5 most similar past episodes.
 
+The memory item is written by a Creator: the deterministic one renders the trajectory itself; the LLM one (the
+paper's Long-term Memory Creator, ``episodic.creator: llm``) asks the model for a compact, reusable account of
+what was done, what worked and what failed, under a head the model cannot alter (task, site, outcome, steps).
+Either way the raw trajectory is appended to ``episodes.jsonl``.
+
 Consolidation uses the same ADD / UPDATE / DELETE / NOOP step as semantic memory, keyed by (site,
 instruction): a repeated identical trajectory is a NOOP (its count grows), a shorter success replaces a longer
 one (UPDATE), and a success retires the stored failure of the same task (DELETE — its lessons live on in
@@ -14,6 +19,7 @@ import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -26,6 +32,7 @@ from modules.hippocampus.base import (
     StoreResult,
     UpdateStats,
 )
+from modules.hippocampus.lessons import outcome_text
 from modules.hippocampus.longterm import (
     Candidate,
     Decider,
@@ -35,16 +42,28 @@ from modules.hippocampus.longterm import (
     LongTermIndex,
 )
 from modules.hippocampus.pending import PendingLog, consolidate_once
-from modules.hippocampus.variants import EPISODIC_DECIDERS
+from modules.hippocampus.prompting import ask_json
+from modules.hippocampus.variants import EPISODIC_CREATORS, EPISODIC_DECIDERS
 from robomem.embeddings.base import Embedder
 from robomem.errors import StoreError
 from robomem.llm.base import LLMClient
+from robomem.llm.policy import attempt
 from robomem.storage import append_jsonl, scan_jsonl
 from robomem.stores.base import VectorHit, VectorStore
 
 log = logging.getLogger(__name__)
 
-__all__ = ("EpisodicConfig", "EpisodicDecider", "EpisodicMemory", "check_raw_log", "episode_candidates")
+__all__ = (
+    "DeterministicEpisodeCreator",
+    "EpisodeCreator",
+    "EpisodicConfig",
+    "EpisodicDecider",
+    "EpisodicMemory",
+    "LLMEpisodeCreator",
+    "check_raw_log",
+    "episode_candidates",
+    "render_trajectory",
+)
 
 
 class EpisodicConfig(BaseModel):
@@ -52,11 +71,19 @@ class EpisodicConfig(BaseModel):
 
     top_k: int = Field(default=5, ge=0)
     n_update: int = Field(default=10, ge=1)
+    #: Who writes the memory item: ``deterministic`` (the trajectory itself), ``llm`` (the model's
+    #: account), or a ``robomem.memory.episodic_creators`` entry point.
+    creator: str = "deterministic"
     #: ``deterministic``, ``llm``, or a ``robomem.memory.episodic_deciders`` entry point.
     decider: str = "deterministic"
     #: Characters of one episode shown to the planner.
     item_chars: int = Field(default=600, ge=100)
     max_items: int = Field(default=100_000, ge=10)
+
+    @field_validator("creator")
+    @classmethod
+    def _known_creator(cls, value: str) -> str:
+        return EPISODIC_CREATORS.check_name(value)
 
     @field_validator("decider")
     @classmethod
@@ -68,22 +95,23 @@ def _norm(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9 ]", " ", text.lower()).split())
 
 
-def render_trajectory(outcome: EpisodeOutcome) -> str:
+def _head(outcome: EpisodeOutcome) -> str:
     ctx = outcome.context
-    if outcome.judged_by == "agent":
-        verdict = f"{'success' if outcome.success else 'failure'} (as the agent judged it)"
-    else:
-        verdict = "success" if outcome.success else f"failure (progress {outcome.progress:.0%})"
+    verdict = f"{outcome_text(outcome)} in {len(outcome.steps)} steps"
+    return f"Task: {ctx.instruction} | site: {ctx.site} | outcome: {verdict}"
+
+
+def render_trajectory(outcome: EpisodeOutcome) -> str:
     steps = "; ".join(
         f"{i}. {s.action} -> {'ok' if s.success else s.feedback.removeprefix('Last action is invalid. ')}"
         for i, s in enumerate(outcome.steps, 1)
     )
-    head = f"Task: {ctx.instruction} | site: {ctx.site}"
-    return f"{head} | outcome: {verdict} in {len(outcome.steps)} steps | {steps}"
+    return f"{_head(outcome)} | {steps}"
 
 
-def episode_candidates(outcome: EpisodeOutcome) -> list[Candidate]:
-    """The episode itself, plus — after a success — a retraction of the stored failure of the same task."""
+def episode_candidates(outcome: EpisodeOutcome, text: str | None = None) -> list[Candidate]:
+    """The episode itself (its item ``text``: the rendered trajectory unless a creator wrote one), plus —
+    after a success — a retraction of the stored failure of the same task."""
     ctx = outcome.context
     task_key = f"{ctx.site}:{_norm(ctx.instruction)}"
     meta: dict[str, str | int | float | bool] = {
@@ -98,7 +126,8 @@ def episode_candidates(outcome: EpisodeOutcome) -> list[Candidate]:
     }
     embed_text = f"Task: {ctx.instruction}"
     key = f"episode:{'ok' if outcome.success else 'fail'}:{task_key}"
-    candidates = [Candidate(render_trajectory(outcome), meta, key=key, embed_text=embed_text)]
+    item = text if text is not None else render_trajectory(outcome)
+    candidates = [Candidate(item, meta, key=key, embed_text=embed_text)]
     if outcome.success:
         retract: dict[str, str | int | float | bool] = {"kind": "episode", "site": ctx.site, "retract": True}
         candidates.append(
@@ -110,6 +139,70 @@ def episode_candidates(outcome: EpisodeOutcome) -> list[Candidate]:
             )
         )
     return candidates
+
+
+ACCOUNT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"account": {"type": "string"}},
+    "required": ["account"],
+    "additionalProperties": False,
+}
+CREATOR_ROLE = "memory.episodic.creator"
+
+
+class EpisodeCreator(Protocol):
+    """Writes the episode's memory items (:func:`episode_candidates` with the item's text)."""
+
+    def create(self, outcome: EpisodeOutcome) -> list[Candidate]: ...
+
+
+class DeterministicEpisodeCreator:
+    """The memory item is the rendered trajectory."""
+
+    def create(self, outcome: EpisodeOutcome) -> list[Candidate]:
+        return episode_candidates(outcome)
+
+
+class LLMEpisodeCreator:
+    """The paper's Long-term Memory Creator for episodic memory: the model writes the account. A failure
+    follows the role's policy (:mod:`robomem.llm.policy`): the run stops, or the trajectory is the item."""
+
+    def __init__(
+        self, llm: LLMClient, fallback: DeterministicEpisodeCreator, *, max_chars: int = 1200
+    ) -> None:
+        self.llm = llm
+        self.fallback = fallback
+        self.max_chars = max_chars
+        self.failures = 0
+
+    def create(self, outcome: EpisodeOutcome) -> list[Candidate]:
+        account, _ = attempt(self.llm, CREATOR_ROLE, lambda: self._ask(outcome))
+        if account is None:
+            self.failures += 1
+            return self.fallback.create(outcome)
+        return episode_candidates(outcome, f"{_head(outcome)} | {account}")
+
+    def _ask(self, outcome: EpisodeOutcome) -> tuple[str | None, str | None]:
+        lines = [
+            f"{i}. {s.action} -> {'ok' if s.success else 'FAILED: ' + s.feedback}"
+            for i, s in enumerate(outcome.steps, 1)
+        ]
+        data, error = ask_json(
+            self.llm,
+            role=CREATOR_ROLE,
+            prompt="episodic_create",
+            schema=ACCOUNT_SCHEMA,
+            instruction=outcome.context.instruction,
+            site=outcome.context.site,
+            outcome=outcome_text(outcome),
+            steps=str(len(outcome.steps)),
+            trajectory="\n".join(lines) or "(no actions)",
+        )
+        account = data.get("account") if data else None
+        if not isinstance(account, str) or not account.strip():
+            return None, error or "no account in the reply"
+        account = " ".join(account.split())
+        return (account if len(account) <= self.max_chars else account[: self.max_chars - 3] + "..."), None
 
 
 class EpisodicDecider(DeterministicDecider):
@@ -146,6 +239,22 @@ def check_raw_log(path: Path) -> list[dict[str, object]]:
     return scan.records
 
 
+@EPISODIC_CREATORS.register("deterministic", EpisodicConfig)
+def _deterministic_creator(
+    config: EpisodicConfig, *, llm: LLMClient | None, fallback: DeterministicEpisodeCreator
+) -> EpisodeCreator:
+    return fallback
+
+
+@EPISODIC_CREATORS.register("llm", EpisodicConfig)
+def _llm_creator(
+    config: EpisodicConfig, *, llm: LLMClient | None, fallback: DeterministicEpisodeCreator
+) -> EpisodeCreator:
+    if llm is None:
+        raise ValueError("episodic.creator=llm needs an LLM client")
+    return LLMEpisodeCreator(llm, fallback)
+
+
 @EPISODIC_DECIDERS.register("deterministic", EpisodicConfig)
 def _deterministic(config: EpisodicConfig, *, llm: LLMClient | None, fallback: EpisodicDecider) -> Decider:
     return fallback
@@ -174,6 +283,8 @@ class EpisodicMemory(MemoryStore):
         self.index = LongTermIndex(store, embedder, memory_dir / "episodic_archive.jsonl")
         self.raw_log = memory_dir / "episodes.jsonl"
         fallback = EpisodicDecider(dedup_threshold=1.01)  # episodes consolidate by task key, not by wording
+        make_creator = EPISODIC_CREATORS.get(config.creator).factory
+        self.creator: EpisodeCreator = make_creator(config, llm=llm, fallback=DeterministicEpisodeCreator())
         factory = EPISODIC_DECIDERS.get(config.decider).factory
         self.decider: Decider = factory(config, llm=llm, fallback=fallback)
         self.context: EpisodeContext | None = None
@@ -216,13 +327,13 @@ class EpisodicMemory(MemoryStore):
                 self.steps = []
                 self.pending.clear(episode_id)
             return UpdateStats(self.name, details={"already_consolidated": True})
-        candidates = episode_candidates(outcome)
 
         report = consolidate_once(
             self.index,
             self.pending,
             episode_id,
-            lambda: list(candidates),
+            # Only when no intent is saved: a resumed consolidation does not ask the creator again.
+            lambda: self.creator.create(outcome),
             self.decider,
             n_update=self.config.n_update,
             now=outcome.time,
@@ -237,7 +348,7 @@ class EpisodicMemory(MemoryStore):
                 {
                     "episode_id": episode_id,
                     "site": outcome.context.site,
-                    "text": candidates[0].text,
+                    "text": render_trajectory(outcome),  # the raw trajectory, whoever wrote the item
                     "success": outcome.success,
                     "time": outcome.time,
                 },

@@ -15,8 +15,11 @@ from modules.hippocampus.base import EpisodeOutcome
 from modules.hippocampus.longterm import Candidate
 from modules.hippocampus.prompting import ask_json
 from robomem.llm.base import LLMClient
+from robomem.llm.policy import attempt
 
-__all__ = ("DeterministicLessonCreator", "LLMLessonCreator", "StepFact")
+__all__ = ("DeterministicLessonCreator", "LLMLessonCreator", "StepFact", "outcome_text")
+
+ROLE = "memory.lessons"
 
 
 @dataclass(frozen=True)
@@ -162,7 +165,8 @@ def _generic(feedback: str) -> str:
 
 
 class LLMLessonCreator:
-    """Asks the LLM for lessons from the trajectory; a bad reply falls back to the deterministic creator."""
+    """Asks the LLM for lessons from the trajectory. A failure follows the role's policy
+    (:mod:`robomem.llm.policy`): the run stops, or the deterministic creator writes the lessons."""
 
     def __init__(self, llm: LLMClient, fallback: DeterministicLessonCreator) -> None:
         self.llm = llm
@@ -170,19 +174,28 @@ class LLMLessonCreator:
         self.failures = 0
 
     def create(self, outcome: EpisodeOutcome, facts: list[StepFact]) -> list[Candidate]:
+        lessons, _ = attempt(self.llm, ROLE, lambda: self._ask(outcome, facts))
+        if lessons is None:
+            self.failures += 1
+            return self.fallback.create(outcome, facts)
+        return lessons
+
+    def _ask(
+        self, outcome: EpisodeOutcome, facts: list[StepFact]
+    ) -> tuple[list[Candidate] | None, str | None]:
         site = outcome.context.site
         lines = [
             f"{i}. {f.action} -> {'ok' if f.success else 'FAILED: ' + f.feedback}"
             for i, f in enumerate(facts, 1)
         ]
-        data, _ = ask_json(
+        data, error = ask_json(
             self.llm,
-            role="memory.lessons",
+            role=ROLE,
             prompt="semantic_lessons",
             schema=LESSONS_SCHEMA,
             site=site,
             instruction=outcome.context.instruction,
-            outcome=f"{'success' if outcome.success else 'failure'} (progress {outcome.progress:.0%})",
+            outcome=outcome_text(outcome),
             trajectory="\n".join(lines) or "(no actions)",
         )
         lessons = data.get("lessons") if data else None
@@ -190,8 +203,14 @@ class LLMLessonCreator:
             isinstance(x, dict) and x.get("level") in ("action", "task") and isinstance(x.get("text"), str)
             for x in lessons
         ):
-            self.failures += 1
-            return self.fallback.create(outcome, facts)
+            return None, error or "'lessons' is not a list of {level, text} objects"
         return [
             _lesson(x["level"], site, "", " ".join(x["text"].split())) for x in lessons if x["text"].strip()
-        ]
+        ], None
+
+
+def outcome_text(outcome: EpisodeOutcome) -> str:
+    """How the episode ended, as the memory prompts state it (saying who judged it)."""
+    if outcome.judged_by == "agent":
+        return f"{'success' if outcome.success else 'failure'} (as the agent judged it)"
+    return "success" if outcome.success else f"failure (progress {outcome.progress:.0%})"

@@ -18,10 +18,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from modules.hippocampus.base import EpisodeOutcome
-from modules.hippocampus.lessons import DeterministicLessonCreator, StepFact, _lesson
+from modules.hippocampus.lessons import DeterministicLessonCreator, StepFact, _lesson, outcome_text
 from modules.hippocampus.longterm import Candidate, Decision, LLMDecider, LongTermIndex, _valid_decision
 from modules.hippocampus.prompting import ask_json
 from robomem.llm.base import LLMClient
+from robomem.llm.policy import attempt
 from robomem.stores.base import Metadata, VectorItem
 
 __all__ = ("JOINT_SCHEMA", "JointLessonCreator")
@@ -85,12 +86,26 @@ class JointLessonCreator:
         for level, where in self.partitions(site):
             for hit in self.index.search(queries, self.n_update, where):
                 shown[hit.item.id] = (level, hit.item)
+        # A failed call or unusable reply follows the role's policy, like every other memory operation.
+        lessons, _ = attempt(self.llm, ROLE, lambda: self._ask(outcome, facts, site, shown))
+        if lessons is None:
+            self.failures += 1
+            return self.fallback.create(outcome, facts)
+        return self._decided(lessons, site, shown)
+
+    def _ask(
+        self,
+        outcome: EpisodeOutcome,
+        facts: list[StepFact],
+        site: str,
+        shown: dict[str, tuple[str, VectorItem]],
+    ) -> tuple[list[dict[str, Any]] | None, str | None]:
         existing = "\n".join(f"- id={i} [{level}]: {item.text}" for i, (level, item) in shown.items())
         lines = [
             f"{i}. {f.action} -> {'ok' if f.success else 'FAILED: ' + f.feedback}"
             for i, f in enumerate(facts, 1)
         ]
-        data, _ = ask_json(
+        data, error = ask_json(
             self.llm,
             role=ROLE,
             prompt="semantic_lessons_update",
@@ -98,7 +113,7 @@ class JointLessonCreator:
             essential=("lessons",),  # a lesson without a usable decision is decided separately
             site=site,
             instruction=outcome.context.instruction,
-            outcome=f"{'success' if outcome.success else 'failure'} (progress {outcome.progress:.0%})",
+            outcome=outcome_text(outcome),
             trajectory="\n".join(lines) or "(no actions)",
             existing=existing or "(none)",
         )
@@ -107,8 +122,12 @@ class JointLessonCreator:
             isinstance(x, dict) and x.get("level") in ("action", "task") and isinstance(x.get("text"), str)
             for x in lessons
         ):
-            self.failures += 1
-            return self.fallback.create(outcome, facts)
+            return None, error or "'lessons' is not a list of {level, text} objects"
+        return lessons, None
+
+    def _decided(
+        self, lessons: list[dict[str, Any]], site: str, shown: dict[str, tuple[str, VectorItem]]
+    ) -> list[Candidate]:
         candidates: list[Candidate] = []
         decided: list[tuple[Candidate, Decision]] = []
         for x in lessons:

@@ -22,6 +22,7 @@ import numpy as np
 from modules.hippocampus.prompting import ask_json
 from robomem.embeddings.base import Embedder, Vectors
 from robomem.llm.base import LLMClient
+from robomem.llm.policy import attempt
 from robomem.storage import append_jsonl, read_jsonl
 from robomem.stores.base import Metadata, VectorHit, VectorItem, VectorStore
 from robomem.stores.ranking import top_k_rows
@@ -427,7 +428,8 @@ class DeterministicDecider:
 
 class LLMDecider:
     """The paper's LLM updater: shows the candidate and the top-N similar items, asks for one decision, and
-    validates it (a target must be one of the items shown); anything invalid falls back to deterministic.
+    validates it (a target must be one of the items shown). An unusable reply or a failed call follows the
+    role's policy (:mod:`robomem.llm.policy`): the run stops, or the deterministic decider decides.
 
     A decision the model already took in the call that created the candidate (:meth:`preset`) is used
     without asking again, but only if that call showed the model every item this one would show (the
@@ -453,22 +455,26 @@ class LLMDecider:
     def decide(self, candidate: Candidate, similar: Sequence[VectorHit]) -> Decision:
         preset = self._presets.get(_identity(candidate))
         if preset is not None:
-            seen, decision = preset
+            seen, decided = preset
             ids = {h.item.id for h in similar}
-            if ids <= seen and (decision.target_id is None or decision.target_id in ids):
+            if ids <= seen and (decided.target_id is None or decided.target_id in ids):
                 self._count("preset")
-                return decision
+                return decided
         self._count("asked")
-        return self._ask(candidate, similar)
+        decision, _ = attempt(self.llm, self.role, lambda: self._ask(candidate, similar))
+        if decision is None:
+            self.failures += 1
+            return self.fallback.decide(candidate, similar)
+        return decision
 
     def _count(self, name: str) -> None:
         with self._count_lock:  # decisions run in parallel (decide_all)
             self.counts[name] += 1
 
-    def _ask(self, candidate: Candidate, similar: Sequence[VectorHit]) -> Decision:
+    def _ask(self, candidate: Candidate, similar: Sequence[VectorHit]) -> tuple[Decision | None, str | None]:
         shown = {h.item.id: h.item for h in similar}
         existing = "\n".join(f"- id={i}: {item.text}" for i, item in shown.items()) or "(none)"
-        data, _ = ask_json(
+        data, error = ask_json(
             self.llm,
             role=self.role,
             prompt="longterm_decide",
@@ -479,9 +485,8 @@ class LLMDecider:
         )
         decision = _valid_decision(data, shown)
         if decision is None:
-            self.failures += 1
-            return self.fallback.decide(candidate, similar)
-        return decision
+            return None, error or f"not a valid decision about the items shown: {data}"
+        return decision, None
 
 
 def _identity(candidate: Candidate) -> tuple[str, str, str]:

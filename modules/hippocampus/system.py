@@ -186,7 +186,7 @@ class MemorySystem:
             del self.timings[: -self.keep_timings]
         for name, outcome in outcomes.items():
             if isinstance(outcome, LLMError):
-                raise outcome  # an endpoint failure (the embedder's, say) is the run's `llm` error
+                raise outcome  # the one `[llm]` failure of every role (robomem.llm.policy), not a store's
             if isinstance(outcome, BaseException):
                 raise StoreError(f"{name} memory failed during {phase}: {outcome}") from outcome
         return {n: o[0] for n, o in outcomes.items() if not isinstance(o, BaseException)}

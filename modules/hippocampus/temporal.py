@@ -28,6 +28,7 @@ from modules.hippocampus.base import (
 from modules.hippocampus.prompting import ask_json
 from modules.hippocampus.variants import TEMPORAL_COMPRESSORS
 from robomem.llm.base import LLMClient
+from robomem.llm.policy import attempt
 from robomem.storage import remove_with_temps, write_json_atomic
 
 __all__ = (
@@ -39,6 +40,7 @@ __all__ = (
     "TemporalMemory",
 )
 
+ROLE = "memory.temporal"
 SUMMARY_SCHEMA = {
     "type": "object",
     "properties": {"summary": {"type": "string"}},
@@ -99,7 +101,8 @@ class DeterministicCompressor:
 
 
 class LLMCompressor:
-    """Asks the LLM for the compressed summary; falls back to the deterministic one on a bad reply."""
+    """Asks the LLM for the compressed summary. A failure follows the role's policy
+    (:mod:`robomem.llm.policy`): the run stops, or the deterministic compressor writes the entry."""
 
     def __init__(self, llm: LLMClient, fallback: DeterministicCompressor) -> None:
         self.llm = llm
@@ -107,9 +110,16 @@ class LLMCompressor:
         self.failures = 0
 
     def compress(self, entries: Sequence[TemporalEntry], instruction: str) -> str:
-        data, _ = ask_json(
+        summary, _ = attempt(self.llm, ROLE, lambda: self._ask(entries, instruction))
+        if summary is None:
+            self.failures += 1
+            return self.fallback.compress(entries, instruction)
+        return summary
+
+    def _ask(self, entries: Sequence[TemporalEntry], instruction: str) -> tuple[str | None, str | None]:
+        data, error = ask_json(
             self.llm,
-            role="memory.temporal",
+            role=ROLE,
             prompt="temporal_compress",
             schema=SUMMARY_SCHEMA,
             instruction=instruction,
@@ -117,9 +127,8 @@ class LLMCompressor:
         )
         summary = data.get("summary") if data else None
         if not isinstance(summary, str) or not summary.strip():
-            self.failures += 1
-            return self.fallback.compress(entries, instruction)
-        return " ".join(summary.split())
+            return None, error or "no summary in the reply"
+        return " ".join(summary.split()), None
 
 
 @TEMPORAL_COMPRESSORS.register("deterministic", TemporalConfig)

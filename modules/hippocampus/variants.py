@@ -10,6 +10,7 @@ deterministic operation (the variant may use it on a bad reply). What each opera
   (``None``: fall back to the deterministic extractor, counted as a fallback)
 - spatial resolver: ``resolve(local, delta, stamp) -> (Resolution | None, error | None)`` (likewise)
 - episodic and semantic deciders: ``decide(candidate, similar) -> Decision``
+- episodic (trajectory) creator: ``create(outcome) -> list[Candidate]``
 - semantic (lesson) creator: ``create(outcome, facts) -> list[Candidate]``
 
 Built-ins are ``deterministic`` and ``llm``. A third-party package adds one through the entry-point group
@@ -25,6 +26,7 @@ from pydantic import BaseModel
 from robomem.registry import Registry
 
 __all__ = (
+    "EPISODIC_CREATORS",
     "EPISODIC_DECIDERS",
     "SEMANTIC_CREATORS",
     "SEMANTIC_DECIDERS",
@@ -48,6 +50,7 @@ SPATIAL_EXTRACTORS = _registry(
 SPATIAL_RESOLVERS = _registry(
     "spatial resolver", "spatial_resolvers", "modules.hippocampus.spatial.operations"
 )
+EPISODIC_CREATORS = _registry("episodic creator", "episodic_creators", "modules.hippocampus.episodic")
 EPISODIC_DECIDERS = _registry("episodic decider", "episodic_deciders", "modules.hippocampus.episodic")
 SEMANTIC_CREATORS = _registry("semantic creator", "semantic_creators", "modules.hippocampus.semantic")
 SEMANTIC_DECIDERS = _registry("semantic decider", "semantic_deciders", "modules.hippocampus.semantic")

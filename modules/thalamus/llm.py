@@ -3,8 +3,8 @@ model calls made **in parallel** after every executed action and once on the ini
 
 Only the summary *text* and the queries come from the model. Everything structured that memory stores
 rely on (action, feedback, success, perception, step, time) is exactly what the deterministic thalamus
-returns, and each half falls back to the deterministic one on its own when the model's reply is
-unusable. Transport failures (:class:`robomem.errors.LLMError`) propagate; the loop decides.
+returns. A failed half (unreachable endpoint, unusable reply) follows its role's policy
+(:mod:`robomem.llm.policy`): the run stops, or that half alone comes from the deterministic thalamus.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from modules.hippocampus.base import EpisodeContext
 from modules.prefrontal.base import ExecutedAction
 from modules.thalamus.base import Perceived
 from modules.thalamus.deterministic import DeterministicThalamus
-from robomem.llm.base import ChatMessage, LLMClient, image_message, text_message
+from robomem.llm.base import ChatMessage, LLMClient, LLMReply, image_message, text_message
+from robomem.llm.policy import attempt
 
 __all__ = ("QUERIES_SCHEMA", "SUMMARY_SCHEMA", "LLMThalamus", "LLMThalamusConfig", "clean_queries")
 
@@ -109,33 +110,41 @@ class LLMThalamus:
         queries_message = self._message("queries", variables, observation)
         # The queries call runs in a worker while this thread makes the summary call; leaving the block
         # waits for the worker, so an exception from either call never leaves a request behind.
+        cfg = self.config
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="thalamus") as pool:
-            queries_future = pool.submit(self._ask, queries_message, QUERIES_ROLE, QUERIES_SCHEMA)
-            summary_data = self._ask(summary_message, SUMMARY_ROLE, SUMMARY_SCHEMA)
-            queries_data = queries_future.result()
+            queries_future = pool.submit(
+                attempt, self.llm, QUERIES_ROLE, lambda: self._queries(queries_message)
+            )
+            text, _ = attempt(self.llm, SUMMARY_ROLE, lambda: self._summary(summary_message))
+            queries, _ = queries_future.result()
 
         summary = base.summary
-        text = summary_data.get("summary") if summary_data else None
-        if isinstance(text, str) and text.strip():
-            summary = replace(summary, text=_clip(text, self.config.summary_chars))
+        if text is not None:
+            summary = replace(summary, text=_clip(text, cfg.summary_chars))
         else:
             self.summary_failures += 1
-            log.warning("unusable thalamus summary reply; using the deterministic summary")
-
-        cfg = self.config
-        queries = clean_queries(
-            queries_data.get("queries") if queries_data else None,
-            limit=cfg.max_queries,
-            chars=cfg.query_chars,
-        )
-        if not queries:
+        if queries is None:
             self.query_failures += 1
-            log.warning("unusable thalamus queries reply; using the deterministic queries")
             queries = base.queries
         return Perceived(summary, queries)
 
-    def _ask(self, message: ChatMessage, role: str, schema: dict[str, Any]) -> dict[str, Any] | None:
-        return self.llm.complete([message], role=role, schema=schema, schema_name=role.replace(".", "_")).data
+    def _summary(self, message: ChatMessage) -> tuple[str | None, str | None]:
+        reply = self._ask(message, SUMMARY_ROLE, SUMMARY_SCHEMA)
+        text = reply.data.get("summary") if reply.data else None
+        if isinstance(text, str) and text.strip():
+            return text, None
+        return None, reply.error or "no summary in the reply"
+
+    def _queries(self, message: ChatMessage) -> tuple[tuple[str, ...] | None, str | None]:
+        reply = self._ask(message, QUERIES_ROLE, QUERIES_SCHEMA)
+        cfg = self.config
+        queries = clean_queries(
+            reply.data.get("queries") if reply.data else None, limit=cfg.max_queries, chars=cfg.query_chars
+        )
+        return (queries, None) if queries else (None, reply.error or "no usable queries in the reply")
+
+    def _ask(self, message: ChatMessage, role: str, schema: dict[str, Any]) -> LLMReply:
+        return self.llm.complete([message], role=role, schema=schema, schema_name=role.replace(".", "_"))
 
     def _variables(
         self, task: Task, step: int, observation: Observation, last: ExecutedAction | None

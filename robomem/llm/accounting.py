@@ -3,6 +3,8 @@
 A *call* is one ``complete()``: what a module asked for. *Requests* are the HTTP requests it took, every one
 the server saw: format fallbacks, JSON repairs and retries of failed requests included. A call's latency is
 the caller's wait, retries and their backoff included; ``retry_wait_s_sum`` says how much of it was backoff.
+``fallbacks`` counts structured-output format downgrades; ``deterministic_fallbacks`` the calls whose failure
+was replaced by the role's deterministic operation (``agent.llm.on_failure: fallback``).
 
 Thread-safe: the memory system calls the LLM from several threads at once. Latency percentiles come from
 the most recent ``max_samples`` calls of each role, so memory stays bounded in long lifelong runs; sums and
@@ -38,6 +40,7 @@ class _RoleStats:
     malformed_replies: int = 0
     fallbacks: int = 0
     repairs: int = 0
+    deterministic_fallbacks: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     latency_sum_s: float = 0.0
@@ -99,6 +102,14 @@ class LLMAccounting:
             stats.queue_wait_sum_s += queue_wait_s
             stats.samples.append(latency_s)
 
+    def record_fallback(self, role: str) -> None:
+        """``role``'s deterministic operation ran instead of the model's (:mod:`robomem.llm.policy`)."""
+        with self._lock:
+            stats = self._roles.get(role)
+            if stats is None:
+                stats = self._roles[role] = _RoleStats(samples=deque(maxlen=self._max_samples))
+            stats.deterministic_fallbacks += 1
+
     @staticmethod
     def _summary(parts: list[_RoleStats]) -> dict[str, Any]:
         samples = sorted(s for part in parts for s in part.samples)
@@ -112,6 +123,7 @@ class LLMAccounting:
             "malformed_replies": sum(p.malformed_replies for p in parts),
             "fallbacks": sum(p.fallbacks for p in parts),
             "repairs": sum(p.repairs for p in parts),
+            "deterministic_fallbacks": sum(p.deterministic_fallbacks for p in parts),
             "prompt_tokens": sum(p.prompt_tokens for p in parts),
             "completion_tokens": sum(p.completion_tokens for p in parts),
             "latency_s": {

@@ -17,9 +17,11 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ("LLMConfig", "RoleOverride", "RoleSettings", "StructuredOutput")
+__all__ = ("LLMConfig", "OnFailure", "RoleOverride", "RoleSettings", "StructuredOutput")
 
 StructuredOutput = Literal["json_schema", "json_object", "none"]
+#: What a failed call of a role with a deterministic counterpart means (:mod:`robomem.llm.policy`).
+OnFailure = Literal["stop", "fallback"]
 
 _ROLE = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -63,6 +65,7 @@ class RoleOverride(BaseModel):
     api_key_env: str | None = None
     structured_output: StructuredOutput | None = None
     repair_attempts: int | None = Field(default=None, ge=0, le=3)
+    on_failure: OnFailure | None = None
 
     _inline_key = model_validator(mode="before")(_no_inline_key)
 
@@ -84,6 +87,7 @@ class RoleSettings:
     api_key_env: str
     structured_output: StructuredOutput
     repair_attempts: int
+    on_failure: OnFailure = "stop"
 
 
 class LLMConfig(BaseModel):
@@ -108,10 +112,16 @@ class LLMConfig(BaseModel):
     #: ``json_object`` (then ``none``) on servers that reject it; every reply is parsed and checked locally.
     structured_output: StructuredOutput = "json_schema"
     #: Sent as ``json_schema.strict``. OpenAI's strict mode needs every property required and
-    #: ``additionalProperties: false``; turn it off for schemas that are not written that way.
+    #: ``additionalProperties: false``: with it on, each schema is rewritten that way on the wire (optional
+    #: properties become nullable; see :mod:`robomem.llm.strict`) and replies are read back unchanged.
     strict_schema: bool = True
     #: After a malformed JSON reply, ask again this many times with a correction message (style rule 2).
     repair_attempts: int = Field(default=1, ge=0, le=3)
+    #: When a role with a deterministic counterpart (thalamus, memory operations) fails — the endpoint cannot
+    #: be reached, or its reply is unusable after the repairs: ``stop`` the run with an ``[llm]`` error
+    #: (``--resume`` continues it), or ``fallback`` to the deterministic operation, counted per role in
+    #: ``llm_usage.json``. Per role: ``roles."memory.lessons".on_failure``. See :mod:`robomem.llm.policy`.
+    on_failure: OnFailure = "stop"
     #: Calls in flight at once from one client, across all threads.
     concurrency: int = Field(default=4, ge=1, le=256)
     roles: dict[str, RoleOverride] = Field(default_factory=dict)
@@ -143,6 +153,7 @@ class LLMConfig(BaseModel):
             api_key_env=self.api_key_env,
             structured_output=self.structured_output,
             repair_attempts=self.repair_attempts,
+            on_failure=self.on_failure,
         )
         parts = role.split(".")
         for end in range(1, len(parts) + 1):

@@ -114,6 +114,9 @@ def local_llm_settings() -> dict[str, object]:
     - ``concurrency=1``: the server decodes one request at a time; queueing in the client keeps the
       per-request timeout from counting time spent waiting behind other requests.
     - ``max_retries=0``: a local server that fails will fail again; retries only hide it.
+    - ``on_failure="fallback"``: a 135M model's replies are valid JSON (the grammar) but often unusable
+      (a decision about an item it was not shown, edits that leave the graph inconsistent); the local model
+      proves the pipeline, so those operations fall back and ``llm_usage.json`` counts them per role.
     """
     return {
         "model": LOCAL_MODEL,
@@ -125,6 +128,7 @@ def local_llm_settings() -> dict[str, object]:
         "structured_output": "json_object",
         "repair_attempts": 0,
         "concurrency": 1,
+        "on_failure": "fallback",
     }
 
 

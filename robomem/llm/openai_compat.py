@@ -3,8 +3,10 @@
 - Structured output degrades along a ladder until the server accepts the request: ``json_schema`` →
   ``json_object`` with the schema attached (a llama.cpp extension that becomes a grammar; other servers
   ignore the key) → plain ``json_object`` → no ``response_format``. The first accepted step is remembered
-  per endpoint, so later calls skip the rejected ones. Every reply is parsed tolerantly and checked locally,
-  whatever the server promised.
+  per endpoint and role (one role's schema may be what the server rejected: the other roles keep asking
+  for ``json_schema``). Every reply is parsed tolerantly and checked locally, whatever the server promised.
+- With ``strict_schema`` (the default) the schema is sent in the form strict mode accepts
+  (:mod:`robomem.llm.strict`), and the reply is read back in the caller's form.
 - A malformed reply is *content*, never an exception: it comes back as ``LLMReply(data=None, error=...)``
   after ``repair_attempts`` correction requests. Only transport failures raise :class:`LLMError`.
 - Failed requests are retried here, not in the SDK (:mod:`robomem.llm.retry`), so every retry is counted.
@@ -29,9 +31,10 @@ from typing import TYPE_CHECKING, Any, Literal
 from robomem.errors import LLMError
 from robomem.llm.accounting import LLMAccounting
 from robomem.llm.base import ChatMessage, LLMReply
-from robomem.llm.config import LLMConfig, RoleSettings
+from robomem.llm.config import LLMConfig, OnFailure, RoleSettings
 from robomem.llm.jsonparse import parse_json_object
 from robomem.llm.retry import llm_error, public_url, retry_wait
+from robomem.llm.strict import drop_optional_nulls, strict_schema
 
 if TYPE_CHECKING:
     import openai
@@ -102,8 +105,8 @@ class OpenAICompatClient:
         self.accounting = accounting
         self._lock = threading.Lock()
         self._clients: dict[tuple[str | None, str], openai.OpenAI] = {}
-        #: Endpoint URL → index in ``_LADDER`` of the first step it accepted after rejecting earlier ones.
-        self._floor: dict[str, int] = {}
+        #: (endpoint URL, role) → index in ``_LADDER`` of the first step accepted after rejected ones.
+        self._floor: dict[tuple[str, str], int] = {}
         self._slots = threading.BoundedSemaphore(config.concurrency)
         self._closed = False
 
@@ -144,6 +147,15 @@ class OpenAICompatClient:
                 )
                 self._clients[key] = client
         return client
+
+    # -- the failure policy (robomem.llm.policy) -----------------------------------------------------------
+
+    def failure_policy(self, role: str) -> OnFailure:
+        return self.config.for_role(role).on_failure
+
+    def record_fallback(self, role: str, kind: str) -> None:
+        if self.accounting is not None:
+            self.accounting.record_fallback(role)
 
     # -- the contract --------------------------------------------------------------------------------------
 
@@ -229,6 +241,7 @@ class OpenAICompatClient:
             if schema is None:
                 return LLMReply(text=answer.text, model=answer.model, extra=extra)
             data, error = parse_json_object(answer.text)
+            data = drop_optional_nulls(data, schema)  # a strict schema made optional keys nullable
             if answer.refusal and not answer.text:
                 error = f"the model refused: {answer.refusal}"
             elif data is not None and (missing := _missing_keys(data, schema, essential)):
@@ -264,7 +277,8 @@ class OpenAICompatClient:
     ) -> dict[str, Any] | None:
         if step == "json_schema":
             name = _BAD_NAME.sub("_", schema_name)[:64] or "reply"
-            spec = {"name": name, "schema": schema, "strict": self.config.strict_schema}
+            strict = self.config.strict_schema
+            spec = {"name": name, "schema": strict_schema(schema) if strict else schema, "strict": strict}
             return {"type": "json_schema", "json_schema": spec}
         if step == "json_object+schema":
             return {"type": "json_object", "schema": schema}
@@ -289,7 +303,7 @@ class OpenAICompatClient:
             index = len(_LADDER) - 1
         else:
             with self._lock:
-                index = max(_START[settings.structured_output], self._floor.get(endpoint, 0))
+                index = max(_START[settings.structured_output], self._floor.get((endpoint, role), 0))
         first = index
         retries = 0  # per ladder step: a step the server rejected says nothing about the next one
         while True:
@@ -343,7 +357,7 @@ class OpenAICompatClient:
                 continue
             if index != first and schema is not None:
                 with self._lock:  # remember only a step that worked: the rejection may have had another cause
-                    self._floor[endpoint] = max(self._floor.get(endpoint, 0), index)
+                    self._floor[endpoint, role] = max(self._floor.get((endpoint, role), 0), index)
             return self._answer(completion, settings, tally, endpoint, role), step
 
     def _answer(

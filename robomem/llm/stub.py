@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from robomem.llm.base import ChatMessage, LLMReply
+from robomem.llm.config import OnFailure
 from robomem.llm.jsonparse import parse_json_object
 
 __all__ = ("StubLLMClient",)
@@ -16,11 +17,20 @@ Responder = Callable[[list[ChatMessage], str], str]
 
 
 class StubLLMClient:
-    """``responder(messages, role) -> reply text``; replies are parsed like a real client's."""
+    """``responder(messages, role) -> reply text``; replies are parsed like a real client's. ``on_failure``
+    is every role's failure policy (:mod:`robomem.llm.policy`); ``fallbacks`` counts them per role."""
 
-    def __init__(self, responder: Responder) -> None:
+    def __init__(self, responder: Responder, *, on_failure: OnFailure = "stop") -> None:
         self.responder = responder
+        self.on_failure: OnFailure = on_failure
         self.calls: list[tuple[str, list[ChatMessage]]] = []
+        self.fallbacks: dict[str, int] = {}
+
+    def failure_policy(self, role: str) -> OnFailure:
+        return self.on_failure
+
+    def record_fallback(self, role: str, kind: str) -> None:
+        self.fallbacks[role] = self.fallbacks.get(role, 0) + 1
 
     def complete(
         self,

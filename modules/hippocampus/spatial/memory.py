@@ -244,12 +244,9 @@ class SpatialMemory(MemoryStore):
         self, summary: StepSummary, graph: SiteGraph, index: NameIndex, details: dict[str, Any]
     ) -> Observations:
         details["extractor"] = self.config.extractor
-        try:
-            obs, error = self.extractor.extract(summary, graph, index)
-        except Exception as exc:  # a model endpoint hiccup must not stop the robot
-            if self.config.extractor == "deterministic":
-                raise
-            obs, error = None, f"LLM call failed: {exc!r}"
+        # An LLM variant has already applied its role's failure policy (robomem.llm.policy): it raised the
+        # run's `[llm]` error, or answered (None, why) for the rules to take over, counted here.
+        obs, error = self.extractor.extract(summary, graph, index)
         if obs is not None:
             return obs
         self.counters["extract_fallbacks"] += 1
@@ -258,12 +255,7 @@ class SpatialMemory(MemoryStore):
 
     def _resolve(self, local: SiteGraph, delta: Delta, stamp: Stamp, details: dict[str, Any]) -> Resolution:
         details["resolver"] = self.config.resolver
-        try:
-            res, error = self.resolver.resolve(local, delta, stamp)
-        except Exception as exc:  # a model endpoint hiccup must not stop the robot
-            if self.config.resolver == "deterministic":
-                raise
-            res, error = None, f"LLM call failed: {exc!r}"
+        res, error = self.resolver.resolve(local, delta, stamp)
         if res is not None:
             return res
         self.counters["resolve_fallbacks"] += 1

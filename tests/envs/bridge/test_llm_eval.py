@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from robomem.cli.main import main
+from robomem.testing.role_replies import paper_rules
 from robomem.testing.scripted_llm import RecordedRequest, Rule, ScriptedLLMServer
 from tests.envs.bridge.conftest import SERVER_PY, server_process
 from tests.envs.bridge.fake_embodiedbench import write_fake_embodiedbench
@@ -38,6 +39,7 @@ def test_eb_alfred_preset_with_an_llm_endpoint(tmp_path: Path) -> None:
         Rule(role="critic", reply='{"reasoning": "fine", "ok": true, "feedback": ""}'),
         Rule(role="thalamus.summary", reply='{"summary": "I see a mug."}'),
         Rule(role="thalamus.queries", reply='{"queries": ["mug"]}'),
+        *paper_rules(),  # the preset is the paper's: every memory operation asks the model too
     ]
     run_dir = tmp_path / "run"
     with (

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from modules.hippocampus.longterm import Candidate, Decision, DeterministicDecider, LLMDecider
+from robomem.errors import LLMError
 from robomem.llm import LLMAccounting, LLMConfig, OpenAICompatClient
 from robomem.stores.base import VectorHit, VectorItem
 from robomem.testing.scripted_llm import Rule, ScriptedLLMServer
@@ -47,9 +48,28 @@ def test_a_decision_without_an_op_still_falls_back() -> None:
     with (
         ScriptedLLMServer([Rule(reply='{"target_id": "m1", "reason": "same"}')]) as server,
         OpenAICompatClient(
-            LLMConfig(model="tiny", base_url=server.base_url, max_retries=0, repair_attempts=1)
+            LLMConfig(
+                model="tiny",
+                base_url=server.base_url,
+                max_retries=0,
+                repair_attempts=1,
+                on_failure="fallback",
+            )
         ) as llm,
     ):
         decider = LLMDecider(llm, DeterministicDecider(0.99), role=ROLE)
         assert decider.decide(CANDIDATE, SHOWN).op == "ADD"  # the deterministic rule: no near-duplicate
         assert decider.failures == 1 and len(server.chat_requests) == 2  # the reply, then one repair
+
+
+def test_an_invalid_decision_stops_by_default() -> None:
+    # Valid JSON, but about an item that was not shown: unusable content, under the default policy an error.
+    reply = '{"op": "UPDATE", "target_id": "not-shown", "text": "x", "reason": "r"}'
+    with (
+        ScriptedLLMServer([Rule(reply=reply)]) as server,
+        OpenAICompatClient(LLMConfig(model="tiny", base_url=server.base_url, max_retries=0)) as llm,
+    ):
+        decider = LLMDecider(llm, DeterministicDecider(0.99), role=ROLE)
+        with pytest.raises(LLMError) as caught:
+            decider.decide(CANDIDATE, SHOWN)
+        assert caught.value.role == ROLE and "not a valid decision" in str(caught.value)

@@ -156,11 +156,12 @@ def test_near_duplicates_are_consolidated(tmp_path: Path) -> None:
     assert len(memory.index.items()) == 1
 
 
-def _llm(server: ScriptedLLMServer):
+def _llm(server: ScriptedLLMServer, on_failure: str = "fallback"):
     from robomem.llm.config import LLMConfig
     from robomem.llm.openai_compat import OpenAICompatClient
 
-    return OpenAICompatClient(LLMConfig(model="tiny", base_url=server.base_url, max_retries=0))
+    config = LLMConfig(model="tiny", base_url=server.base_url, max_retries=0, on_failure=on_failure)
+    return OpenAICompatClient(config)
 
 
 def test_llm_creator_and_decider_through_a_real_server(tmp_path: Path) -> None:
@@ -211,6 +212,26 @@ def test_llm_creator_malformed_reply_falls_back(tmp_path: Path) -> None:
         assert memory.creator.failures == 1  # type: ignore[attr-defined]
         (lesson,) = _texts(memory)
         assert lesson.startswith("Picking something up fails while the robot already holds an object")
+
+
+def test_llm_creator_malformed_reply_stops_by_default(tmp_path: Path) -> None:
+    from robomem.errors import LLMError
+
+    with (
+        ScriptedLLMServer([Rule(reply='{"lessons": [{"level": "galaxy"')]) as server,
+        _llm(server, on_failure="stop") as llm,
+    ):
+        memory = SemanticMemory(
+            SemanticConfig(creator="llm"),
+            store=memory_store(),
+            embedder=EMBEDDER,
+            memory_dir=tmp_path,
+            llm=llm,
+        )
+        with pytest.raises(LLMError) as caught:
+            _episode(memory, "e1", [("pick up the Apple", HOLDING, False, "CounterTop", None)])
+        assert caught.value.role == "memory.lessons"
+        assert _texts(memory) == []  # nothing written on the model's behalf
 
 
 def test_a_house_lesson_is_not_a_duplicate_of_another_houses(tmp_path: Path) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from modules.hippocampus.temporal import TemporalConfig, TemporalMemory
 from robomem.testing.scripted_llm import Rule, ScriptedLLMServer
 from tests.modules.hippocampus.memory_helpers import context, summary
@@ -90,7 +92,13 @@ def test_llm_compressor_falls_back_on_malformed_reply(tmp_path: Path) -> None:
     with (
         ScriptedLLMServer([Rule(reply="I'd rather chat about the weather {")]) as server,
         OpenAICompatClient(
-            LLMConfig(model="tiny", base_url=server.base_url, api_key_env="ROBOMEM_TEST_KEY", max_retries=0)
+            LLMConfig(
+                model="tiny",
+                base_url=server.base_url,
+                api_key_env="ROBOMEM_TEST_KEY",
+                max_retries=0,
+                on_failure="fallback",
+            )
         ) as llm,
     ):
         memory = TemporalMemory(TemporalConfig(capacity=2, compressor="llm"), memory_dir=tmp_path, llm=llm)
@@ -99,3 +107,28 @@ def test_llm_compressor_falls_back_on_malformed_reply(tmp_path: Path) -> None:
             memory.update(summary(step, f"Step {step} text."))
         assert _lines(memory)[0] == "[steps 1-2] Step 1 text. Step 2 text."
         assert memory.compressor.failures == 1  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("reply", "status"), [("I'd rather chat about the weather {", 200), ("down", 503)])
+def test_llm_compressor_failure_stops_as_an_llm_error_by_default(
+    tmp_path: Path, reply: str, status: int
+) -> None:
+    # Before: a transport failure surfaced as a `[store]` error (and a malformed reply fell back silently).
+    from modules.hippocampus.system import MemorySystem
+    from robomem.errors import LLMError
+    from robomem.llm.config import LLMConfig
+    from robomem.llm.openai_compat import OpenAICompatClient
+
+    with (
+        ScriptedLLMServer([Rule(reply=reply, status=status)]) as server,
+        OpenAICompatClient(LLMConfig(model="tiny", base_url=server.base_url, max_retries=0)) as llm,
+    ):
+        store = TemporalMemory(TemporalConfig(capacity=2, compressor="llm"), memory_dir=tmp_path, llm=llm)
+        system = MemorySystem([store])
+        system.begin_episode(context())
+        system.update(summary(1, "Step 1 text."))
+        system.update(summary(2, "Step 2 text."))
+        with pytest.raises(LLMError) as caught:
+            system.update(summary(3, "Step 3 text."))
+        assert caught.value.role == "memory.temporal"
+        system.close()

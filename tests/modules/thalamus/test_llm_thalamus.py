@@ -17,6 +17,7 @@ from modules.thalamus.base import Perceived, Thalamus
 from modules.thalamus.deterministic import DeterministicThalamus
 from modules.thalamus.llm import LLMThalamus, LLMThalamusConfig, clean_queries
 from robomem.errors import LLMError
+from robomem.llm.accounting import LLMAccounting
 from robomem.llm.config import LLMConfig
 from robomem.llm.openai_compat import OpenAICompatClient
 from robomem.testing.scripted_llm import RecordedRequest, Rule, ScriptedLLMServer
@@ -56,9 +57,14 @@ def server() -> Iterator[ScriptedLLMServer]:
 @pytest.fixture
 def llm(server: ScriptedLLMServer) -> Iterator[OpenAICompatClient]:
     config = LLMConfig(
-        model="tiny", base_url=server.base_url, max_retries=0, repair_attempts=0, timeout_s=15.0
+        model="tiny",
+        base_url=server.base_url,
+        max_retries=0,
+        repair_attempts=0,
+        timeout_s=15.0,
+        on_failure="fallback",  # what most tests here are about; the default (stop) is tested below
     )
-    with OpenAICompatClient(config) as client:
+    with OpenAICompatClient(config, accounting=LLMAccounting()) as client:
         yield client
 
 
@@ -158,6 +164,23 @@ def test_malformed_summary_falls_back_alone(server: ScriptedLLMServer, llm: Open
     assert perceived.summary == perceive(DeterministicThalamus()).summary
     assert perceived.queries[0] == "where is the Fridge"
     assert t.summary_failures == 1 and t.query_failures == 0
+    assert llm.accounting is not None
+    roles = llm.accounting.snapshot()["roles"]
+    assert roles["thalamus.summary"]["deterministic_fallbacks"] == 1
+    assert roles["thalamus.queries"]["deterministic_fallbacks"] == 0
+
+
+@pytest.mark.parametrize("status", [200, 503])
+def test_a_failed_half_stops_by_default(server: ScriptedLLMServer, status: int) -> None:
+    # A malformed reply (200) or an endpoint error (503): under the default policy both are one `[llm]` error.
+    server.add(
+        Rule(reply="I picked up the apple, I think.", role="thalamus.summary", status=status),
+        Rule(reply=QUERIES, role="thalamus.queries"),
+    )
+    config = LLMConfig(model="tiny", base_url=server.base_url, max_retries=0, repair_attempts=0)
+    with OpenAICompatClient(config) as client, pytest.raises(LLMError) as caught:
+        perceive(thalamus(client))
+    assert caught.value.role == "thalamus.summary"
 
 
 @pytest.mark.parametrize(
@@ -194,13 +217,12 @@ def test_summary_is_capped(server: ScriptedLLMServer, llm: OpenAICompatClient) -
     assert len(perceive(thalamus(llm, summary_chars=100)).summary.text) <= 100
 
 
-def test_transport_failure_propagates_after_both_calls_finish(
-    server: ScriptedLLMServer, llm: OpenAICompatClient
-) -> None:
+def test_transport_failure_propagates_after_both_calls_finish(server: ScriptedLLMServer) -> None:
     server.add(
         Rule(reply="down", status=500, role="thalamus.summary"), Rule(reply=QUERIES, role="thalamus.queries")
     )
-    with pytest.raises(LLMError, match="HTTP 500"):
+    config = LLMConfig(model="tiny", base_url=server.base_url, max_retries=0, on_failure="stop")
+    with OpenAICompatClient(config) as llm, pytest.raises(LLMError, match="HTTP 500"):
         perceive(thalamus(llm))
     assert {r.role for r in server.chat_requests} == {"thalamus.summary", "thalamus.queries"}
 

@@ -48,6 +48,10 @@ def eval_command(run_dir: Path, base_url: str, *extra: str) -> list[str]:
         "agent.llm.model=scripted",
         "agent.llm.max_retries=0",
         "agent.llm.repair_attempts=0",  # one request per call: kill points are counted in calls
+        # The unusable replies below make each role its deterministic twin; the step summary alone is usable,
+        # so an endpoint failure there stops the run (a Trigger with `fail`) as the one LLM policy says.
+        "agent.llm.on_failure=fallback",
+        'agent.llm.roles."thalamus.summary".on_failure=stop',
         "agent.memory.embedder.type=hashing",
         "agent.memory.vector.type=exact",
         "agent.memory.temporal.compressor=llm",
@@ -75,9 +79,14 @@ class Trigger:
     fail: bool = False
 
 
+#: The step summary every thalamus request gets (fixed, so every run's memory is the same).
+SUMMARY = '{"summary": "I did what the feedback says."}'
+
+
 class KillSwitch:
     """The scripted server's reply function. It never gives a usable reply (every role falls back to its
-    deterministic twin) and carries out the armed :class:`Trigger` against the armed process."""
+    deterministic twin) but a fixed step summary, and carries out the armed :class:`Trigger` against the
+    armed process."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -100,15 +109,16 @@ class KillSwitch:
 
     def reply(self, request: RecordedRequest) -> str:
         role = request.role or ""
+        answer = SUMMARY if role == "thalamus.summary" else "no JSON here"
         with self._lock:
             self.roles[role] += 1
             trigger, process = self._trigger, self._process
             if trigger is None or process is None or self.fired:
-                return "no JSON here"
+                return answer
             if trigger.roles is None or role in trigger.roles:
                 self._seen += 1
             if self._seen < trigger.nth:
-                return "no JSON here"
+                return answer
             self.fired, self.fired_role = True, role
         if trigger.fail:
             raise RuntimeError("scripted failure")  # the scripted server answers HTTP 500
@@ -116,7 +126,7 @@ class KillSwitch:
             threading.Timer(trigger.delay_s, _kill, (process,)).start()
         else:
             _kill(process)
-        return "no JSON here"
+        return answer
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:

@@ -177,10 +177,31 @@ def test_rejected_json_schema_falls_back_to_json_object_and_is_remembered(
     # The json_object request carries the schema (llama.cpp turns it into a grammar).
     assert server.chat_requests[1].response_format == {"type": "json_object", "schema": SCHEMA}
 
-    second = client.complete(ASK, role="critic", schema=SCHEMA)
+    second = client.complete(ASK, role="planner", schema=SCHEMA)
     assert second.data == {"action": "pick", "target": "mug"}
     assert formats(server) == ["json_schema", "json_object", "json_object"]
     assert accounting.snapshot()["total"]["fallbacks"] == 1
+
+
+def test_a_format_fallback_of_one_role_does_not_degrade_the_others(
+    server: ScriptedLLMServer, make_client: MakeClient, accounting: LLMAccounting
+) -> None:
+    # The server rejects the schema of one role only (e.g. a keyword its grammar compiler lacks): the other
+    # roles must keep json_schema. Before, the downgrade was remembered per endpoint, for every role.
+    server.add(
+        Rule(role="memory.lessons", response_format="json_schema", status=400, reply="invalid json_schema"),
+        Rule(reply=GOOD),
+    )
+    client = make_client()
+    assert client.complete(ASK, role="memory.lessons", schema=SCHEMA).extra["response_format"] == (
+        "json_object+schema"
+    )
+    assert client.complete(ASK, role="planner", schema=SCHEMA).extra["response_format"] == "json_schema"
+    assert client.complete(ASK, role="memory.lessons", schema=SCHEMA).extra["response_format"] == (
+        "json_object+schema"  # remembered for this role: no second rejected request
+    )
+    assert formats(server) == ["json_schema", "json_object", "json_schema", "json_object"]
+    assert accounting.snapshot()["roles"]["memory.lessons"]["fallbacks"] == 1
 
 
 def test_ladder_goes_down_to_no_format(server: ScriptedLLMServer, make_client: MakeClient) -> None:

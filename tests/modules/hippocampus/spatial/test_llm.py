@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from modules.hippocampus.spatial import SpatialConfig, SpatialMemory
-from robomem.errors import ConfigError
+from robomem.errors import ConfigError, LLMError
 from robomem.llm.base import ChatMessage
+from robomem.llm.config import OnFailure
 from robomem.llm.stub import Responder, StubLLMClient
 from robomem.testing.hashing import HashingEmbedder
 from tests.modules.hippocampus.spatial.helpers import KITCHEN, Driver, perception
@@ -24,8 +25,10 @@ def edge_ids(messages: list[ChatMessage]) -> dict[tuple[str, str, str], str]:
     return {(s, r, o): i for i, s, r, o in EDGE_LINE.findall(prompt)}
 
 
-def llm_memory(tmp_path: Path, responder: Responder, **cfg: object) -> tuple[SpatialMemory, StubLLMClient]:
-    client = StubLLMClient(responder)
+def llm_memory(
+    tmp_path: Path, responder: Responder, on_failure: OnFailure = "fallback", **cfg: object
+) -> tuple[SpatialMemory, StubLLMClient]:
+    client = StubLLMClient(responder, on_failure=on_failure)
     config = SpatialConfig(resolver="llm", **cfg)
     return SpatialMemory(config, memory_dir=tmp_path, embedder=HashingEmbedder(), llm=client), client
 
@@ -145,7 +148,7 @@ def test_llm_extractor_reads_the_summary_text(tmp_path: Path) -> None:
             )
         return "I cannot tell."
 
-    client = StubLLMClient(responder)
+    client = StubLLMClient(responder, on_failure="fallback")
     memory = SpatialMemory(
         SpatialConfig(extractor="llm"), memory_dir=tmp_path, embedder=HashingEmbedder(), llm=client
     )
@@ -162,6 +165,7 @@ def test_llm_extractor_reads_the_summary_text(tmp_path: Path) -> None:
     assert graph.edge("I", "holding", "Mug") is None
     # The first reply was unusable (twice): the action still told the deterministic extractor what happened.
     assert memory.counters["extract_fallbacks"] == 1
+    assert client.fallbacks == {"memory.spatial.relations": 1}
     memory.close()
 
 
@@ -170,12 +174,25 @@ def test_llm_variants_need_a_client(tmp_path: Path) -> None:
         SpatialMemory(SpatialConfig(resolver="llm"), memory_dir=tmp_path, embedder=HashingEmbedder())
 
 
-def test_an_llm_that_raises_falls_back(tmp_path: Path) -> None:
-    def responder(messages: list[ChatMessage], role: str) -> str:
-        raise ConnectionError("endpoint down")
+def _down(messages: list[ChatMessage], role: str) -> str:
+    raise LLMError("endpoint down", role=role)
 
-    memory, _ = llm_memory(tmp_path, responder)
+
+def test_an_unreachable_llm_falls_back_when_the_policy_says_so(tmp_path: Path) -> None:
+    memory, client = llm_memory(tmp_path, _down, on_failure="fallback")
     stats = Driver(memory).step(perception("Kitchen", furniture=KITCHEN, place="Sink"))
     assert stats.details["llm_fallback"] == 1 and "endpoint down" in stats.details["llm_error"]
     assert memory.graph().edge("I", "at", "Sink") is not None
+    assert client.fallbacks == {"memory.spatial.resolve": 1}
+    memory.close()
+
+
+@pytest.mark.parametrize("responder", [_down, lambda messages, role: "Sure, the cup moved."])
+def test_a_failed_llm_call_stops_by_default(tmp_path: Path, responder: Responder) -> None:
+    # The same event as in temporal memory or any other role: one `[llm]` error, not a silent fallback.
+    memory, client = llm_memory(tmp_path, responder, on_failure="stop")
+    with pytest.raises(LLMError) as caught:
+        Driver(memory).step(perception("Kitchen", furniture=KITCHEN, place="Sink"))
+    assert caught.value.role == "memory.spatial.resolve"
+    assert client.fallbacks == {}
     memory.close()

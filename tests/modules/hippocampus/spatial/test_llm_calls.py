@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from modules.hippocampus.spatial import SpatialConfig, SpatialMemory
+from robomem.errors import LLMError
 from robomem.llm.base import ChatMessage
+from robomem.llm.config import OnFailure
 from robomem.llm.stub import Responder, StubLLMClient
 from robomem.testing.hashing import HashingEmbedder
 from tests.modules.hippocampus.spatial.helpers import Driver
@@ -66,9 +68,9 @@ def careful_model(messages: list[ChatMessage], role: str) -> str:
 
 
 def _run(
-    tmp_path: Path, resolve_calls: str, model: Responder = careful_model
+    tmp_path: Path, resolve_calls: str, model: Responder = careful_model, *, on_failure: OnFailure = "stop"
 ) -> tuple[SpatialMemory, StubLLMClient]:
-    client = StubLLMClient(model)
+    client = StubLLMClient(model, on_failure=on_failure)
     config = SpatialConfig(extractor="llm", resolver="llm", resolve_calls=resolve_calls)
     memory = SpatialMemory(config, memory_dir=tmp_path, embedder=HashingEmbedder(), llm=client)
     driver = Driver(memory)
@@ -125,13 +127,37 @@ def test_joint_edits_that_leave_a_conflict_fall_back_to_the_rules_without_a_seco
         reply["edits"] = []  # says where the cup is now, but keeps its old place too
         return json.dumps(reply)
 
-    memory, client = _run(tmp_path, "joint", forgetful)
+    memory, client = _run(tmp_path, "joint", forgetful, on_failure="fallback")
     assert [role for role, _ in client.calls] == ["memory.spatial.update"] * 3
     graph = memory.graph()
     assert [k for k, _ in graph.functional_out("Cup", "location")] == [("Cup", "in", "Sink")]
     assert graph.violations() == []
     assert memory.counters["resolve_fallbacks"] == 1  # step 2: the rules retired the old place instead
+    assert client.fallbacks == {"memory.spatial.update": 1}  # counted under the joint call's role
     memory.close()
+
+
+def test_joint_edits_that_leave_a_conflict_stop_as_the_joint_roles_llm_error_by_default(
+    tmp_path: Path,
+) -> None:
+    # Before the one failure policy, unusable joint edits fell back to the rules, uncounted per role.
+    def forgetful(messages: list[ChatMessage], role: str) -> str:
+        reply = json.loads(careful_model(messages, role))
+        reply["edits"] = []
+        return json.dumps(reply)
+
+    config = SpatialConfig(extractor="llm", resolver="llm", resolve_calls="joint")
+    memory = SpatialMemory(
+        config, memory_dir=tmp_path, embedder=HashingEmbedder(), llm=StubLLMClient(forgetful)
+    )
+    driver = Driver(memory)
+    first, second = list(STEPS)[:2]
+    driver.step(None, action="look", text=first)
+    with pytest.raises(LLMError) as caught:
+        driver.step(None, action="look", text=second)  # moves the cup, keeps its old place: inconsistent
+    memory.close()
+    assert caught.value.role == "memory.spatial.update"
+    assert "edits leave the graph inconsistent" in str(caught.value)
 
 
 def test_joint_edits_with_an_unknown_edge_keep_the_relations(tmp_path: Path) -> None:
@@ -140,7 +166,7 @@ def test_joint_edits_with_an_unknown_edge_keep_the_relations(tmp_path: Path) -> 
         reply["edits"] = [{"op": "supersede", "edge": "e999"}]
         return json.dumps(reply)
 
-    memory, client = _run(tmp_path, "joint", confused)
+    memory, client = _run(tmp_path, "joint", confused, on_failure="fallback")
     assert len(client.calls) == 3
     assert memory.graph().edge("Cup", "in", "Sink") is not None
     assert memory.counters["extract_fallbacks"] == 0
