@@ -61,7 +61,16 @@ def test_the_preset_is_the_paper_system() -> None:
 @pytest.mark.parametrize("preset", ["configs/eb_bridge_alfred.yaml", "configs/eb_bridge_habitat.yaml"])
 def test_the_eb_presets_build_on_it(preset: str) -> None:
     paper, eb = load_config(PRESET, []), load_config(preset, [])
-    assert eb.agent == paper.agent
+    # The paper's agent, except that memory and thalamus replies that are unusable fall back (counted)
+    # rather than stop a long benchmark run.
+    fallback = {"memory": {"on_failure": "fallback"}, "thalamus": {"on_failure": "fallback"}}
+    paper_agent = paper.agent.model_dump()
+    eb_agent = eb.agent.model_dump()
+    assert {k: v["on_failure"] for k, v in eb_agent["llm"].pop("roles").items()} == {
+        k: v["on_failure"] for k, v in fallback.items()
+    }
+    paper_agent["llm"].pop("roles")
+    assert eb_agent == paper_agent
     assert eb.env.type == "eb_bridge"  # type: ignore[attr-defined]
 
 
