@@ -32,13 +32,12 @@ from modules.hippocampus.base import (
     StoreResult,
     UpdateStats,
 )
+from modules.hippocampus.deciders import DeterministicDecider, LLMDecider
 from modules.hippocampus.lessons import outcome_text
 from modules.hippocampus.longterm import (
     Candidate,
     Decider,
     Decision,
-    DeterministicDecider,
-    LLMDecider,
     LongTermIndex,
 )
 from modules.hippocampus.pending import PendingLog, consolidate_once

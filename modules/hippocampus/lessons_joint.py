@@ -5,7 +5,7 @@ row (issue #11, item 7).
 The call is shown, next to the trajectory, the stored lessons closest to the episode: per level (action
 lessons, and this house's task lessons) the ``n_update`` most similar to the instruction and to each failed
 step. For each lesson it writes it also names what to do with it. Those decisions are handed to the
-:class:`~modules.hippocampus.longterm.LLMDecider` as presets; it uses one only where the paper's own
+:class:`~modules.hippocampus.deciders.LLMDecider` as presets; it uses one only where the paper's own
 decision call would have been shown nothing the creating call was not (the lesson's ``n_update`` nearest
 stored lessons are all among those shown) and the target is one of them, and asks the model separately
 otherwise (counted in ``LLMDecider.counts``). So each decision rests on at least the evidence Algorithm 1's
@@ -18,8 +18,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from modules.hippocampus.base import EpisodeOutcome
+from modules.hippocampus.deciders import LLMDecider, valid_decision
 from modules.hippocampus.lessons import DeterministicLessonCreator, StepFact, _lesson, outcome_text
-from modules.hippocampus.longterm import Candidate, Decision, LLMDecider, LongTermIndex, _valid_decision
+from modules.hippocampus.longterm import Candidate, Decision, LongTermIndex
 from modules.hippocampus.prompting import ask_json
 from robomem.llm.base import LLMClient
 from robomem.llm.policy import attempt
@@ -138,7 +139,7 @@ class JointLessonCreator:
             candidates.append(candidate)
             same_level = {i: item for i, (level, item) in shown.items() if level == x["level"]}
             reply = {"op": x.get("op"), "target_id": x.get("target_id"), "reason": "with the lesson"}
-            decision = _valid_decision(reply, same_level)
+            decision = valid_decision(reply, same_level)
             if decision is not None:
                 decided.append((candidate, decision))
         self.decider.preset(decided, list(shown))

@@ -19,10 +19,7 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from modules.hippocampus.prompting import ask_json
 from robomem.embeddings.base import Embedder, Vectors
-from robomem.llm.base import LLMClient
-from robomem.llm.policy import attempt
 from robomem.storage import append_jsonl, read_jsonl
 from robomem.stores.base import Metadata, VectorHit, VectorItem, VectorStore
 from robomem.stores.ranking import top_k_rows
@@ -30,11 +27,10 @@ from robomem.stores.ranking import top_k_rows
 __all__ = (
     "Candidate",
     "Decision",
-    "DeterministicDecider",
-    "LLMDecider",
     "LongTermIndex",
     "Op",
     "decide",
+    "decide_all",
     "stable_id",
 )
 
@@ -187,7 +183,7 @@ class LongTermIndex:
         if shared:
             self.unpin()  # pinned partitions predate the other robots' latest writes
         early: list[tuple[list[VectorHit], Decision]] = []
-        if isinstance(decider, LLMDecider):
+        if getattr(decider, "asks_model", False):
             seen = [neighbours(candidate) for candidate in candidates]
             early = list(
                 zip(seen, decide_all(decider, list(zip(candidates, seen, strict=True))), strict=True)
@@ -387,121 +383,3 @@ def _touch(item: VectorItem | None, episode_id: str) -> str:
 
 def _embed_text(item: VectorItem) -> str:
     return str(item.metadata.get("embed_text", item.text))
-
-
-DECISION_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "op": {"type": "string", "enum": ["ADD", "UPDATE", "DELETE", "NOOP"]},
-        "target_id": {"type": ["string", "null"]},
-        "text": {"type": ["string", "null"]},
-        "reason": {"type": "string"},
-    },
-    "required": ["op", "target_id", "text", "reason"],
-    "additionalProperties": False,
-}
-
-
-class DeterministicDecider:
-    """Same key and same text → NOOP; same key, new text → UPDATE (a retraction candidate → DELETE); no key
-    match but a near-duplicate (cosine ≥ ``dedup_threshold``) → NOOP; otherwise ADD."""
-
-    def __init__(self, dedup_threshold: float) -> None:
-        self.dedup_threshold = dedup_threshold
-
-    def decide(self, candidate: Candidate, similar: Sequence[VectorHit]) -> Decision:
-        same_key = [h for h in similar if candidate.key and h.item.metadata.get("key") == candidate.key]
-        if candidate.metadata.get("retract"):
-            if same_key:
-                return Decision("DELETE", same_key[0].item.id, reason="contradicted by a newer observation")
-            return Decision("NOOP", None, reason="nothing to retract")
-        if same_key:
-            target = same_key[0].item
-            if target.text == candidate.text:
-                return Decision("NOOP", target.id, reason="already known")
-            return Decision("UPDATE", target.id, reason="same fact, newer content")
-        near = [h for h in similar if h.score >= self.dedup_threshold]
-        if near:
-            return Decision("NOOP", near[0].item.id, reason=f"near-duplicate (cosine {near[0].score:.2f})")
-        return Decision("ADD", reason="new")
-
-
-class LLMDecider:
-    """The paper's LLM updater: shows the candidate and the top-N similar items, asks for one decision, and
-    validates it (a target must be one of the items shown). An unusable reply or a failed call follows the
-    role's policy (:mod:`robomem.llm.policy`): the run stops, or the deterministic decider decides.
-
-    A decision the model already took in the call that created the candidate (:meth:`preset`) is used
-    without asking again, but only if that call showed the model every item this one would show (the
-    candidate's neighbours) and its target is among them: it is then a decision this call could have
-    returned, made on at least the same evidence. Otherwise the model is asked as usual."""
-
-    def __init__(self, llm: LLMClient, fallback: DeterministicDecider, *, role: str) -> None:
-        self.llm = llm
-        self.fallback = fallback
-        self.role = role
-        self.failures = 0
-        self._presets: dict[tuple[str, str, str], tuple[frozenset[str], Decision]] = {}
-        self._count_lock = threading.Lock()
-        #: Decisions taken from the creating call (``preset``) and decisions asked for (``asked``).
-        self.counts: dict[str, int] = {"preset": 0, "asked": 0}
-
-    def preset(self, decisions: Sequence[tuple[Candidate, Decision]], shown: Sequence[str]) -> None:
-        """The decisions the creating call took for its candidates, having been shown the stored items
-        ``shown`` (ids). Replaces any earlier presets."""
-        seen = frozenset(shown)
-        self._presets = {_identity(c): (seen, d) for c, d in decisions}
-
-    def decide(self, candidate: Candidate, similar: Sequence[VectorHit]) -> Decision:
-        preset = self._presets.get(_identity(candidate))
-        if preset is not None:
-            seen, decided = preset
-            ids = {h.item.id for h in similar}
-            if ids <= seen and (decided.target_id is None or decided.target_id in ids):
-                self._count("preset")
-                return decided
-        self._count("asked")
-        decision, _ = attempt(self.llm, self.role, lambda: self._ask(candidate, similar))
-        if decision is None:
-            self.failures += 1
-            return self.fallback.decide(candidate, similar)
-        return decision
-
-    def _count(self, name: str) -> None:
-        with self._count_lock:  # decisions run in parallel (decide_all)
-            self.counts[name] += 1
-
-    def _ask(self, candidate: Candidate, similar: Sequence[VectorHit]) -> tuple[Decision | None, str | None]:
-        shown = {h.item.id: h.item for h in similar}
-        existing = "\n".join(f"- id={i}: {item.text}" for i, item in shown.items()) or "(none)"
-        data, error = ask_json(
-            self.llm,
-            role=self.role,
-            prompt="longterm_decide",
-            schema=DECISION_SCHEMA,
-            essential=("op",),  # the target is checked against the op below; the reason is only a note
-            candidate=candidate.text,
-            existing=existing,
-        )
-        decision = _valid_decision(data, shown)
-        if decision is None:
-            return None, error or f"not a valid decision about the items shown: {data}"
-        return decision, None
-
-
-def _identity(candidate: Candidate) -> tuple[str, str, str]:
-    return candidate.text, candidate.key, repr(sorted(candidate.metadata.items()))
-
-
-def _valid_decision(data: dict[str, Any] | None, shown: dict[str, VectorItem]) -> Decision | None:
-    if data is None or data.get("op") not in ("ADD", "UPDATE", "DELETE", "NOOP"):
-        return None
-    op = data["op"]
-    target = data.get("target_id")
-    text = data.get("text")
-    if op != "ADD" and target not in shown:
-        return None
-    if text is not None and not isinstance(text, str):
-        return None
-    reason = data.get("reason") if isinstance(data.get("reason"), str) else ""
-    return Decision(op, target if op != "ADD" else None, text or None, f"llm: {reason}")

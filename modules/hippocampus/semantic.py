@@ -20,13 +20,12 @@ from modules.hippocampus.base import (
     StoreResult,
     UpdateStats,
 )
+from modules.hippocampus.deciders import DeterministicDecider, LLMDecider
 from modules.hippocampus.lessons import DeterministicLessonCreator, LLMLessonCreator, StepFact
 from modules.hippocampus.lessons_joint import JointLessonCreator
 from modules.hippocampus.longterm import (
     Candidate,
     Decider,
-    DeterministicDecider,
-    LLMDecider,
     LongTermIndex,
     stable_id,
 )

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from bench._common import memory_reply_rules
 from modules.hippocampus.base import UpdateStats
-from modules.hippocampus.longterm import LLMDecider, stable_id
+from modules.hippocampus.deciders import LLMDecider
+from modules.hippocampus.longterm import stable_id
 from modules.hippocampus.semantic import ACTION_LESSONS, SemanticConfig, SemanticMemory
 from robomem.llm.config import LLMConfig
 from robomem.llm.openai_compat import OpenAICompatClient

@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from modules.hippocampus.deciders import DeterministicDecider, LLMDecider
 from modules.hippocampus.longterm import (
     Candidate,
     Decision,
-    DeterministicDecider,
-    LLMDecider,
     LongTermIndex,
     decide,
 )

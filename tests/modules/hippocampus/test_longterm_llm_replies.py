@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from modules.hippocampus.longterm import Candidate, Decision, DeterministicDecider, LLMDecider
+from modules.hippocampus.deciders import DeterministicDecider, LLMDecider
+from modules.hippocampus.longterm import Candidate, Decision
 from robomem.errors import LLMError
 from robomem.llm import LLMAccounting, LLMConfig, OpenAICompatClient
 from robomem.stores.base import VectorHit, VectorItem
