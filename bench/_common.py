@@ -495,6 +495,7 @@ def memory_reply_rules() -> list[Rule]:
     plausible: temporal compression, spatial relation extraction and conflict resolution (two calls, or one
     joint call), the long-term
     ADD/UPDATE/DELETE/NOOP decision and lesson creation."""
+    from bench.llm_replies import episode_account
     from robomem.testing.scripted_llm import Rule
 
     return [
@@ -502,6 +503,7 @@ def memory_reply_rules() -> list[Rule]:
         Rule(role="memory.spatial.relations", reply=_reply_spatial_relations),
         Rule(role="memory.spatial.resolve", reply=_reply_spatial_resolve),
         Rule(role="memory.spatial.update", reply=_reply_spatial_update),
+        Rule(role="memory.episodic.creator", reply=episode_account),
         Rule(role="memory.episodic", reply=_reply_decide),
         Rule(role="memory.semantic", reply=_reply_decide),
         Rule(role="memory.lessons", reply=_reply_lessons),

@@ -101,14 +101,14 @@ OPS: dict[str, dict[str, dict[str, Any]]] = {
     "paper": {
         "temporal": {"compressor": "llm"},
         "spatial": {"extractor": "llm", "resolver": "llm", "resolve_calls": "joint"},
-        "episodic": {"decider": "llm"},
+        "episodic": {"creator": "llm", "decider": "llm"},
         "semantic": {"creator": "llm", "decider": "llm"},
     },
     # The same, asking the resolver only when the local subgraph holds a conflict.
     "paper_on_conflict": {
         "temporal": {"compressor": "llm"},
         "spatial": {"extractor": "llm", "resolver": "llm", "resolve_calls": "on_conflict"},
-        "episodic": {"decider": "llm"},
+        "episodic": {"creator": "llm", "decider": "llm"},
         "semantic": {"creator": "llm", "decider": "llm"},
     },
     # The same as the paper writes it: extraction, then a conflict-resolution call, in a row (Algorithm 2);
@@ -116,7 +116,7 @@ OPS: dict[str, dict[str, dict[str, Any]]] = {
     "paper_two_calls": {
         "temporal": {"compressor": "llm"},
         "spatial": {"extractor": "llm", "resolver": "llm", "resolve_calls": "always"},
-        "episodic": {"decider": "llm"},
+        "episodic": {"creator": "llm", "decider": "llm"},
         "semantic": {"creator": "llm", "decider": "llm", "decide_calls": "separate"},
     },
 }

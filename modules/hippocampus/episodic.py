@@ -18,6 +18,7 @@ import logging
 import re
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -39,6 +40,7 @@ from modules.hippocampus.longterm import (
     Decider,
     Decision,
     LongTermIndex,
+    decide_all,
 )
 from modules.hippocampus.pending import PendingLog, consolidate_once
 from modules.hippocampus.prompting import ask_json
@@ -319,6 +321,24 @@ class EpisodicMemory(MemoryStore):
         data = [{"id": h.item.id, "text": h.item.text, "score": h.score, **h.item.metadata} for h in hits]
         return StoreResult(self.name, lines, data)
 
+    def _create(self, outcome: EpisodeOutcome) -> list[Candidate]:
+        """The episode's items. With the model both writing the item (Creator) and deciding on it, the two
+        calls overlap instead of running in a row: the decider judges the trajectory itself (the item's
+        neighbours are found by its task, whoever words it), and its decisions are taken for the Creator's
+        items (:meth:`LLMDecider.preset`; a shared store still re-decides under its lock if they moved)."""
+        if not (isinstance(self.creator, LLMEpisodeCreator) and isinstance(self.decider, LLMDecider)):
+            return self.creator.create(outcome)
+        raw = episode_candidates(outcome)
+        asks = [(c, self.index.neighbours(c, self.config.n_update)) for c in raw]
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="episodic-decide") as pool:
+            decided = pool.submit(decide_all, self.decider, asks)
+            made = self.creator.create(outcome)
+            decisions = decided.result()
+        self.decider.preset(
+            list(zip(made, decisions, strict=True)), [h.item.id for _, hits in asks for h in hits]
+        )
+        return made
+
     def end_episode(self, outcome: EpisodeOutcome) -> UpdateStats:
         episode_id = outcome.context.episode_id
         if episode_id in self._logged:  # consolidated before the process died: only the cleanup is left
@@ -332,7 +352,7 @@ class EpisodicMemory(MemoryStore):
             self.pending,
             episode_id,
             # Only when no intent is saved: a resumed consolidation does not ask the creator again.
-            lambda: self.creator.create(outcome),
+            lambda: self._create(outcome),
             self.decider,
             n_update=self.config.n_update,
             now=outcome.time,

@@ -178,3 +178,37 @@ def test_the_creator_is_chosen_by_name_through_the_registry(tmp_path: Path) -> N
         EPISODIC_CREATORS.unregister("terse")
     (item,) = memory.index.items()
     assert item.text == "terse"
+
+
+def test_the_creator_and_the_decision_overlap_and_the_decision_is_taken_for_the_creators_item(
+    tmp_path: Path,
+) -> None:
+    """An episode's last step must not pay the Creator and the decider one after the other. The scripted
+    Creator only answers once the decider's request has arrived, so run in a row it would never see one."""
+    import threading
+
+    asked = threading.Event()
+
+    def decide(request: object) -> str:
+        asked.set()
+        return json.dumps({"op": "ADD", "target_id": None, "text": None, "reason": "new"})
+
+    def create(request: object) -> str:
+        overlapped = asked.wait(timeout=20)
+        return json.dumps({"account": ACCOUNT if overlapped else "asked after the decision"})
+
+    rules = [Rule(role="memory.episodic.creator", reply=create), Rule(role="memory.episodic", reply=decide)]
+    with (
+        ScriptedLLMServer(rules) as server,
+        OpenAICompatClient(LLMConfig(model="m", base_url=server.base_url)) as llm,
+    ):
+        memory = _memory(tmp_path, llm, decider="llm")
+        _end(memory, "e1", success=False)
+        roles = [r.role for r in server.chat_requests]
+    assert sorted(roles) == ["memory.episodic", "memory.episodic.creator"]  # one decision, not asked twice
+    (decision,) = [r for r in server.chat_requests if r.role == "memory.episodic"]
+    # The decider judged the trajectory itself; the item stored is the Creator's.
+    assert "pick up the Mug -> Robot is currently holding Apple." in decision.last_user_text
+    (item,) = memory.index.items()
+    assert item.text.endswith(ACCOUNT)
+    assert memory.decider.counts == {"preset": 1, "asked": 1}  # type: ignore[attr-defined]
