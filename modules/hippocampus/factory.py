@@ -20,6 +20,7 @@ from pathlib import Path
 
 from modules.hippocampus.base import MemoryStore
 from modules.hippocampus.config import MemoryConfig
+from modules.hippocampus.dirlock import LOCK_NAME, MemoryDirLock
 from modules.hippocampus.episodic import EpisodicMemory, check_raw_log
 from modules.hippocampus.semantic import SemanticMemory
 from modules.hippocampus.spatial.memory import SpatialMemory
@@ -74,7 +75,7 @@ def check_wipeable(memory_dir: Path, *, key: str = "memory.dir") -> None:
         return
     if not memory_dir.is_dir():
         raise ConfigError(f"{str(memory_dir)!r} is not a folder", key=key)
-    if not any(memory_dir.iterdir()):
+    if not any(child.name != LOCK_NAME for child in memory_dir.iterdir()):
         return
     try:
         manifest = json.loads((memory_dir / "manifest.json").read_text(encoding="utf-8"))
@@ -179,6 +180,17 @@ def wipe_memory(
     Files robomem did not write are kept; a folder that is not a memory is refused
     (:func:`check_wipeable`)."""
     check_wipeable(memory_dir)
+    lock = MemoryDirLock(memory_dir) if memory_dir.is_dir() else None  # not while a run uses it
+    try:
+        _wipe_held(config, memory_dir, embedder=embedder, shared=shared)
+    finally:
+        if lock is not None:
+            if lock.first_hold:  # a wipe on its own leaves nothing of robomem's behind, its lock file neither
+                lock.path.unlink(missing_ok=True)
+            lock.release()
+
+
+def _wipe_held(config: MemoryConfig, memory_dir: Path, *, embedder: Embedder | None, shared: bool) -> None:
     if config.vector.type == "chroma_http":
         vector = config.vector
         where = f"{vector.host}:{vector.port}, namespace {vector.namespace!r}"
@@ -214,12 +226,21 @@ def wipe_memory(
     if memory_dir.exists():
         kept = []
         for child in sorted(memory_dir.iterdir()):
+            if child.name == LOCK_NAME:
+                continue  # held by this wipe (see modules.hippocampus.dirlock)
             if not _own(child.name):
                 kept.append(child.name)
-            elif child.is_dir() and not child.is_symlink():
-                shutil.rmtree(child)
-            else:
-                child.unlink()
+                continue
+            try:
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child)
+                else:
+                    child.unlink()
+            except OSError as err:
+                raise StoreError(
+                    f"cannot wipe the memory in {str(memory_dir)!r}: {child.name}: {err.strerror or err}",
+                    hint="make the folder writable and wipe again (what was deleted so far is gone)",
+                ) from None
         if kept:
             log.warning("wiped the memory in %s; kept what robomem did not write there: %s", memory_dir, kept)
 
@@ -238,10 +259,21 @@ def open_memory(
     if config.needs_llm() and llm is None:
         raise ConfigError("an LLM memory operation is configured but no LLM is available", key="memory")
     check_memory_dir(memory_dir)
-    made = embedder is None  # only an embedder made here is closed with the memory
-    embedder = embedder or make_embedder(config.embedder, accounting=accounting)
     if fresh:
-        wipe_memory(config, memory_dir, embedder=embedder)
+        check_wipeable(memory_dir)  # before the lock file makes a new folder non-empty
+    lock = MemoryDirLock(memory_dir)
+    made = embedder is None  # only an embedder made here is closed with the memory
+    try:
+        embedder = embedder or make_embedder(config.embedder, accounting=accounting)
+    except BaseException:
+        lock.release()
+        raise
+    if fresh:
+        try:
+            wipe_memory(config, memory_dir, embedder=embedder)
+        except BaseException:
+            lock.release()
+            raise
     try:
         _check_manifest(memory_dir, config, embedder, config.embedder.type if made else None)
         if "episodic" in config.stores:
@@ -251,6 +283,7 @@ def open_memory(
         close = getattr(embedder, "close", None)
         if made and callable(close):
             close()
+        lock.release()
         raise
     stores: list[MemoryStore] = []
     opened: list[VectorStore] = []
@@ -293,8 +326,10 @@ def open_memory(
     except BaseException:
         for store in opened:
             store.close()
+        lock.release()
         raise
     system = MemorySystem(stores, parallel=config.parallel)
+    system.on_close.append(lock.release)
     close = getattr(embedder, "close", None)
     if callable(close) and made:
         system.on_close.append(close)

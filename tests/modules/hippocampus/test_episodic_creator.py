@@ -204,7 +204,7 @@ def test_the_creator_and_the_decision_overlap_and_the_decision_is_taken_for_the_
     ):
         memory = _memory(tmp_path, llm, decider="llm")
         _end(memory, "e1", success=False)
-        roles = [r.role for r in server.chat_requests]
+        roles = [str(r.role) for r in server.chat_requests]
     assert sorted(roles) == ["memory.episodic", "memory.episodic.creator"]  # one decision, not asked twice
     (decision,) = [r for r in server.chat_requests if r.role == "memory.episodic"]
     # The decider judged the trajectory itself; the item stored is the Creator's.

@@ -301,3 +301,41 @@ def test_memory_cli_show_export_wipe(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert (tmp_path / "mem" / "manifest.json").exists()
     assert main(["memory", "wipe", "--memory-dir", mem, "--yes"]) == 0
     assert list((tmp_path / "mem").iterdir()) == []
+
+
+def test_one_process_at_a_time_per_memory_folder(tmp_path: Path) -> None:
+    """Two runs on one folder corrupted each other's stores (an outside check): another process is refused
+    in one line while the first holds the folder (a wipe too), and the folder is free once the first closes
+    (a killed holder's lock goes with it: the OS drops a dead process's flock)."""
+    import subprocess
+    import sys
+
+    from modules.hippocampus.config import MemoryConfig
+    from modules.hippocampus.factory import open_memory
+
+    folder = tmp_path / "m"
+    config = MemoryConfig(embedder={"type": "hashing"}, vector={"type": "exact"})
+    other = (
+        "import sys\nfrom pathlib import Path\nfrom modules.hippocampus.config import MemoryConfig\n"
+        "from modules.hippocampus.factory import open_memory\nfrom robomem.errors import StoreError\n"
+        "cfg = MemoryConfig(embedder={'type': 'hashing'}, vector={'type': 'exact'})\n"
+        "try:\n    open_memory(cfg, Path(sys.argv[1])).close()\n"
+        "except StoreError as e:\n    print(e)\n    sys.exit(2)\n"
+    )
+
+    def another_process(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*argv], capture_output=True, text=True, timeout=120, check=False)
+
+    memory = open_memory(config, folder)
+    try:
+        busy = another_process(sys.executable, "-c", other, str(folder))
+        assert busy.returncode == 2, busy.stderr
+        assert "is in use by another robomem process" in busy.stdout
+        robomem = str(Path(sys.executable).parent / "robomem")
+        wipe = another_process(robomem, "memory", "wipe", "--memory-dir", str(folder), "--yes")
+        assert wipe.returncode == 2 and "in use by another robomem process" in wipe.stderr
+        assert (folder / "manifest.json").exists()
+    finally:
+        memory.close()
+    free = another_process(sys.executable, "-c", other, str(folder))
+    assert free.returncode == 0, free.stdout + free.stderr
