@@ -106,8 +106,9 @@ class JsonlScan:
         return f"{path}: {len(self.bad_lines)} line(s) are not JSON records (line {shown})"
 
 
-def scan_jsonl(path: Path) -> JsonlScan:
-    """Read an append-only log, telling a crash's torn last line apart from garbage inside the file."""
+def scan_jsonl(path: Path, *, required: tuple[str, ...] = ()) -> JsonlScan:
+    """Read an append-only log, telling a crash's torn last line apart from garbage inside the file. A JSON
+    object without every ``required`` key is not a record of this log either."""
     scan = JsonlScan()
     if not path.exists():
         return scan
@@ -122,7 +123,7 @@ def scan_jsonl(path: Path) -> JsonlScan:
             record = json.loads(line)
         except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
             record = None
-        if isinstance(record, dict):
+        if isinstance(record, dict) and all(key in record for key in required):
             scan.records.append(record)
         elif not (scan.torn_tail and number == len(lines)):
             scan.bad_lines.append(number)

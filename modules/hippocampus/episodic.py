@@ -54,6 +54,9 @@ from robomem.stores.base import VectorHit, VectorStore
 
 log = logging.getLogger(__name__)
 
+#: What every line of the raw episode log (``episodes.jsonl``) holds.
+RAW_LOG_KEYS = ("episode_id", "text")
+
 __all__ = (
     "DeterministicEpisodeCreator",
     "EpisodeCreator",
@@ -229,7 +232,7 @@ def check_raw_log(path: Path) -> list[dict[str, object]]:
     """The raw episode log's records. Lines that are not records are refused (the log is append-only: robomem
     never wrote them, and appending after them would keep them for good); a last line cut short by a crash
     mid-append is cut off, so the next record starts on a line of its own."""
-    scan = scan_jsonl(path)
+    scan = scan_jsonl(path, required=RAW_LOG_KEYS)
     if scan.bad_lines:
         raise StoreError(scan.describe_bad(path), hint="fix or remove those lines")
     if scan.torn_tail:

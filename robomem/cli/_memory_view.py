@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import Any
 
 from modules.hippocampus.config import MemoryConfig
+from modules.hippocampus.episodic import RAW_LOG_KEYS
 from modules.hippocampus.spatial.memory import SpatialMemory
 from robomem.storage import JsonlScan, scan_jsonl, write_text_atomic
 from robomem.stores.base import VectorItem, VectorStore
@@ -97,7 +98,7 @@ class MemoryView:
             for item in self._recent(name, recent):
                 text = item.text if len(item.text) <= 160 else item.text[:157] + "..."
                 lines.append(f"  [{item.metadata.get('count', 1)}x] {text}")
-        raw = scan_jsonl(self.memory_dir / "episodes.jsonl")
+        raw = scan_jsonl(self.memory_dir / "episodes.jsonl", required=RAW_LOG_KEYS)
         lines.append(f"raw episode log: {len(raw.records)} episodes")
         lines += self._problems(raw, "episodes.jsonl")
         return "\n".join(lines)

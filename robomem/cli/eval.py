@@ -178,10 +178,14 @@ def _check_resumable(run_dir: Path) -> None:
     opened, instead of with a traceback halfway through (the run folder and the memory stay as they are)."""
     checkpoints = run_dir / "checkpoints.sqlite"
     problem = check_sqlite_file(checkpoints) if checkpoints.exists() else None
+    if problem is None and checkpoints.exists() and checkpoints.stat().st_size == 0:
+        problem = "it is empty"  # a valid SQLite file to SQLite, but every checkpoint in it is gone
     if problem is not None:
+        # Without its checkpoint the unfinished episode would start over on top of what it had already
+        # written to memory, which then differs from an uninterrupted run's (an outside check).
         raise StoreError(
             f"cannot resume {str(run_dir)!r}: {checkpoints} is damaged ({problem})",
-            hint="restore it, or move it away: the unfinished episode then starts over",
+            hint="restore it from a backup, or start a new run (finished episodes' results stay in this one)",
         )
     for path in sorted(run_dir.glob("*/results/episode_*_final_res.json")):
         try:

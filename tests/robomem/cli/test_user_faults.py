@@ -178,14 +178,14 @@ def test_a_read_only_memory_is_refused_by_eval_and_read_by_show_and_export(read_
 def test_garbage_in_the_episode_log_is_reported_and_refused(memory: Path) -> None:
     log = memory / "episodes.jsonl"
     with log.open("a", encoding="utf-8") as handle:
-        handle.write("garbage{\n[1, 2]\n")
+        handle.write('garbage{\n[1, 2]\n{"not": "a record"}\n')
     shown = robomem("memory", "show", "--memory-dir", str(memory), cwd=memory.parent)
     assert shown.returncode == 0, shown.stderr
-    assert "raw episode log: 2 episodes\n" in shown.stdout  # `[1, 2]` is not an episode
-    assert f"WARNING: {log}: 2 line(s) are not JSON records (line 3, 4)" in shown.stdout
+    assert "raw episode log: 2 episodes\n" in shown.stdout  # neither `[1, 2]` nor `{"not": ...}` is one
+    assert f"WARNING: {log}: 3 line(s) are not JSON records (line 3, 4, 5)" in shown.stdout
     before = snapshot(memory)
     line = error_line(eval_with(memory), "store")
-    assert line == f"{log}: 2 line(s) are not JSON records (line 3, 4) (fix or remove those lines)"
+    assert line == f"{log}: 3 line(s) are not JSON records (line 3, 4, 5) (fix or remove those lines)"
     assert snapshot(memory) == before
 
 
@@ -213,6 +213,19 @@ def test_resume_with_a_truncated_checkpoint_file_is_one_error(run: Path) -> None
     before = snapshot(run)
     line = error_line(robomem("eval", "--resume", str(run), "--no-progress", cwd=run.parent), "store")
     assert line.startswith(f"cannot resume '{run}': {checkpoints} is damaged ("), line
+    assert snapshot(run) == before
+
+
+def test_resume_with_an_emptied_checkpoint_file_is_one_error(run: Path) -> None:
+    # An empty file is a valid SQLite database, with every checkpoint gone: the unfinished episode would start
+    # over on top of what it had already written to memory (an outside check found memory then differed).
+    (run / "checkpoints.sqlite").write_bytes(b"")
+    (run / "base" / "results" / "episode_2_final_res.json").unlink()
+    before = snapshot(run)
+    line = error_line(robomem("eval", "--resume", str(run), "--no-progress", cwd=run.parent), "store")
+    assert line.startswith(f"cannot resume '{run}': {run / 'checkpoints.sqlite'} is damaged (it is empty)"), (
+        line
+    )
     assert snapshot(run) == before
 
 
