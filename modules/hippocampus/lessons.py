@@ -151,8 +151,9 @@ class DeterministicLessonCreator:
                 # "an organic orange", not "an orange organic orange"
                 words = dict.fromkeys(v for _, v in attrs if v.lower() != thing.lower())
                 described = " ".join([*words, thing])
+                instance = {"instance": True} if attrs else {}  # not a near-duplicate of another instance's
                 found[key] = _lesson(
-                    "task", site, key, f"In {site}, a {described} was found at {previous_place}."
+                    "task", site, key, f"In {site}, a {described} was found at {previous_place}.", **instance
                 )
                 retract = f"task:absent:{site}:{thing}"
                 found[retract] = _lesson(

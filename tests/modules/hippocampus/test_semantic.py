@@ -110,8 +110,9 @@ def test_moved_object_updates_the_where_lesson(tmp_path: Path) -> None:
 
 def test_two_instances_of_a_type_keep_a_lesson_each(tmp_path: Path) -> None:
     """A lesson per instance (its perceived attributes), not one per type: finding a blue mug elsewhere does
-    not overwrite where the red one was found."""
-    memory = _memory(tmp_path)
+    not overwrite where the red one was found, and however alike the two lessons' words, neither is a
+    near-duplicate of the other."""
+    memory = _memory(tmp_path, dedup_threshold=0.5)
     for episode, place, color in (("e1", "Cabinet_2", "red"), ("e2", "Drawer", "blue")):
         ctx = context(episode)
         memory.begin_episode(ctx)
