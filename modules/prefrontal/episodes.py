@@ -37,11 +37,11 @@ class Taken:
     place: str
 
 
-def taken(result: StoreResult | None, skills: SkillSet) -> list[Taken]:
+def taken(result: StoreResult | None, skills: SkillSet, site: str | None = None) -> list[Taken]:
     """Where the retrieved episodes took things from: each episode's first pick-up of a thing, most recent
     episode first. Episodes are read oldest first, so a place one of them showed ("find a Mug_3", then
     "open the Cabinet_2": the mug was in Cabinet_2) names the place of a later pick-up that did not name it
-    (the cabinet was still open)."""
+    (the cabinet was still open). ``site``: only episodes in this house count."""
     if result is None:
         return []
     items = (
@@ -49,6 +49,8 @@ def taken(result: StoreResult | None, skills: SkillSet) -> list[Taken]:
         if isinstance(result.data, list)
         else [{"text": line} for line in result.lines]
     )
+    if site is not None:  # another house's Mug_3 is another mug
+        items = [d for d in items if d.get("site") in (None, site)]
     items.sort(key=lambda d: float(d.get("updated", d.get("created", 0.0)) or 0.0))
     located: dict[str, str] = {}  # thing -> the place the trajectories last showed it at
     found: list[Taken] = []

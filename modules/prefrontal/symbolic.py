@@ -81,7 +81,7 @@ class SymbolicPlanner:
         episodes tell; a condition they do not tell about is left out (there is nothing to plan for it)."""
         if not any(c.back for c in inp.task.goal):
             return inp.task.goal
-        uses = taken(inp.memory.get("episodic"), b.skills)
+        uses = taken(inp.memory.get("episodic"), b.skills, inp.task.scene)
         history = ((a.action, a.success) for a in inp.history)
         uses += heading_back(history, b.skills, inp.task.instruction)  # only when memory no longer tells
         names = {*b.things, *(u.thing for u in uses), *(u.place for u in uses)}
