@@ -60,8 +60,8 @@ DEFAULT_OUT = RESULTS_DIR / "competence.json"
 PROFILES = ("alfred", "habitat")
 SUBSETS = ("base", "common_sense", "complex_instruction", "spatial", "visual_appearance", "long_horizon")
 #: Scored subsets of the memory suite (their ``_setup`` tasks run along and are reported apart).
-MEMORY_SUBSETS = ("recall", "moved", "lesson")
-MEMORY_SUITE = "memory_v2"
+MEMORY_SUBSETS = ("recall", "moved", "lesson", "return")
+MEMORY_SUITE = "memory_v3"
 
 #: Each variant's overrides on top of the RoboMemory agent's defaults (``random`` replaces the agent).
 VARIANTS: dict[str, tuple[str, ...]] = {
@@ -310,9 +310,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--memory",
         action="store_true",
-        help="the memory suite (memory_v2, lifelong sequences; subsets recall, moved, lesson; --episodes "
-        "counts sequences of all selected subsets together, default all 31; variants default to every "
-        "store's ablation)",
+        help="the memory suite (memory_v3, lifelong sequences; subsets recall, moved, lesson, return; "
+        "--episodes counts sequences of all selected subsets together, default all 44; variants default to "
+        "every store's ablation)",
     )
     parser.add_argument(
         "--subset",
@@ -341,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
         help="keep the run folders here (<profile>_<variant>; must be new), default a temporary folder",
     )
     args = parser.parse_args(argv)
-    episodes = args.episodes or (2 if args.quick else 20 if not args.memory else 31)
+    episodes = args.episodes or (2 if args.quick else 20 if not args.memory else 44)
     if episodes < 1:
         parser.error("--episodes must be >= 1")
     variants = tuple(dict.fromkeys(args.variant or (MEMORY_VARIANTS if args.memory else DEFAULT_VARIANTS)))

@@ -21,7 +21,8 @@ house's first task alone (there attempt 1 knows nothing of the house, while late
 profit from its earlier ones); plus mean steps by position in the sequence. The offline symbolic planner
 solves nearly every task on the first attempt, so SR has little room to move: the steps are the figure to
 watch. It reads spatial memory and semantic memory's task lessons (where the house keeps things; episodic
-memory feeds only the LLM planner's prompt), so what attempt 2 can gain here is where things are.
+memory only for put-back goals, which these sequences do not have), so what attempt 2 can gain here is
+where things are.
 ``--memory`` runs the memory suite's sequences instead (``memory_v2``: recall, moved, lesson with their
 setups, no extra moves).
 

@@ -43,12 +43,15 @@ class Ref(_Frozen):
 class Condition(_Frozen):
     """One goal condition: at least ``count`` objects matching ``object`` that have every state in
     ``states``, are (transitively) inside something matching ``inside`` when given, and are held by the
-    agent when ``held`` is true."""
+    agent when ``held`` is true; with ``back``, are inside the place each was taken from when it was last
+    used (picked up in an earlier episode: "put the mug back where it was before you used it"), a place
+    the instruction does not describe and only the agent's memory of that episode can tell."""
 
     object: Ref
     states: tuple[str, ...] = ()
     inside: Ref | None = None
     held: bool = False
+    back: bool = False
     count: int = Field(default=1, ge=1)
     text: str = ""
 

@@ -94,6 +94,7 @@ class HouseholdEnv(Env):
             self._world = self.suite.world(task.scene)
             self._world.apply_effects()  # a hand-written scene may not have applied them (fridge → cold)
         world = self._world
+        world.picked_this_episode = set()
         self._relocate(world, task)
         self._profile.on_reset(world)
         self._task = task

@@ -51,9 +51,15 @@ class Bindings:
 
 
 def bind_goal(world: World, goal: tuple[Condition, ...]) -> Bindings:
+    objects = tuple(bind(world, c.object) for c in goal)
     return Bindings(
-        objects=tuple(bind(world, c.object) for c in goal),
-        containers=tuple(bind(world, c.inside) if c.inside is not None else None for c in goal),
+        objects=objects,
+        containers=tuple(
+            frozenset(world.taken_from[o] for o in objects[i] if o in world.taken_from)
+            if c.back
+            else (bind(world, c.inside) if c.inside is not None else None)
+            for i, c in enumerate(goal)
+        ),
     )
 
 

@@ -59,6 +59,11 @@ class World:
     #: ALFRED's implicit receptacle for "put down": the last found or opened receptacle.
     put_target: str | None = None
     failed_puts: int = 0
+    #: Object -> the place it was at before the episode that last picked it up first did so ("put the mug
+    #: back where it was before you used it"). Saved only when non-empty, so scenes keep their bytes.
+    taken_from: dict[str, str] = field(default_factory=dict)
+    #: Objects picked up in the current episode (the environment clears it when an episode starts).
+    picked_this_episode: set[str] = field(default_factory=set)
 
     # ---- queries -------------------------------------------------------------------------------------
     def spec(self, name: str) -> TypeSpec:
@@ -192,6 +197,11 @@ class World:
 
     def move(self, obj: str, container: str | None) -> None:
         entity = self.entities[obj]
+        if container is None and obj not in self.picked_this_episode:
+            place = self.place_of(obj)
+            if place is not None:
+                self.taken_from[obj] = place
+            self.picked_this_episode.add(obj)
         entity.parent = container
         entity.room = self.entities[container].room if container is not None else self.agent_room
         for child in self.children(obj):  # contents travel along
@@ -221,7 +231,7 @@ class World:
             "agent_location": self.agent_location,
             "held": self.held,
             "entities": [_entity_dict(e) for e in self.entities.values()],
-        }
+        } | ({"taken_from": dict(self.taken_from)} if self.taken_from else {})
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], catalog: Catalog) -> World:
@@ -239,6 +249,7 @@ class World:
             agent_room=data["agent_room"],
             agent_location=data.get("agent_location"),
             held=data.get("held"),
+            taken_from=dict(data.get("taken_from", {})),
         )
         world.check_invariants()
         return world

@@ -48,7 +48,14 @@ class DeterministicDecider:
             if target.text == candidate.text:
                 return Decision("NOOP", target.id, reason="already known")
             return Decision("UPDATE", target.id, reason="same fact, newer content")
-        near = [h for h in similar if h.score >= self.dedup_threshold]
+        # Facts about two instances are different facts however alike their words ("a red Mug was found at
+        # Cabinet_2", "a blue Mug was found at Drawer_4"); their keys tell them apart.
+        distinct = bool(candidate.metadata.get("instance"))
+        near = [
+            h
+            for h in similar
+            if h.score >= self.dedup_threshold and not (distinct and h.item.metadata.get("instance"))
+        ]
         if near:
             return Decision("NOOP", near[0].item.id, reason=f"near-duplicate (cosine {near[0].score:.2f})")
         return Decision("ADD", reason="new")

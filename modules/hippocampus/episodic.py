@@ -74,6 +74,9 @@ class EpisodicConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     top_k: int = Field(default=5, ge=0)
+    #: Besides the ``top_k`` most similar episodes of any site, up to this many of the current site's own
+    #: (what happened in this house: where the mug was taken from), when they rank below other houses'.
+    site_k: int = Field(default=5, ge=0)
     n_update: int = Field(default=10, ge=1)
     #: Who writes the memory item: ``deterministic`` (the trajectory itself), ``llm`` (the model's
     #: account), or a ``robomem.memory.episodic_creators`` entry point.
@@ -300,6 +303,8 @@ class EpisodicMemory(MemoryStore):
 
     def begin_episode(self, context: EpisodeContext) -> None:
         self.context = context
+        if self.config.site_k:
+            self.index.pin([{"site": context.site}])  # searched locally: a filtered Chroma query is slow
         logged = self.pending.load(context.episode_id)  # non-empty only when resuming a killed episode
         self.steps = [StepRecord(r["action"], r["feedback"], r["success"]) for r in logged]
         self._last_step = max((int(r["step"]) for r in logged), default=-1)
@@ -317,6 +322,10 @@ class EpisodicMemory(MemoryStore):
     def retrieve(self, queries: Sequence[str]) -> StoreResult:
         # No metadata filter: the collection holds episodes only, and a filtered query is slow in Chroma.
         hits = self.index.search(queries, self.config.top_k)
+        if self.config.site_k and self.context is not None:
+            known = {h.item.id for h in hits}
+            own = self.index.search(queries, self.config.site_k, {"site": self.context.site})
+            hits += [h for h in own if h.item.id not in known]
         limit = self.config.item_chars
         lines = tuple(
             h.item.text if len(h.item.text) <= limit else h.item.text[: limit - 3] + "..." for h in hits

@@ -8,7 +8,7 @@ text. Both produce :class:`modules.hippocampus.longterm.Candidate` items for the
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from modules.hippocampus.base import EpisodeOutcome
@@ -32,6 +32,9 @@ class StepFact:
     place: str | None
     #: Type of the object in hand after the step (so a successful pick tells what was found where).
     holding_type: str | None
+    #: Its perceived attributes (colour, material): a lesson per instance, not one per type that the next
+    #: instance of the type would overwrite.
+    holding_attributes: dict[str, str] = field(default_factory=dict)
 
 
 #: (feedback pattern, lesson key, lesson text). Order matters: the first match wins.
@@ -146,9 +149,14 @@ class DeterministicLessonCreator:
         for fact in facts:
             if fact.success and fact.action.startswith("pick up") and fact.holding_type and previous_place:
                 thing = fact.holding_type
-                key = f"task:where:{site}:{thing}"
+                attrs = sorted(fact.holding_attributes.items())
+                key = f"task:where:{site}:{thing}" + "".join(f":{k}={v}" for k, v in attrs)
+                # "an organic orange", not "an orange organic orange"
+                words = dict.fromkeys(v for _, v in attrs if v.lower() != thing.lower())
+                described = " ".join([*words, thing])
+                instance = {"instance": True} if attrs else {}  # not a near-duplicate of another instance's
                 found[key] = _lesson(
-                    "task", site, key, f"In {site}, a {thing} was found at {previous_place}."
+                    "task", site, key, f"In {site}, a {described} was found at {previous_place}.", **instance
                 )
                 retract = f"task:absent:{site}:{thing}"
                 found[retract] = _lesson(

@@ -167,15 +167,18 @@ class SemanticMemory(MemoryStore):
         if summary.action is None or summary.step <= self._last_step:
             return UpdateStats(self.name)
         perception = summary.perception
-        holding_type = None
+        holding_type, holding_attributes = None, {}
         if perception is not None and perception.holding is not None:
-            holding_type = next((e.type for e in perception.entities if e.name == perception.holding), None)
+            held = next((e for e in perception.entities if e.name == perception.holding), None)
+            if held is not None:
+                holding_type, holding_attributes = held.type, dict(held.attributes)
         fact = StepFact(
             action=summary.action,
             feedback=summary.feedback or "",
             success=bool(summary.action_success),
             place=perception.location if perception is not None else None,
             holding_type=holding_type,
+            holding_attributes=holding_attributes,
         )
         with self._lock:
             self.pending.append(summary.context.episode_id, {**fact.__dict__, "step": summary.step})

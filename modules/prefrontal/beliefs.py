@@ -82,7 +82,8 @@ class BeliefState:
         state = cls(SkillSet(inp.skills, inp.task.profile), history=inp.history)
         state.container_types = {c.inside.type for c in inp.task.goal if c.inside is not None}
         state.goal_types = {c.object.type for c in inp.task.goal}
-        state.kept = kept_places(inp.memory.get("semantic"), state.skills, sorted(state.goal_types))
+        wanted = {c.object.type: c.object.attributes for c in inp.task.goal if c.object.attributes}
+        state.kept = kept_places(inp.memory.get("semantic"), state.skills, sorted(state.goal_types), wanted)
         spatial = inp.memory.get("spatial")
         if spatial is not None and isinstance(spatial.data, SpatialRecall):
             state._absorb_memory(spatial.data)

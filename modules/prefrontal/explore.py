@@ -42,9 +42,13 @@ def _look_kept(builder: Builder, ref: Ref) -> bool:
     (Habitat orders them into its search instead)."""
     b = builder.b
     searched, before = b.searched(), len(builder.actions)
+    relation = ref.relation
+    target = relation.target if relation is not None and relation.relation in ("in", "on") else None
     for place in b.kept.get(ref.type, ()):
         if place in searched or (place in b.facts.visits and place != b.location):
             continue  # seen inside, or went there and could not open it: look elsewhere
+        if target is not None and match(b, target, place) == NO:
+            continue  # "the mug in the cabinet left of the fridge": not where another mug was found
         if place != b.location:
             builder.go(place)
         builder.open_here(place)

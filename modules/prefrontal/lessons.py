@@ -9,7 +9,7 @@ and data are read (never the simulator), so removing a store removes what it con
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 from modules.hippocampus.base import StoreResult
 from modules.prefrontal.skills import SkillSet
@@ -45,10 +45,14 @@ def _mentions(text: str, word: str) -> bool:
 
 
 def kept_places(
-    result: StoreResult | None, skills: SkillSet, types: Iterable[str]
+    result: StoreResult | None,
+    skills: SkillSet,
+    types: Iterable[str],
+    attributes: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[str, tuple[str, ...]]:
     """For each of ``types``: the places task-level lessons say things of that type were found or are kept,
-    in the lessons' rank order."""
+    in the lessons' rank order; where ``attributes`` describe the wanted thing of a type ("red"), lessons
+    naming all of them come first ("a red Mug was found at ..." before another mug's)."""
     lessons = list(task_lessons(result))
     if not lessons:
         return {}
@@ -56,7 +60,9 @@ def kept_places(
     kept: dict[str, tuple[str, ...]] = {}
     for type_name in types:
         found: list[str] = []
-        for text in lessons:
+        wanted = tuple((attributes or {}).get(type_name, {}).values())
+        ranked = sorted(lessons, key=lambda text: not all(_mentions(text, w) for w in wanted))
+        for text in ranked:
             if not _mentions(text, type_name) or _NEGATION.search(text):
                 continue  # "there is no Mug", "the Mug was not at Cabinet_2": no place to look
             rest = text

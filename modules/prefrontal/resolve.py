@@ -31,6 +31,9 @@ def match(beliefs: BeliefState, ref: Ref, name: str) -> Verdict3:
         return NO
     verdicts: list[Verdict3] = []
     for key, value in ref.attributes.items():
+        if key == "instance":  # the planner's own description of an instance it remembers
+            verdicts.append(YES if name == value else NO)
+            continue
         known = thing.attributes.get(key)
         verdicts.append(MAYBE if known is None else (YES if known == value else NO))
     if ref.relation is not None:

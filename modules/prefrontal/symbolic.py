@@ -14,9 +14,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from envs.task import Condition
 from modules.prefrontal.agenda import Item, agenda, satisfying
 from modules.prefrontal.base import Plan, PlanningInput
 from modules.prefrontal.beliefs import BeliefState
+from modules.prefrontal.episodes import bring_back, heading_back, taken
 from modules.prefrontal.explore import explore_container, explore_object
 from modules.prefrontal.resolve import candidates
 from modules.prefrontal.skills import COOLERS, HEATERS, WASHERS
@@ -44,11 +46,12 @@ class SymbolicPlanner:
 
     def plan(self, inp: PlanningInput) -> Plan:
         beliefs = BeliefState.from_input(inp)
-        items = agenda(inp.task.goal)
+        notes: list[str] = [f"critic: {inp.reflection}"] if inp.reflection else []
+        goal = self._remembered(inp, beliefs, notes)
+        items = agenda(goal)
         if not items:
             return Plan((), reasoning="the task has no structured goal to plan for", empty=True)
         # The critic's objection needs no special handling: it was about beliefs that are rebuilt fresh here.
-        notes: list[str] = [f"critic: {inp.reflection}"] if inp.reflection else []
         pending: list[tuple[Item, frozenset[str]]] = []
         for item in items:
             satisfied = satisfying(beliefs, item)
@@ -71,6 +74,31 @@ class SymbolicPlanner:
                 return Plan(tuple(builder.actions), reasoning="; ".join(notes))
             notes += [f"{_label(item)}: nothing to try", *builder.notes]
         return Plan((), reasoning="; ".join(notes), empty=True)
+
+    @staticmethod
+    def _remembered(inp: PlanningInput, b: BeliefState, notes: list[str]) -> tuple[Condition, ...]:
+        """The goal, with "back where it was" conditions naming the thing and its place as the retrieved
+        episodes tell; a condition they do not tell about is left out (there is nothing to plan for it)."""
+        if not any(c.back for c in inp.task.goal):
+            return inp.task.goal
+        uses = taken(inp.memory.get("episodic"), b.skills, inp.task.scene)
+        history = ((a.action, a.success) for a in inp.history)
+        uses += heading_back(history, b.skills, inp.task.instruction)  # only when memory no longer tells
+        names = {*b.things, *(u.thing for u in uses), *(u.place for u in uses)}
+        types = {n: b.skills.type_of(n) for n in names}
+        goal: list[Condition] = []
+        for c in inp.task.goal:
+            if not c.back:
+                goal.append(c)
+                continue
+            back = bring_back(c, candidates(b, c.object).yes, uses, types)
+            if back is None:
+                notes.append(f"{c.object.text or c.object.type}: no episode tells where it was taken from")
+            else:
+                where = back.inside.text if back.inside is not None else "?"
+                notes.append(f"episodic memory: {back.object.text} was taken from {where}")
+                goal.append(back)
+        return tuple(goal)
 
     # ---- one agenda item ---------------------------------------------------------------------------------
     def _work(self, builder: Builder, item: Item, done: frozenset[str]) -> None:

@@ -96,7 +96,11 @@ class DeterministicThalamus:
 
     @staticmethod
     def _queries(task: Task, observation: Observation, last: ExecutedAction | None) -> tuple[str, ...]:
-        queries = [*instruction_queries(task.instruction), *goal_types(task)]
+        # "green bowl" beside "bowl": a lesson about that very bowl outranks other bowls' lessons.
+        described = [
+            " ".join([*c.object.attributes.values(), c.object.type]) for c in task.goal if c.object.attributes
+        ]
+        queries = [*instruction_queries(task.instruction), *described, *goal_types(task)]
         perception = observation.perception
         if perception is not None:
             if perception.holding:

@@ -33,9 +33,42 @@ def test_memory_v2_holds_memory_v1_unchanged(profile: str) -> None:
 
 
 @pytest.mark.parametrize("profile", PROFILES)
-def test_sequences_scored_tasks_and_budgets(profile: str) -> None:
-    suite = load_suite("memory_v2", profile)
-    for kind in MEMORY_VERSIONS["memory_v2"]:
+def test_memory_v3_holds_memory_v2_unchanged(profile: str) -> None:
+    old, new = load_suite("memory_v2", profile), load_suite("memory_v3", profile)
+    assert new.lifelong[: len(old.lifelong)] == old.lifelong
+    assert all(new.scenes[scene] == world for scene, world in old.scenes.items())
+    assert all(new.stats["tasks"][t] == c for t, c in old.stats["tasks"].items())
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_put_back_is_bound_to_where_the_used_thing_was_taken_from(profile: str) -> None:
+    env = HouseholdEnv(HouseholdConfig(profile=profile, suite="memory_v3", max_steps=200))
+    for sequence in [s for s in env.lifelong_sequences() if s.sequence_id.startswith(f"{profile}-return-")][
+        :3
+    ]:
+        start: dict[str, str | None] = {}
+        for i, task in enumerate(sequence.tasks):
+            env.reset(task, keep_world=i > 0)
+            (target,) = env.bindings.objects[0]
+            if task.subset == "return_setup":
+                assert env.world.hidden_by(target) is not None, task.task_id
+                start[target] = env.world.place_of(target)
+            else:
+                assert task.goal[0].back and task.goal[0].inside is None, task.task_id
+                assert env.bindings.containers[0] == frozenset({start[target]}), task.task_id
+                assert start[target] != env.world.place_of(target), task.task_id
+            before = env.world.place_of(target)
+            solve(env)
+            assert env.goal_status() == (True, 1.0), task.task_id
+            # Where it was before this episode's first pick-up (a put-back task takes it off the surface).
+            assert env.world.taken_from[target] == before, task.task_id
+
+
+@pytest.mark.parametrize("version", ["memory_v2", "memory_v3"])
+@pytest.mark.parametrize("profile", PROFILES)
+def test_sequences_scored_tasks_and_budgets(profile: str, version: str) -> None:
+    suite = load_suite(version, profile)
+    for kind in MEMORY_VERSIONS[version]:
         scored = [t for s in suite.lifelong for t in s.tasks if t.subset == kind]
         assert len(scored) >= 50
         assert all(t.max_steps == (t.gold_plan_length or 0) + SLACK for t in scored)

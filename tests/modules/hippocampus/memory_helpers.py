@@ -28,8 +28,13 @@ def summary(
     success: bool = True,
     place: str | None = None,
     holding: tuple[str, str] | None = None,
+    attributes: dict[str, str] | None = None,
 ) -> StepSummary:
-    entities = (PerceivedEntity(name=holding[0], type=holding[1], kind="object"),) if holding else ()
+    entities = (
+        (PerceivedEntity(name=holding[0], type=holding[1], kind="object", attributes=attributes or {}),)
+        if holding
+        else ()
+    )
     perception = Perception(
         location=place, room="Kitchen", holding=holding[0] if holding else None, entities=entities
     )

@@ -110,3 +110,22 @@ def test_steps_are_collected_from_updates(tmp_path: Path) -> None:
     memory.update(summary(0, "Start."))  # the initial observation has no action
     memory.update(summary(1, "Found the mug.", action="find a Mug"))
     assert [s.action for s in memory.steps] == ["find a Mug"]
+
+
+def test_this_houses_own_episodes_are_retrieved_when_other_houses_rank_higher(tmp_path: Path) -> None:
+    # A robot that lived in many houses: "put the mug back" needs the episode in this house that used it,
+    # which ranks below other houses' episodes worded like the request.
+    memory = _memory(tmp_path)
+    for i in range(6):
+        ctx = context(f"other{i}", site=f"house_{i + 2}", instruction="Put the red mug back where it was.")
+        memory.begin_episode(ctx)
+        memory.end_episode(outcome(SUCCESS, success=True, ctx=ctx))
+    ctx = context(
+        "used", site="house_1", instruction="Take the mug out of the cabinet and put it on the sofa."
+    )
+    memory.begin_episode(ctx)
+    memory.end_episode(outcome(SUCCESS, success=True, ctx=ctx))
+    memory.begin_episode(context("now", site="house_1", instruction="Put the red mug back where it was."))
+    result = memory.retrieve(["Put the red mug back where it was."])
+    assert len(result.lines) == 6  # top_k 5 of any house, plus this house's own
+    assert result.lines[-1].startswith("Task: Take the mug out of the cabinet")

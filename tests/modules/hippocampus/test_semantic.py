@@ -108,6 +108,35 @@ def test_moved_object_updates_the_where_lesson(tmp_path: Path) -> None:
     assert memory.index.archived()[0]["text"] == "In house_1, a Mug was found at Cabinet_2."
 
 
+def test_two_instances_of_a_type_keep_a_lesson_each(tmp_path: Path) -> None:
+    """A lesson per instance (its perceived attributes), not one per type: finding a blue mug elsewhere does
+    not overwrite where the red one was found, and however alike the two lessons' words, neither is a
+    near-duplicate of the other."""
+    memory = _memory(tmp_path, dedup_threshold=0.5)
+    for episode, place, color in (("e1", "Cabinet_2", "red"), ("e2", "Drawer", "blue")):
+        ctx = context(episode)
+        memory.begin_episode(ctx)
+        memory.update(summary(1, "find", ctx=ctx, action="find a Mug", place=place))
+        memory.update(
+            summary(
+                2,
+                "pick",
+                ctx=ctx,
+                action="pick up the Mug",
+                place=place,
+                holding=("Mug_1", "Mug"),
+                attributes={"material": "ceramic", "color": color},
+            )
+        )
+        memory.end_episode(
+            outcome([("find a Mug", OK, True), ("pick up the Mug", OK, True)], success=True, ctx=ctx)
+        )
+    assert _texts(memory) == [
+        "In house_1, a blue ceramic Mug was found at Drawer.",
+        "In house_1, a red ceramic Mug was found at Cabinet_2.",
+    ]
+
+
 def test_finding_something_deletes_the_lesson_that_it_does_not_exist(tmp_path: Path) -> None:
     memory = _memory(tmp_path)
     _episode(memory, "e1", [("find a Kettle", ABSENT, False, None, None)])

@@ -7,6 +7,7 @@ plan except the first; a rejection, an invalid action or the end of the plan tri
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +92,10 @@ def fast_memory(stores: tuple[str, ...] | None = None) -> MemoryConfig:
     return MemoryConfig(embedder=EmbedderConfig(type="hashing"), vector=VectorConfig(type="exact"), **extra)
 
 
+#: A clock for memory: stored episodes are ordered as they ran (the harness uses its own clock).
+_EPISODES = itertools.count(1)
+
+
 def run_episode(
     env: Env,
     task: Task,
@@ -155,7 +160,11 @@ def run_episode(
                 break
     memory.end_episode(
         EpisodeOutcome(
-            context, success, progress, tuple(StepRecord(a.action, a.feedback, a.success) for a in history)
+            context,
+            success,
+            progress,
+            tuple(StepRecord(a.action, a.feedback, a.success) for a in history),
+            time=float(next(_EPISODES)),  # memory's clock: episodes in the order they ran
         )
     )
     return EpisodeRun(task, success, progress, len(history), invalid, plans, rejections, tuple(history))

@@ -64,3 +64,14 @@ def test_lines_are_read_when_a_store_gives_no_data_and_nothing_without_the_store
     assert list(task_lessons(lines)) == ["In h, a Mug was found at Cabinet."]
     assert kept_places(lines, ALFRED, ["Mug"]) == {"Mug": ("Cabinet",)}
     assert kept_places(None, ALFRED, ["Mug"]) == {}
+
+
+def test_lessons_naming_the_wanted_attributes_come_first() -> None:
+    result = _semantic(
+        ("task", "In h, a blue Mug was found at Cabinet_12."),
+        ("task", "In h, a red Mug was found at Cabinet_2."),
+    )
+    assert kept_places(result, ALFRED, ["Mug"], {"Mug": {"color": "red"}}) == {
+        "Mug": ("Cabinet_2", "Cabinet_12")
+    }
+    assert kept_places(result, ALFRED, ["Mug"]) == {"Mug": ("Cabinet_12", "Cabinet_2")}

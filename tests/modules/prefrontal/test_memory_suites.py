@@ -46,6 +46,25 @@ def test_memory_does_the_scored_tasks_in_budget_and_no_memory_does_not(
     assert sum(r.success for r in blind if r.task.task_id in scored) < len(scored) / 2
 
 
+@pytest.mark.parametrize(("profile", "number"), [("alfred", 1), ("habitat", 1)])
+def test_putting_back_needs_episodic_memory(profile: str, number: int, tmp_path: Path) -> None:
+    # "Put the red mug back where it was before you used it": only the trajectory of the episode that used
+    # it tells where (memory_v3's return subset), read from episodic memory's retrieved episodes.
+    suite = load_suite("memory_v3", profile)
+    sequence = next(s for s in suite.lifelong if s.sequence_id == f"{profile}-return-{number:02d}")
+    scored = [t.task_id for t in sequence.tasks if t.subset == "return"]
+    planner, critic = SymbolicPlanner(), DeterministicCritic()
+    full = run_sequence(profile, sequence, tmp_path / "full", planner, critic, suite="memory_v3")
+    assert all(r.success for r in full), [(r.task.task_id, r.steps) for r in full if not r.success]
+    assert all(r.steps <= (r.task.max_steps or 0) for r in full if r.task.task_id in scored)
+    without = fast_memory(("temporal", "spatial", "semantic"))
+    blind = run_sequence(
+        profile, sequence, tmp_path / "blind", planner, critic, memory_config=without, suite="memory_v3"
+    )
+    assert not any(r.success for r in blind if r.task.task_id in scored)
+    assert all(r.success for r in blind if r.task.task_id not in scored)  # the uses need no episodic memory
+
+
 def test_exploring_for_a_described_receptacle_does_not_go_back_and_forth(tmp_path: Path) -> None:
     # Without memory the agent forgets a room's row once it leaves it; it used to shuttle between the first
     # two cabinets it had seen, for good. Now unvisited candidates come first, and it finds the right one.

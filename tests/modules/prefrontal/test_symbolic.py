@@ -3,6 +3,8 @@ not, exploration order, and an empty plan only when nothing is left to try."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from pydantic import ValidationError
 
@@ -258,3 +260,22 @@ def test_builder_refuses_to_repeat_a_move_it_just_made() -> None:
     builder = Builder(BeliefState.from_input(inp), 10)
     builder.go("Sink")
     assert builder.actions == [] and builder.stopped
+
+
+def test_kept_places_a_described_container_rules_out_are_skipped() -> None:
+    # "The mug in the drawer left of the second counter": lessons say mugs were found in the Cabinet (first)
+    # and the Drawer; the Cabinet is not left of CounterTop_2, so the planner looks in the Drawer.
+    drawer = ref("Drawer", relation=("left_of", ref("CounterTop")))
+    goal = task(Condition(object=ref("Mug", relation=("in", drawer)), inside=ref("SideTable")))
+    lessons = [
+        ("In house, a Mug was found at Cabinet.", 1.0),
+        ("In house, a Mug was found at Drawer.", 0.9),
+    ]
+    semantic = StoreResult(
+        "semantic",
+        tuple(f"[task] {t}" for t, _ in lessons),
+        [{"id": str(i), "level": "task", "text": t, "score": s} for i, (t, s) in enumerate(lessons)],
+    )
+    inp = planning_input(goal, alfred_skills(), KITCHEN.perceive(at="CounterTop"))
+    inp = dataclasses.replace(inp, memory={"semantic": semantic})
+    assert PLANNER.plan(inp).actions[:2] == ("find a Drawer", "open the Drawer")

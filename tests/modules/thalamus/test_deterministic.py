@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from envs.base import Observation, PerceivedEntity, Perception
-from envs.task import Task
+from envs.task import Condition, Ref, Task
 from modules.hippocampus.base import EpisodeContext
 from modules.thalamus.deterministic import DeterministicThalamus, instruction_queries
 
@@ -55,3 +55,16 @@ def test_the_summary_says_only_what_the_perception_reports() -> None:
     # A robot that reports neither its room nor its hand: nothing about them, and no "in the None".
     partial = Perception(location="Table", entities=(mug,), unknown=("room", "holding"))
     assert _summary(partial).endswith("I am at Table. I see Mug.")
+
+
+def test_a_described_goal_object_is_a_query_of_its_own() -> None:
+    # "green bowl" finds the lesson about the green bowl before other bowls' ("bowl" alone ties them).
+    text = "Move the green bowl to a shelf."
+    goal = (Condition(object=Ref(type="bowl", attributes={"color": "green"}), inside=Ref(type="shelf")),)
+    task = Task(
+        task_id="t", profile="habitat", subset="s", task_type="custom", instruction=text, scene="h", goal=goal
+    )
+    observation = Observation(instruction=text, text="", perception=Perception(location="sofa"))
+    context = EpisodeContext(site="h", episode_id="e", instruction=text)
+    queries = DeterministicThalamus().perceive(context, task, 0, observation, None).queries
+    assert queries[:4] == (text, "green bowl", "bowl", "shelf")
