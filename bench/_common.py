@@ -339,6 +339,7 @@ MEMORY_ROLE_STORES: dict[str, str] = {
     "memory.spatial.relations": "spatial",
     "memory.spatial.resolve": "spatial",
     "memory.spatial.update": "spatial",
+    "memory.episodic.creator": "episodic",
     "memory.episodic": "episodic",
     "memory.lessons": "semantic",
     "memory.semantic": "semantic",
