@@ -192,10 +192,7 @@ class LLMLessonCreator:
         self, outcome: EpisodeOutcome, facts: list[StepFact]
     ) -> tuple[list[Candidate] | None, str | None]:
         site = outcome.context.site
-        lines = [
-            f"{i}. {f.action} -> {'ok' if f.success else 'FAILED: ' + f.feedback}"
-            for i, f in enumerate(facts, 1)
-        ]
+        lines = trajectory_lines(facts)
         data, error = ask_json(
             self.llm,
             role=ROLE,
@@ -206,15 +203,30 @@ class LLMLessonCreator:
             outcome=outcome_text(outcome),
             trajectory="\n".join(lines) or "(no actions)",
         )
-        lessons = data.get("lessons") if data else None
-        if not isinstance(lessons, list) or not all(
-            isinstance(x, dict) and x.get("level") in ("action", "task") and isinstance(x.get("text"), str)
-            for x in lessons
-        ):
+        lessons = lesson_list(data)
+        if lessons is None:
             return None, error or "'lessons' is not a list of {level, text} objects"
         return [
             _lesson(x["level"], site, "", " ".join(x["text"].split())) for x in lessons if x["text"].strip()
         ], None
+
+
+def trajectory_lines(facts: list[StepFact]) -> list[str]:
+    """The episode's steps as the lesson prompts number them."""
+    return [
+        f"{i}. {f.action} -> {'ok' if f.success else 'FAILED: ' + f.feedback}" for i, f in enumerate(facts, 1)
+    ]
+
+
+def lesson_list(data: dict[str, Any] | None) -> list[dict[str, Any]] | None:
+    """A reply's ``lessons`` when it is a list of ``{level, text}`` objects, else ``None``."""
+    lessons = data.get("lessons") if data else None
+    if not isinstance(lessons, list) or not all(
+        isinstance(x, dict) and x.get("level") in ("action", "task") and isinstance(x.get("text"), str)
+        for x in lessons
+    ):
+        return None
+    return lessons
 
 
 def outcome_text(outcome: EpisodeOutcome) -> str:

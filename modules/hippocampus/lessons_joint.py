@@ -19,7 +19,14 @@ from typing import Any
 
 from modules.hippocampus.base import EpisodeOutcome
 from modules.hippocampus.deciders import LLMDecider, valid_decision
-from modules.hippocampus.lessons import DeterministicLessonCreator, StepFact, _lesson, outcome_text
+from modules.hippocampus.lessons import (
+    DeterministicLessonCreator,
+    StepFact,
+    _lesson,
+    lesson_list,
+    outcome_text,
+    trajectory_lines,
+)
 from modules.hippocampus.longterm import Candidate, Decision, LongTermIndex
 from modules.hippocampus.prompting import ask_json
 from robomem.llm.base import LLMClient
@@ -102,10 +109,7 @@ class JointLessonCreator:
         shown: dict[str, tuple[str, VectorItem]],
     ) -> tuple[list[dict[str, Any]] | None, str | None]:
         existing = "\n".join(f"- id={i} [{level}]: {item.text}" for i, (level, item) in shown.items())
-        lines = [
-            f"{i}. {f.action} -> {'ok' if f.success else 'FAILED: ' + f.feedback}"
-            for i, f in enumerate(facts, 1)
-        ]
+        lines = trajectory_lines(facts)
         data, error = ask_json(
             self.llm,
             role=ROLE,
@@ -118,11 +122,8 @@ class JointLessonCreator:
             trajectory="\n".join(lines) or "(no actions)",
             existing=existing or "(none)",
         )
-        lessons = data.get("lessons") if data else None
-        if not isinstance(lessons, list) or not all(
-            isinstance(x, dict) and x.get("level") in ("action", "task") and isinstance(x.get("text"), str)
-            for x in lessons
-        ):
+        lessons = lesson_list(data)
+        if lessons is None:
             return None, error or "'lessons' is not a list of {level, text} objects"
         return lessons, None
 
