@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -113,6 +114,24 @@ def _dumps(value: Mapping[str, Any]) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
+def _switch_to_wal(conn: sqlite3.Connection, busy_timeout_s: float) -> None:
+    """SQLite answers a journal-mode change that meets another opener with "database is locked" at once,
+    without calling the busy handler, so two processes opening a new file together need this retry."""
+    deadline = time.monotonic() + busy_timeout_s
+    delay = 0.005
+    while True:
+        try:
+            if str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower() == "wal":
+                return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) and "busy" not in str(err):
+                raise
+        if time.monotonic() >= deadline:
+            raise sqlite3.OperationalError("database is locked (could not switch it to WAL mode)")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
+
+
 class SqliteGraphStore:
     """Thread-safe (one connection behind a lock); safe to share the file between processes."""
 
@@ -142,7 +161,7 @@ class SqliteGraphStore:
         if problems:
             raise sqlite3.DatabaseError(" ".join(" ".join(problems).split())[:200])
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-        conn.execute("PRAGMA journal_mode = WAL")
+        _switch_to_wal(conn, busy_timeout_s)
         # WAL + NORMAL survives a killed process (not a power cut: flush() checkpoints for that).
         conn.execute("PRAGMA synchronous = NORMAL")
         with self._transaction():

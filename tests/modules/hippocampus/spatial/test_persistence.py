@@ -257,3 +257,38 @@ def test_bounds_forget_old_and_excess_nodes(tmp_path: Path) -> None:
     assert set(graph.names()) == {"I"}, "nothing seen for more than 2 episodes survives"
     assert any("not seen for more than 2 episodes" in h.reason for h in memory.history("Obj_9_0"))
     memory.close()
+
+
+OPENER = """
+import sys, time
+from pathlib import Path
+from robomem.stores.graph_sqlite import SqliteGraphStore
+folder = Path(sys.argv[1])
+(folder / f"ready-{sys.argv[2]}").touch()
+while not (folder / "go").exists():
+    time.sleep(0.0005)
+SqliteGraphStore(folder / "spatial.sqlite", busy_timeout_s=30).close()
+"""
+
+
+def test_processes_opening_a_new_graph_store_together_all_succeed(tmp_path: Path) -> None:
+    """SQLite refuses a journal-mode switch that meets another opener at once ("database is locked", no busy
+    wait); before the retry, 4 openers of a new file failed in ~1 of 9 rounds (a robot fleet starting up)."""
+    for round_ in range(6):
+        folder = tmp_path / str(round_)
+        folder.mkdir()
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", OPENER, str(folder), str(who)],
+                cwd=ROOT,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for who in range(4)
+        ]
+        deadline = time.monotonic() + 60
+        while len(list(folder.glob("ready-*"))) < 4 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        (folder / "go").touch()
+        errors = [proc.communicate(timeout=60)[1] for proc in procs]
+        assert [proc.returncode for proc in procs] == [0] * 4, errors
