@@ -1,6 +1,10 @@
-"""``robomem memory show|export|wipe --memory-dir DIR``: inspect what an agent remembers.
+"""``robomem memory show|view|export|wipe --memory-dir DIR``: inspect what an agent remembers.
 
-* ``show`` prints counts per store and site, and the most recent facts.
+* ``show`` prints tables of counts per store and site (nodes by kind, edges by relation), and the newest
+  facts and items.
+* ``view`` writes one self-contained HTML page (``--out``, default ``memory_view.html``): each site's
+  knowledge graph, interactive (nodes by kind, edges by relation, confidence and age; superseded edges as
+  history), and the episodic and semantic items, searchable. Open it in a browser; it loads nothing.
 * ``export`` writes each site's knowledge graph (GraphML and JSON) and the long-term items (JSONL).
 * ``wipe`` deletes the memory robomem keeps in the folder — only with ``--yes`` (memory is never wiped
   implicitly); files robomem did not write there are left alone.
@@ -8,6 +12,8 @@
 
 The vector backend comes from the memory's manifest; ``memory.vector.host=...`` style overrides select a
 Chroma server. No embedding model is loaded: inspection never needs one.
+``show``, ``view`` and ``export`` never write to the memory directory: they read a snapshot copy of its
+files (the stores' libraries write bookkeeping even when only reading).
 """
 
 from __future__ import annotations
@@ -15,7 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import sys
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
@@ -23,7 +28,7 @@ from typing import Any
 
 from robomem.cli._parser import Subcommands
 from robomem.errors import ConfigError, StoreError
-from robomem.storage import read_json_file, unwritable_part
+from robomem.storage import read_json_file, write_text_atomic
 
 __all__ = ("add_memory_parser", "run_memory")
 
@@ -35,9 +40,13 @@ def add_memory_parser(commands: Subcommands) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("action", choices=("show", "export", "wipe"))
+    parser.add_argument("action", choices=("show", "view", "export", "wipe"))
     parser.add_argument("--memory-dir", required=True, metavar="DIR", help="the memory directory")
-    parser.add_argument("--out", metavar="DIR", help="export: destination folder [DIR/export]")
+    parser.add_argument(
+        "--out",
+        metavar="PATH",
+        help="export: destination folder [DIR/export]; view: the HTML file [memory_view.html]",
+    )
     parser.add_argument("--recent", type=int, default=5, metavar="N", help="show: recent facts per store")
     parser.add_argument("--yes", action="store_true", help="wipe: really delete the memory in the folder")
     parser.add_argument(
@@ -89,23 +98,33 @@ def run_memory(args: argparse.Namespace, extra: list[str]) -> int:
         return 0
     from robomem.cli._memory_view import MemoryView
 
-    out = Path(args.out) if args.out else memory_dir / "export"
+    if args.action == "view":
+        out = Path(args.out) if args.out else Path("memory_view.html")
+        _check_destination(out.parent)
+    else:
+        out = Path(args.out) if args.out else memory_dir / "export"
     if args.action == "export":
         _check_destination(out)
     with ExitStack() as stack:
-        blocked = unwritable_part(memory_dir)
-        if blocked is not None:
-            # The stores open their files for writing (SQLite's WAL, Chroma's bookkeeping): inspect a copy.
-            copy = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="robomem-memory-"))) / "memory"
-            shutil.copytree(memory_dir, copy, ignore=shutil.ignore_patterns("export"))
-            _make_writable(copy)
-            print(f"robomem: {blocked} is read-only: reading a copy of {memory_dir}", file=sys.stderr)
-            view_dir = copy
-        else:
-            view_dir = memory_dir
+        # The stores write even when only read (SQLite's WAL and shared-memory files, Chroma's bookkeeping
+        # and index files): inspect a copy, so the memory folder is never touched (and may be read-only).
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="robomem-memory-")))
+        view_dir = tmp / "memory"
+        shutil.copytree(memory_dir, view_dir, ignore=shutil.ignore_patterns("export"))
+        _make_writable(view_dir)
         view = stack.enter_context(MemoryView(config, view_dir, manifest, shown_as=memory_dir))
         if args.action == "show":
             print(view.render(args.recent))
+        elif args.action == "view":
+            from robomem.report.memory_page import render_memory_page
+
+            try:
+                write_text_atomic(out, render_memory_page(view.page_data()))
+            except OSError as err:
+                raise StoreError(
+                    f"cannot write the page to {out}: {err.strerror or err}", hint="choose another --out"
+                ) from None
+            print(out)
         else:
             try:
                 written = view.export(out)
