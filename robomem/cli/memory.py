@@ -100,7 +100,7 @@ def run_memory(args: argparse.Namespace, extra: list[str]) -> int:
 
     if args.action == "view":
         out = Path(args.out) if args.out else Path("memory_view.html")
-        _check_destination(out.parent)
+        _check_destination(out.parent, "page")
     else:
         out = Path(args.out) if args.out else memory_dir / "export"
     if args.action == "export":
@@ -147,11 +147,11 @@ def _make_writable(root: Path) -> None:
             (Path(folder) / name).chmod(0o600)
 
 
-def _check_destination(out: Path) -> None:
+def _check_destination(out: Path, what: str = "export") -> None:
     """Refuse an export folder that cannot be written before anything is read or copied."""
     existing = next(p for p in (out, *out.parents) if p.exists())
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
         raise StoreError(
-            f"cannot write the export to {out}: {existing} is not a writable folder",
+            f"cannot write the {what} to {out}: {existing} is not a writable folder",
             hint="choose another --out",
         )

@@ -41,10 +41,10 @@ def run_report(args: argparse.Namespace, extra: list[str]) -> int:
     from robomem.report.build import write_report
 
     if extra:
-        raise ConfigError(f"unexpected arguments: {' '.join(extra)}", key="report")
+        raise ConfigError(f"unexpected arguments: {' '.join(extra)}")
     paths = [Path(p) for p in args.runs]
     if args.label and len(args.label) != len(paths):
-        raise ConfigError(f"{len(args.label)} --label for {len(paths)} runs", key="--label")
+        raise ConfigError(f"{len(args.label)} --label for {len(paths)} runs")
     out = Path(args.out) if args.out else paths[0] / "report.html"
     markdown = Path(args.markdown) if args.markdown else None
     try:

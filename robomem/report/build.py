@@ -23,16 +23,14 @@ class Report:
 
 def unique_labels(paths: Sequence[Path]) -> list[str]:
     """Each run's folder name; folders of the same name get their parent's name too, then a number."""
-    labels = [p.name or str(p) for p in paths]
-    for i, path in enumerate(paths):
-        if labels.count(path.name) > 1:
-            labels[i] = f"{path.parent.name}/{path.name}"
+    names = [p.name or str(p) for p in paths]
+    labels = [f"{p.parent.name}/{n}" if names.count(n) > 1 else n for p, n in zip(paths, names, strict=True)]
     seen: dict[str, int] = {}
-    for i, label in enumerate(labels):
+    unique = []
+    for label in labels:
         seen[label] = seen.get(label, 0) + 1
-        if labels.count(label) > 1:
-            labels[i] = f"{label} ({seen[label]})"
-    return labels
+        unique.append(f"{label} ({seen[label]})" if labels.count(label) > 1 else label)
+    return unique
 
 
 def make_report(paths: Sequence[Path], labels: Sequence[str] | None = None) -> Report:

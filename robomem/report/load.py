@@ -58,7 +58,7 @@ def load_run(path: Path, label: str | None = None) -> RunData:
     """Every finished episode of the run in ``path`` (subsets in ``summary.json``'s order when it exists,
     else alphabetical), with its steps and trace."""
     if not path.is_dir():
-        raise ConfigError(f"{str(path)!r} is not a run folder", key="RUN")
+        raise ConfigError(f"{str(path)!r} is not a run folder")
     problems: list[str] = []
     summary = _json(path / "summary.json", problems)
     subsets = [d.name for d in sorted(path.iterdir()) if (d / "results").is_dir()]
@@ -90,8 +90,7 @@ def load_run(path: Path, label: str | None = None) -> RunData:
             )
     if not episodes:
         raise ConfigError(
-            f"{str(path)!r} holds no episode results (<subset>/results/episode_N_final_res.json)",
-            key="RUN",
+            f"{str(path)!r} holds no episode results (<subset>/results/episode_N_final_res.json)"
         )
     return RunData(
         path=path,
