@@ -80,6 +80,14 @@
     return box;
   }
 
+  function queries(value) {
+    if (Array.isArray(value)) return value.map(text).join("; ");
+    if (value && typeof value === "object") {
+      return Object.entries(value).map(([store, q]) => store + ": " + queries(q)).join("\n");
+    }
+    return value;
+  }
+
   function timings(value) {
     if (!value || typeof value !== "object") return null;
     return Object.entries(value).map(([k, v]) => k + " " + Number(v).toFixed(3) + " s").join(", ");
@@ -92,7 +100,7 @@
     const dl = el("dl");
     const t = trace || {};
     field(dl, "summary", t.summary);
-    field(dl, "queries", t.queries);
+    field(dl, "queries", queries(t.queries));
     field(dl, "retrieved", retrieved(t.retrieved));
     if (Array.isArray(t.plan) && t.plan.length) {
       field(dl, "plan", el("ol", {}, ...t.plan.map((p) => el("li", {}, text(p)))));
