@@ -9,7 +9,7 @@ from typing import Any
 
 from robomem.eval.stats import fmt_mean, fmt_rate
 from robomem.report.charts import bar_chart, forest_plot
-from robomem.report.page import html_page, json_script
+from robomem.report.page import html_page, packed_script
 
 __all__ = ("render_html",)
 
@@ -207,5 +207,5 @@ def render_html(model: dict[str, Any]) -> str:
         body,
         css="report.css",
         js="report.js",
-        data=json_script("report-data", episodes),
+        data=packed_script("report-data", episodes),
     )

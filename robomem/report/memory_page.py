@@ -7,7 +7,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from robomem.report.page import html_page, json_script
+from robomem.report.page import html_page, packed_script
 
 __all__ = ("render_memory_page",)
 
@@ -52,5 +52,5 @@ def render_memory_page(data: dict[str, Any]) -> str:
         body,
         css="report.css",
         js="memory.js",
-        data=json_script("memory-data", data),
+        data=packed_script("memory-data", data),
     )

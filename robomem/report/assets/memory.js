@@ -1,8 +1,14 @@
 // robomem memory viewer: a force-directed drawing of one site's knowledge graph (laid out here, no library),
 // its superseded facts, and the long-term items with a search box. Values are shown with textContent only.
 "use strict";
-(function () {
-  const data = JSON.parse(document.getElementById("memory-data").textContent);
+async function unpack(id) {
+  // gzip-compressed JSON in base64 (robomem.report.page.packed_script), unpacked by the browser itself.
+  const bytes = Uint8Array.from(atob(document.getElementById(id).textContent.trim()), (c) => c.charCodeAt(0));
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+  return JSON.parse(await new Response(stream).text());
+}
+
+unpack("memory-data").then(function (data) {
   const SVG = "http://www.w3.org/2000/svg";
   const PALETTE = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#8c564b", "#7f7f7f",
     "#bcbd22", "#17becf"];
@@ -316,4 +322,5 @@
     itemSearch.addEventListener("input", listItems);
     listItems();
   }
-})();
+  document.body.dataset.ready = "1";
+});

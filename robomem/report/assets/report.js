@@ -1,8 +1,14 @@
 // robomem report: the episode list (worst first) and the step-by-step view of the clicked episode.
 // Every value from the run is shown with textContent, never parsed as HTML.
 "use strict";
-(function () {
-  const runs = JSON.parse(document.getElementById("report-data").textContent);
+async function unpack(id) {
+  // gzip-compressed JSON in base64 (robomem.report.page.packed_script), unpacked by the browser itself.
+  const bytes = Uint8Array.from(atob(document.getElementById(id).textContent.trim()), (c) => c.charCodeAt(0));
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+  return JSON.parse(await new Response(stream).text());
+}
+
+unpack("report-data").then(function (runs) {
   const select = document.getElementById("run-select");
   const filter = document.getElementById("episode-filter");
   const tbody = document.querySelector("#episodes tbody");
@@ -162,4 +168,5 @@
   });
   filter.addEventListener("input", listEpisodes);
   listEpisodes();
-})();
+  document.body.dataset.ready = "1";
+});

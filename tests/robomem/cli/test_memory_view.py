@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from robomem.cli.main import main
+from robomem.report.page import unpack
 
 
 @pytest.fixture(scope="module")
@@ -91,9 +92,7 @@ def test_view_page_holds_what_export_writes(
     assert main(["memory", "export", "--memory-dir", str(memory), "--out", str(export)]) == 0
     assert capsys.readouterr().out.splitlines()[0] == str(page)
     html = page.read_text(encoding="utf-8")
-    match = re.search(r'<script type="application/json" id="memory-data">(.*?)</script>', html, re.S)
-    assert match is not None
-    data = json.loads(match.group(1))
+    data = unpack(html, "memory-data")
     assert data["memory"] == str(memory)
     exported = {
         d["site"]: d for d in (json.loads(f.read_text()) for f in (export / "spatial").glob("*.json"))

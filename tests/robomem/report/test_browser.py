@@ -32,6 +32,8 @@ class Page:
         self.page.on("request", lambda r: self.requests.append(r.url))
         self.url = path.resolve().as_uri()
         self.page.goto(self.url)
+        # The page unpacks its data asynchronously, then marks itself ready.
+        self.page.wait_for_selector("body[data-ready='1']", state="attached")
 
     def check_clean(self) -> None:
         assert self.console == []

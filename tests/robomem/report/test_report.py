@@ -16,13 +16,12 @@ from robomem.eval.stats import fmt_mean
 from robomem.report.build import make_report, unique_labels
 from robomem.report.load import load_run
 from robomem.report.model import build_model
+from robomem.report.page import unpack
 from tests.robomem.report.conftest import VARIANTS, Ablations, write_trace
 
 
 def _data(html: str) -> list[dict[str, Any]]:
-    match = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', html, re.S)
-    assert match is not None
-    data: list[dict[str, Any]] = json.loads(match.group(1))
+    data: list[dict[str, Any]] = unpack(html, "report-data")
     return data
 
 
