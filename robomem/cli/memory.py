@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from robomem.cli._parser import Subcommands
-from robomem.errors import ConfigError, StoreError
+from robomem.errors import ConfigError, RobomemError, StoreError
 from robomem.storage import read_json_file, write_text_atomic
 
 __all__ = ("add_memory_parser", "run_memory")
@@ -112,7 +112,12 @@ def run_memory(args: argparse.Namespace, extra: list[str]) -> int:
         view_dir = tmp / "memory"
         shutil.copytree(memory_dir, view_dir, ignore=shutil.ignore_patterns("export"))
         _make_writable(view_dir)
-        view = stack.enter_context(MemoryView(config, view_dir, manifest, shown_as=memory_dir))
+        try:
+            view = stack.enter_context(MemoryView(config, view_dir, manifest, shown_as=memory_dir))
+        except RobomemError as err:
+            # A damaged store is named by its place in the memory folder, not in the copy.
+            err.args = (str(err).replace(str(view_dir), str(memory_dir)),)
+            raise
         if args.action == "show":
             print(view.render(args.recent))
         elif args.action == "view":
