@@ -103,10 +103,11 @@ def chroma_memory(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return run / "memory"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Debian's Chromium driven by Playwright (never `playwright install`: no downloaded browser). Missing
-    here, the tests skip, unless ROBOMEM_REQUIRE_BROWSER=1 (CI) makes that a failure."""
+    here, the tests skip, unless ROBOMEM_REQUIRE_BROWSER=1 (CI) makes that a failure. Module-scoped:
+    Playwright's event loop is gone before other tests start their own."""
     required = os.environ.get("ROBOMEM_REQUIRE_BROWSER") == "1"
     try:
         from playwright.sync_api import sync_playwright
