@@ -119,6 +119,7 @@ unpack("report-data").then(function (runs) {
     field(dl, "feedback", t.feedback !== undefined ? t.feedback : log ? log.feedback : null);
     field(dl, "success", success === null ? null : String(success));
     field(dl, "timings", timings(t.timings));
+    if (t.final) field(dl, "end", t.stop_reason || "last iteration");
     field(dl, "LLM", llmCalls(t.llm));
     card.append(dl);
     return card;
@@ -135,21 +136,19 @@ unpack("report-data").then(function (runs) {
         " steps, " + ep.invalid + " invalid, " + Number(ep.seconds).toFixed(2) + " s" +
         (ep.error ? " — " + ep.error : ""))
     );
-    // Trace rows and step-log rows are matched by their step number; either may be missing.
+    // Trace rows and step-log rows are matched by their step number (the environment's step counter after
+    // the iteration); either may be missing. Later rows with the same number executed nothing (a plan the
+    // critic rejected, the closing iteration): the step log goes with the first.
     const byStep = new Map();
+    function entry(key) {
+      if (!byStep.has(key)) byStep.set(key, { log: null, traces: [] });
+      return byStep.get(key);
+    }
     (ep.step_log || []).forEach(function (s, i) {
-      const key = Number.isInteger(s.step) ? s.step : i + 1;
-      byStep.set(key, { log: s, trace: null });
+      entry(Number.isInteger(s.step) ? s.step : i + 1).log = s;
     });
     (ep.trace || []).forEach(function (t, i) {
-      const key = Number.isInteger(t.step) ? t.step : i + 1;
-      const entry = byStep.get(key) || { log: null, trace: null };
-      if (entry.trace) {
-        byStep.set(key + 0.5, { log: null, trace: t });
-      } else {
-        entry.trace = t;
-        byStep.set(key, entry);
-      }
+      entry(Number.isInteger(t.step) ? t.step : i + 1).traces.push(t);
     });
     const keys = Array.from(byStep.keys()).sort((a, b) => a - b);
     if (!keys.length) panel.append(el("p", { class: "note" }, "No steps recorded for this episode."));
@@ -157,9 +156,14 @@ unpack("report-data").then(function (runs) {
       panel.append(el("p", { class: "note" }, "No trace for this episode: actions and feedback only."));
     }
     for (const key of keys) {
-      const entry = byStep.get(key);
-      panel.append(stepCard(Math.floor(key), entry.log, entry.trace));
+      const { log, traces } = byStep.get(key);
+      if (!traces.length) {
+        panel.append(stepCard(key, log, null));
+        continue;
+      }
+      traces.forEach((t, i) => panel.append(stepCard(key, i === 0 ? log : null, t)));
     }
+    panel.querySelectorAll(".step").forEach((card, i) => card.setAttribute("data-index", String(i)));
   }
 
   select.addEventListener("change", function () {

@@ -57,6 +57,8 @@ def write_trace(run: Path, subset: str, n: int) -> list[dict[str, Any]]:
             ],
         },
         {"step": 2, "action": "find a Egg"},  # keys may be missing
+        # The closing iteration executes nothing: the environment's step counter stays where it was.
+        {"step": 2, "plan": [], "final": True, "stop_reason": "the planner declared the task done"},
     ]
     path = run / subset / "trace" / f"episode_{n}_trace.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)

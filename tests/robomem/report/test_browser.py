@@ -86,8 +86,10 @@ def test_report_renders_charts_and_opens_an_episodes_steps(
     assert rows.count() == 6
     p.locator('#episodes tr.episode[data-episode="base/1"]').click()
     steps = json.loads((runs[0] / "base" / "steps" / "episode_1_steps.json").read_text(encoding="utf-8"))
-    assert p.locator("#steps .step").count() == len(steps) > 0
+    assert p.locator("#steps .step").count() == len(steps) + 1 > 1  # the closing iteration has its card
     panel = p.locator("#steps").inner_text()
+    assert trace[2]["stop_reason"] in p.locator("#steps .step").nth(2).inner_text()
+    assert steps[1]["feedback"] in p.locator("#steps .step").nth(1).inner_text()
     assert trace[0]["critic"]["reason"] in panel and trace[0]["summary"] in panel  # markup shown as text
     assert p.locator("#steps b").count() == 0
     assert steps[-1]["action"] in panel
