@@ -108,15 +108,28 @@ def test_trace_is_embedded_and_missing_or_damaged_files_are_tolerated(
 
 
 def test_llm_usage_per_role_sums_the_parts_of_a_resumed_run(ablations: Ablations, tmp_path: Path) -> None:
+    from robomem.llm.accounting import LLMAccounting
+
     run = tmp_path / "run"
     shutil.copytree(ablations.runs[0], run)
-    role = {"calls": 3, "prompt_tokens": 300, "completion_tokens": 30, "latency_s": {"sum": 1.5}}
-    (run / "llm_usage.part1.json").write_text(json.dumps({"roles": {"planner": role}}), encoding="utf-8")
-    both = {"planner": role, "critic": {**role, "calls": 1}}
-    (run / "llm_usage.json").write_text(json.dumps({"roles": both}), encoding="utf-8")
+    # The files a resumed run leaves, written by the agent's own accounting.
+    first, second = LLMAccounting(), LLMAccounting()
+    for _ in range(3):
+        first.record("planner", latency_s=0.5, prompt_tokens=100, completion_tokens=10)
+    second.record("planner", latency_s=0.25, prompt_tokens=50, completion_tokens=5, fallbacks=1)
+    second.record("critic", latency_s=1.0, prompt_tokens=40, completion_tokens=4)
+    first.write(run / "llm_usage.part1.json")
+    second.write(run / "llm_usage.json")
     usage = build_model([load_run(run)])["runs"][0]["usage"]
-    assert usage["planner"]["calls"] == 6 and usage["planner"]["prompt_tokens"] == 600
-    assert usage["planner"]["latency_s"] == 3.0 and usage["critic"]["calls"] == 1
+    assert usage["planner"] == {
+        "calls": 4,
+        "prompt_tokens": 350,
+        "completion_tokens": 35,
+        "fallbacks": 1,
+        "deterministic_fallbacks": 0,
+        "latency_s": 1.75,
+    }
+    assert usage["critic"]["calls"] == 1 and usage["critic"]["latency_s"] == 1.0
 
 
 def test_labels_stay_unique() -> None:
