@@ -2,9 +2,10 @@
 
 * ``show`` prints tables of counts per store and site (nodes by kind, edges by relation), and the newest
   facts and items.
-* ``view`` writes one self-contained HTML page (``--out``, default ``memory_view.html``): each site's
-  knowledge graph, interactive (nodes by kind, edges by relation, confidence and age; superseded edges as
-  history), and the episodic and semantic items, searchable. Open it in a browser; it loads nothing.
+* ``view`` writes one self-contained HTML page (``--out``, default ``memory_view.html``; with ``--serve`` it
+  serves it on 127.0.0.1 instead, ``--port``, until Ctrl-C): each site's knowledge graph, interactive (nodes
+  by kind, edges by relation, confidence and age; superseded edges as history), and the episodic and
+  semantic items, searchable. Open it in a browser; it loads nothing.
 * ``export`` writes each site's knowledge graph (GraphML and JSON) and the long-term items (JSONL).
 * ``wipe`` deletes the memory robomem keeps in the folder — only with ``--yes`` (memory is never wiped
   implicitly); files robomem did not write there are left alone.
@@ -46,6 +47,14 @@ def add_memory_parser(commands: Subcommands) -> None:
         "--out",
         metavar="PATH",
         help="export: destination folder [DIR/export]; view: the HTML file [memory_view.html]",
+    )
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="view: serve the page on 127.0.0.1 (until Ctrl-C) instead of writing it",
+    )
+    parser.add_argument(
+        "--port", type=int, default=0, metavar="N", help="view --serve: the port [any free one]"
     )
     parser.add_argument("--recent", type=int, default=5, metavar="N", help="show: recent facts per store")
     parser.add_argument("--yes", action="store_true", help="wipe: really delete the memory in the folder")
@@ -100,7 +109,8 @@ def run_memory(args: argparse.Namespace, extra: list[str]) -> int:
 
     if args.action == "view":
         out = Path(args.out) if args.out else Path("memory_view.html")
-        _check_destination(out.parent, "page")
+        if not args.serve:
+            _check_destination(out.parent, "page")
     else:
         out = Path(args.out) if args.out else memory_dir / "export"
     if args.action == "export":
@@ -123,13 +133,15 @@ def run_memory(args: argparse.Namespace, extra: list[str]) -> int:
         elif args.action == "view":
             from robomem.report.memory_page import render_memory_page
 
-            try:
-                write_text_atomic(out, render_memory_page(view.page_data()))
-            except OSError as err:
-                raise StoreError(
-                    f"cannot write the page to {out}: {err.strerror or err}", hint="choose another --out"
-                ) from None
-            print(out)
+            page = render_memory_page(view.page_data())
+            if not args.serve:
+                try:
+                    write_text_atomic(out, page)
+                except OSError as err:
+                    raise StoreError(
+                        f"cannot write the page to {out}: {err.strerror or err}", hint="choose another --out"
+                    ) from None
+                print(out)
         else:
             try:
                 written = view.export(out)
@@ -139,6 +151,11 @@ def run_memory(args: argparse.Namespace, extra: list[str]) -> int:
                 ) from None
             for path in written:
                 print(path)
+    if args.action == "view" and args.serve:
+        from robomem.report.serve import serve_page
+
+        # After the snapshot copy is gone: the page holds everything it shows.
+        serve_page(page, args.port)
     return 0
 
 

@@ -7,6 +7,12 @@ import hashlib
 import json
 import re
 import shutil
+import signal
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -114,3 +120,49 @@ def test_view_into_an_unwritable_place_is_one_line(
     assert main(["memory", "view", "--memory-dir", str(memory), "--out", str(blocker / "page.html")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("robomem: error [store]: cannot write the page to ") and "\n" not in err, err
+
+
+def test_view_serves_the_page_on_loopback_until_interrupted(memory: Path, tmp_path: Path) -> None:
+    robomem = Path(sys.executable).with_name("robomem")
+    before = files(memory)
+    proc = subprocess.Popen(
+        [str(robomem), "memory", "view", "--memory-dir", str(memory), "--serve", "--port", "0"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()  # the process prints its address, or ends
+        match = re.fullmatch(r"serving (http://127\.0\.0\.1:\d+/) \(Ctrl-C stops\)\n", line)
+        assert match is not None, (
+            line,
+            proc.stderr.read() if proc.poll() is not None and proc.stderr else "",
+        )
+        with urllib.request.urlopen(match.group(1), timeout=30) as response:  # loopback only
+            page = response.read().decode("utf-8")
+        assert unpack(page, "memory-data")["memory"] == str(memory)
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(match.group(1) + "other", timeout=30)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+    assert not list(tmp_path.glob("*.html"))  # served, not written
+    assert files(memory) == before
+
+
+def test_serving_on_a_taken_port_is_one_line(memory: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["memory", "view", "--memory-dir", str(memory), "--serve", "--port", str(port)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"robomem: error [config]: --port: cannot listen on 127.0.0.1:{port}: "), err
