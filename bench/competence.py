@@ -60,8 +60,8 @@ DEFAULT_OUT = RESULTS_DIR / "competence.json"
 PROFILES = ("alfred", "habitat")
 SUBSETS = ("base", "common_sense", "complex_instruction", "spatial", "visual_appearance", "long_horizon")
 #: Scored subsets of the memory suite (their ``_setup`` tasks run along and are reported apart).
-MEMORY_SUBSETS = ("recall", "moved", "lesson", "return")
-MEMORY_SUITE = "memory_v3"
+MEMORY_SUBSETS = ("recall", "moved", "lesson", "return", "jammed")
+MEMORY_SUITE = "memory_v4"
 
 #: Each variant's overrides on top of the RoboMemory agent's defaults (``random`` replaces the agent).
 VARIANTS: dict[str, tuple[str, ...]] = {

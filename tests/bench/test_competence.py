@@ -122,7 +122,7 @@ def test_quick_run_writes_the_report(tmp_path: Path) -> None:
     assert "no_long_term" in table
 
 
-def test_memory_suite_runs_lifelong_on_memory_v3_and_draws_sr_per_variant() -> None:
+def test_memory_suite_runs_lifelong_on_memory_v4_and_draws_sr_per_variant() -> None:
     overrides = overrides_for(
         "no_spatial",
         "habitat",
@@ -132,7 +132,7 @@ def test_memory_suite_runs_lifelong_on_memory_v3_and_draws_sr_per_variant() -> N
         vector="exact",
         memory_suite=True,
     )
-    assert {"env.suite=memory_v3", "eval.mode=lifelong", "eval.subsets=[recall,moved]"} <= set(overrides)
+    assert {"env.suite=memory_v4", "eval.mode=lifelong", "eval.subsets=[recall,moved]"} <= set(overrides)
     assert "eval.mode=episodic" not in overrides
     row = {"profile": "alfred", "sr": 0.5, "sr_ci": [0.4, 0.6]}
     report = {
