@@ -132,9 +132,9 @@ def test_a_shortened_reason_still_says_why() -> None:
         in compact
     )
     held = EpisodeOutcome(outcome.context, False, 0.0, (StepRecord("pick up the Mug", FAIL, False),) * 2)
-    assert "✗×2: Robot is currently holding Mug." in render_compact(
-        parse_trajectory(render_trajectory(held)), compress=True
-    )  # type: ignore[arg-type]
+    again = parse_trajectory(render_trajectory(held))
+    assert again is not None
+    assert "✗×2: Robot is currently holding Mug." in render_compact(again, compress=True)
 
 
 JAMMED = "Last action is invalid. Open action failed. The Drawer_10 is jammed and does not open"
