@@ -322,7 +322,8 @@ def format_report(report: dict[str, Any]) -> str:
 
 
 def _pct(ci: Sequence[float] | None) -> list[float] | None:
-    return None if ci is None else [100 * x for x in ci]
+    """A difference of rates in points; its normal interval clipped to what a difference can be."""
+    return None if ci is None else [100 * min(1.0, max(-1.0, x)) for x in ci]
 
 
 def merge(reports: Sequence[dict[str, Any]]) -> dict[str, Any]:
