@@ -53,7 +53,7 @@ from bench._common import (
     svg_bar_chart,
     write_json,
 )
-from robomem.eval.stats import paired_steps_delta
+from robomem.eval.stats import mean_ci, paired_steps_delta
 
 __all__ = ("DEFAULT_VARIANTS", "PAPER_TABLE_II", "VARIANTS", "main", "overrides_for", "run")
 
