@@ -5,29 +5,55 @@
         → perceive … until success, the step limit or the invalid-action limit.
 
 ``build_graph()`` returns the uncompiled graph; compiling (with a checkpointer) is the caller's choice.
+``middleware`` wraps every node (not the routing functions), outermost first: the seam for tracing and
+timing nodes (:mod:`robomem.eval.trace`) or binding a runtime (:mod:`robomem.studio`) without patching
+:mod:`robomem.nodes`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
 from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
 
 from robomem import nodes
 from robomem.context import EpisodeRuntime
 from robomem.state import AgentState
 
-__all__ = ("build_graph",)
+__all__ = ("NODES", "NodeFn", "NodeMiddleware", "build_graph")
 
 
-def build_graph() -> StateGraph[AgentState, EpisodeRuntime, AgentState, AgentState]:
+class NodeFn(Protocol):
+    """A node: ``(state, runtime) -> partial update`` (LangGraph passes ``runtime`` by name)."""
+
+    def __call__(self, state: AgentState, runtime: Runtime[EpisodeRuntime]) -> AgentState: ...
+
+
+#: ``(node name, node) -> node``: returns the node to run in its place (usually calling it).
+NodeMiddleware = Callable[[str, NodeFn], NodeFn]
+
+NODES: dict[str, NodeFn] = {
+    "perceive": nodes.perceive,
+    "memory_update": nodes.memory_update,
+    "memory_retrieve": nodes.memory_retrieve,
+    "plan": nodes.plan,
+    "critic": nodes.critic,
+    "execute": nodes.execute,
+}
+
+
+def build_graph(
+    middleware: Sequence[NodeMiddleware] = (),
+) -> StateGraph[AgentState, EpisodeRuntime, AgentState, AgentState]:
     graph: StateGraph[AgentState, EpisodeRuntime, AgentState, AgentState] = StateGraph(
         AgentState, context_schema=EpisodeRuntime
     )
-    graph.add_node("perceive", nodes.perceive)
-    graph.add_node("memory_update", nodes.memory_update)
-    graph.add_node("memory_retrieve", nodes.memory_retrieve)
-    graph.add_node("plan", nodes.plan)
-    graph.add_node("critic", nodes.critic)
-    graph.add_node("execute", nodes.execute)
+    for name, fn in NODES.items():
+        for wrap in reversed(middleware):
+            fn = wrap(name, fn)
+        graph.add_node(name, fn)
     graph.add_edge(START, "perceive")
     graph.add_edge("perceive", "memory_update")
     graph.add_edge("memory_update", "memory_retrieve")
