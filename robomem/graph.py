@@ -46,20 +46,35 @@ NODES: dict[str, NodeFn] = {
 
 def build_graph(
     middleware: Sequence[NodeMiddleware] = (),
+    *,
+    reset: NodeFn | None = None,
+    context: Callable[[], EpisodeRuntime] | None = None,
 ) -> StateGraph[AgentState, EpisodeRuntime, AgentState, AgentState]:
+    """For a graph invoked from outside the harness (LangGraph Studio, whose runs carry no Python objects):
+    ``reset`` is a first node that starts the episode itself (resets the env, returns the initial state),
+    and ``context`` supplies the episode's runtime to the other nodes and the routing."""
     graph: StateGraph[AgentState, EpisodeRuntime, AgentState, AgentState] = StateGraph(
         AgentState, context_schema=EpisodeRuntime
     )
-    for name, fn in NODES.items():
-        for wrap in reversed(middleware):
+    bind = [_bind(context)] if context is not None else []
+    nodes_to_add = {"reset": reset, **NODES} if reset is not None else NODES
+    for name, fn in nodes_to_add.items():
+        for wrap in reversed([*middleware, *bind] if name != "reset" else middleware):
             fn = wrap(name, fn)
         graph.add_node(name, fn)
-    graph.add_edge(START, "perceive")
+    if reset is not None:
+        graph.add_edge(START, "reset")
+        graph.add_edge("reset", "perceive")
+    else:
+        graph.add_edge(START, "perceive")
     graph.add_edge("perceive", "memory_update")
     graph.add_edge("memory_update", "memory_retrieve")
+    route_after_retrieve: Callable[[AgentState, Runtime[EpisodeRuntime]], str] = nodes.route_after_retrieve
+    if context is not None:
+        route_after_retrieve = _bind_route(context, route_after_retrieve)
     graph.add_conditional_edges(
         "memory_retrieve",
-        nodes.route_after_retrieve,
+        route_after_retrieve,
         {"plan": "plan", "critic": "critic", "execute": "execute", "end": END},
     )
     graph.add_conditional_edges(
@@ -68,3 +83,22 @@ def build_graph(
     graph.add_conditional_edges("critic", nodes.route_after_critic, {"execute": "execute", "plan": "plan"})
     graph.add_edge("execute", "perceive")
     return graph
+
+
+def _bind(context: Callable[[], EpisodeRuntime]) -> NodeMiddleware:
+    def middleware(name: str, fn: NodeFn) -> NodeFn:
+        def bound(state: AgentState, runtime: Runtime[EpisodeRuntime]) -> AgentState:
+            return fn(state, runtime.override(context=context()))
+
+        return bound
+
+    return middleware
+
+
+def _bind_route(
+    context: Callable[[], EpisodeRuntime], route: Callable[[AgentState, Runtime[EpisodeRuntime]], str]
+) -> Callable[[AgentState, Runtime[EpisodeRuntime]], str]:
+    def bound(state: AgentState, runtime: Runtime[EpisodeRuntime]) -> str:
+        return route(state, runtime.override(context=context()))
+
+    return bound
