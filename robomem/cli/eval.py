@@ -225,6 +225,9 @@ def _run(
         trace: Any = getattr(agent, "trace", None)
         if verbose and trace is not None:
             trace.listeners.append(lambda episode, record: bar.log(format_record(episode, record)))
+        elif verbose:
+            agent_type = getattr(cfg.agent, "type", "?")
+            print(f"robomem: --verbose: agent {agent_type!r} keeps no step trace", file=sys.stderr)
         summary = evaluate(cfg, env, agent, run_dir, progress=bar, resume=bool(resume))
     return summary, run_dir
 
