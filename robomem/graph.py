@@ -34,14 +34,8 @@ class NodeFn(Protocol):
 #: ``(node name, node) -> node``: returns the node to run in its place (usually calling it).
 NodeMiddleware = Callable[[str, NodeFn], NodeFn]
 
-NODES: dict[str, NodeFn] = {
-    "perceive": nodes.perceive,
-    "memory_update": nodes.memory_update,
-    "memory_retrieve": nodes.memory_retrieve,
-    "plan": nodes.plan,
-    "critic": nodes.critic,
-    "execute": nodes.execute,
-}
+#: The loop's nodes, functions of :mod:`robomem.nodes` of the same names (looked up when a graph is built).
+NODES = ("perceive", "memory_update", "memory_retrieve", "plan", "critic", "execute")
 
 
 def build_graph(
@@ -57,7 +51,9 @@ def build_graph(
         AgentState, context_schema=EpisodeRuntime
     )
     bind = [_bind(context)] if context is not None else []
-    nodes_to_add = {"reset": reset, **NODES} if reset is not None else NODES
+    nodes_to_add: dict[str, NodeFn] = {name: getattr(nodes, name) for name in NODES}
+    if reset is not None:
+        nodes_to_add = {"reset": reset, **nodes_to_add}
     for name, fn in nodes_to_add.items():
         for wrap in reversed([*middleware, *bind] if name != "reset" else middleware):
             fn = wrap(name, fn)
