@@ -10,7 +10,7 @@ step file), ``summary`` and ``queries`` (thalamus), ``retrieved`` (``{store: tex
 operations' included; never a prompt, never a key). Extra keys: ``replanned`` (the planner ran),
 ``resumed`` (the iteration began in a killed process: its earlier nodes' timings and replies are lost), and
 on a last iteration that executes nothing (the planner declared the task done, or the step limit was
-reached) ``final: true`` with ``stop_reason``, ``action: ""``.
+reached, or the environment failed: then also ``error``) ``final: true`` with ``stop_reason``, ``action: ""``.
 
 The recorder is a node middleware (:func:`robomem.graph.build_graph`), so it times nodes without patching
 them. One recorder serves one episode at a time (an agent runs its episodes one after another).
@@ -29,7 +29,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from robomem.context import EpisodeRuntime
-from robomem.errors import LLMError
+from robomem.errors import EnvAdapterError, LLMError
 from robomem.graph import NodeFn
 from robomem.llm.base import ChatMessage, LLMClient, LLMReply
 from robomem.state import AgentState
@@ -88,6 +88,8 @@ class TracingLLM:
         return reply
 
     def __getattr__(self, name: str) -> Any:  # close(), settings, ... of the wrapped client
+        if name == "inner":  # not set yet (a copy being built): no endless recursion
+            raise AttributeError(name)
         return getattr(self.inner, name)
 
 
@@ -149,7 +151,11 @@ class TraceRecorder:
         @functools.wraps(fn)
         def traced(state: AgentState, runtime: Runtime[EpisodeRuntime]) -> AgentState:
             started = self.clock()
-            update = fn(state, runtime)
+            try:
+                update = fn(state, runtime)
+            except EnvAdapterError as err:  # the harness records the episode as failed: say where it stopped
+                self._node_done(name, state, {}, self.clock() - started, error=f"{type(err).__name__}: {err}")
+                raise
             self._node_done(name, state, update, self.clock() - started)
             return update
 
@@ -160,10 +166,16 @@ class TraceRecorder:
         with self._lock:
             self._current["llm"].append(item)
 
-    def _node_done(self, name: str, state: AgentState, update: AgentState, seconds: float) -> None:
+    def _node_done(
+        self, name: str, state: AgentState, update: AgentState, seconds: float, error: str | None = None
+    ) -> None:
         with self._lock:
             cur = self._current
             cur["timings"][name] = round(cur["timings"].get(name, 0.0) + seconds, 6)
+        if error is not None:
+            cur |= {"step": int(state.get("step", 0)), "final": True, "stop_reason": error, "error": error}
+            self._emit()
+            return
         done = bool(update.get("done", state.get("done")))
         if name == "perceive":
             cur["summary"] = update.get("summary", "")

@@ -21,6 +21,7 @@ from robomem.testing.scripted_llm import Rule, ScriptedLLMServer
 from robomem.trace import STORES, format_record, trace_path
 from tests.robomem.agents import resume_helpers as rh
 from tests.robomem.agents.test_robomemory_llm import _plan
+from tests.robomem.scripted_env import ScriptedTestEnv, make_task
 
 KEYS = {"step", "summary", "queries", "retrieved", "plan", "critic", "action", "feedback", "success"}
 KEYS |= {"timings", "llm"}
@@ -41,9 +42,11 @@ def _check_against_step_files(run_dir: Path) -> list[dict[str, Any]]:
         records = _records(trace)
         steps = json.loads(steps_file.read_text(encoding="utf-8"))
         acting = [r for r in records if not r.get("final")]
-        assert [(r["step"], r["action"], r["feedback"], r["success"]) for r in acting] == [
-            (s["step"], s["action"], s["feedback"], s["success"]) for s in steps
+        assert [(r["step"], r["action"], r["success"]) for r in acting] == [
+            (s["step"], s["action"], s["success"]) for s in steps
         ]
+        # The feedback the agent was given: the env's, or for a timed-out skill the executor's words on it.
+        assert all(s["feedback"] in r["feedback"] for r, s in zip(acting, steps, strict=True))
         assert all(r.get("final") for r in records[len(acting) :])  # a final record comes last, if any
         for record in records:
             assert set(record) >= KEYS, record
@@ -148,3 +151,38 @@ def test_llm_replies_critic_objections_and_verbose_lines_without_the_key(
     assert out.err.count("[base/1 step ") == len(records)
     assert "critic rejected: " in out.err and "look first" in out.err
     assert format_record("base/1", records[0]).splitlines()[0] in out.err
+
+
+def test_a_timed_out_skill_is_a_step_and_a_failed_env_ends_the_trace(tmp_path: Path) -> None:
+    """A skill that times out is a failed step in the trace as in the step file; an environment that fails
+    mid-episode (a connection lost) ends the trace with a final record naming the error."""
+    plan = {
+        "reasoning_and_reflection": "",
+        "language_plan": "",
+        "executable_plan": [
+            {"action_id": 2, "action_name": "wait"},
+            {"action_id": 0, "action_name": "advance"},
+            {"action_id": 0, "action_name": "advance"},
+        ],
+    }
+    tasks = {"base": (make_task("base_slow", "base"),), "spatial": (make_task("spatial_boom", "spatial"),)}
+    with ScriptedLLMServer([Rule(role="planner", reply=json.dumps(plan))]) as server:
+        cfg = load_config(
+            None,
+            [
+                "agent.type=robomem",
+                "agent.planner.type=llm",
+                "agent.memory.stores=[]",
+                f"agent.llm={{base_url: '{server.base_url}', model: m, max_retries: 0}}",
+            ],
+        )
+        run_dir = tmp_path / "run"
+        run_dir.mkdir()  # robomem eval makes it
+        evaluate(cfg, ScriptedTestEnv(tasks=tasks), AGENTS.build(cfg.agent), run_dir, progress=False)
+    slow = _check_against_step_files(run_dir)  # both episodes
+    timed_out = [r for r in slow if r["action"] == "wait"]
+    assert timed_out and all(not r["success"] and "did not finish" in r["feedback"] for r in timed_out)
+    boom = _records(run_dir / "spatial" / "trace" / "episode_1_trace.jsonl")
+    assert len(boom) == 1 and boom[0]["final"] and boom[0]["step"] == 0
+    assert boom[0]["error"] == "EnvConnectionError: test server went away" == boom[0]["stop_reason"]
+    assert boom[0]["llm"][0]["role"] == "planner" and "execute" in boom[0]["timings"]
