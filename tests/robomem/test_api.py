@@ -32,5 +32,5 @@ def test_bad_input_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"--resume takes the run's own config\.yaml"):
         robomem.evaluate("configs/demo.yaml", resume=tmp_path)
     with pytest.raises(TypeError, match="not one string"):
-        robomem.evaluate(None, "eval.episodes=2")  # type: ignore[arg-type]
+        robomem.evaluate(None, "eval.episodes=2")
     assert not (tmp_path / "a").exists()
