@@ -13,7 +13,7 @@ timing nodes (:mod:`robomem.eval.trace`) or binding a runtime (:mod:`robomem.stu
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
@@ -43,12 +43,15 @@ def build_graph(
     *,
     reset: NodeFn | None = None,
     context: Callable[[], EpisodeRuntime] | None = None,
+    context_schema: type[Any] | None = None,
 ) -> StateGraph[AgentState, EpisodeRuntime, AgentState, AgentState]:
     """For a graph invoked from outside the harness (LangGraph Studio, whose runs carry no Python objects):
     ``reset`` is a first node that starts the episode itself (resets the env, returns the initial state),
-    and ``context`` supplies the episode's runtime to the other nodes and the routing."""
+    and ``context`` supplies the episode's runtime to the other nodes and the routing; the run's own
+    context, if any, is ``context_schema``'s (the server builds one from the request)."""
+    schema: type[Any] = EpisodeRuntime if context is None else context_schema or dict
     graph: StateGraph[AgentState, EpisodeRuntime, AgentState, AgentState] = StateGraph(
-        AgentState, context_schema=EpisodeRuntime
+        AgentState, context_schema=schema
     )
     bind = [_bind(context)] if context is not None else []
     nodes_to_add: dict[str, NodeFn] = {name: getattr(nodes, name) for name in NODES}

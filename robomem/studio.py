@@ -3,10 +3,11 @@
 The factory builds the whole runtime from a preset, as ``robomem eval`` does: the environment, the brain
 modules and the memory (``ROBOMEM_CONFIG``, default ``configs/demo.yaml``; ``ROBOMEM_OVERRIDES``: dotted
 overrides separated by spaces). Every run of the graph is one episode: a first ``reset`` node puts the
-environment on the next planned task (``ROBOMEM_TASK=<subset>/<N>`` picks one) and the loop runs to its
-end, writing memory and its step trace to the run folder (``run.dir``, else a new one under ``runs/``). The
-server's own checkpointer is used, so the graph is compiled without one. One episode at a time: the
-environment is a single simulator.
+environment on the next planned task (the run's context ``{"task": "<subset>/<N>"}``, or ``ROBOMEM_TASK``,
+picks one) and the loop runs to its end, writing memory and its step trace to the run folder (``run.dir``,
+else a new one under ``runs/``). The server's own checkpointer is used, so the graph is compiled without
+one. One episode at a time: the environment is a single simulator. The nodes block (simulator, memory
+files), so the dev server is started with ``--allow-blocking``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import os
 import shlex
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
@@ -33,7 +34,14 @@ from robomem.nodes import episode_outcome
 from robomem.state import AgentState, initial_state
 from robomem.trace import trace_path
 
-__all__ = ("StudioSession", "make_graph")
+__all__ = ("StudioOptions", "StudioSession", "make_graph")
+
+
+class StudioOptions(TypedDict, total=False):
+    """A run's context in Studio: ``task`` (``<subset>/<N>``) picks its episode."""
+
+    task: str
+
 
 DEFAULT_PRESET = Path(__file__).resolve().parents[1] / "configs" / "demo.yaml"
 
@@ -58,18 +66,20 @@ class StudioSession:
         self._lock = threading.Lock()
         self.runtime: EpisodeRuntime | None = None
 
-    def next_episode(self) -> tuple[str, PlannedEpisode]:
+    def next_episode(self, task: str | None = None) -> tuple[str, PlannedEpisode]:
+        """``task`` (``<subset>/<N>``), else ``ROBOMEM_TASK``, else the episode after the last one run."""
         with self._lock:
             counts: dict[str, int] = {}
             keyed = []
             for item in self.plan:
                 counts[item.subset] = counts.get(item.subset, 0) + 1
                 keyed.append((f"{item.subset}/{counts[item.subset]}", item))
-            if self._pinned is not None:
+            wanted = task or self._pinned
+            if wanted is not None:
                 for key, item in keyed:
-                    if key == self._pinned:
+                    if key == wanted:
                         return key, item
-                raise ConfigError(f"no planned episode {self._pinned!r}; e.g. {keyed[0][0]!r}")
+                raise ConfigError(f"no planned episode {wanted!r}; e.g. {keyed[0][0]!r}")
             key, item = keyed[self._next % len(keyed)]
             self._next += 1
             return key, item
@@ -77,7 +87,8 @@ class StudioSession:
     def reset(self, state: AgentState, runtime: Runtime[EpisodeRuntime]) -> AgentState:
         """Put the environment on the next task and start the episode (memory, trace)."""
         agent = self.agent
-        key, item = self.next_episode()
+        options = runtime.context if isinstance(runtime.context, dict) else {}
+        key, item = self.next_episode(options.get("task") or None)
         if item.perturb is not None:
             self.env.perturb(*item.perturb)
         observation = self.env.reset(item.task, keep_world=item.keep_world)
@@ -136,7 +147,8 @@ class StudioSession:
 
     def graph(self) -> CompiledStateGraph[AgentState, EpisodeRuntime, AgentState, AgentState]:
         middleware = (self.end_when_done, self.agent.trace.middleware)
-        return build_graph(middleware, reset=self.reset, context=self.context).compile()
+        graph = build_graph(middleware, reset=self.reset, context=self.context, context_schema=StudioOptions)
+        return graph.compile()
 
     def close(self) -> None:
         try:
