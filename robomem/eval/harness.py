@@ -39,6 +39,8 @@ class RecordingEnv(Env):
         self.inner = inner
         self.profile = inner.profile
         self.privileged_success = inner.privileged_success
+        #: Called with the env's step counter after every step (the progress line's current step).
+        self.on_step: Callable[[int], None] | None = None
         self.start_episode()
 
     def start_episode(self) -> None:
@@ -53,8 +55,6 @@ class RecordingEnv(Env):
         self._step_since_reset = 0  # the env's step counter as of its last reset
         #: Every step of the episode as ``{"action", "feedback", "success", "step"}`` (the step log).
         self.steps: list[dict[str, object]] = []
-        #: Called with the env's step counter after every step (the progress line's current step).
-        self.on_step: Callable[[int], None] | None = None
 
     @property
     def skills(self) -> tuple[str, ...]:

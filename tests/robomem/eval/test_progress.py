@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -147,6 +148,7 @@ def test_robomem_eval_on_a_real_terminal(tmp_path: Path) -> None:
     os.close(main)
     text = b"".join(chunks).decode()
     assert process.returncode == 0, text
-    assert "\r[" in text and "elapsed" in text and "ETA" in text and "step " in text
+    assert "\r[" in text and "elapsed" in text and "ETA" in text
+    assert re.search(r"\| base [\w-]+ step [1-9]", text), text  # the current step of the running episode
     assert "robomem: 2 episodes in " in text
     assert stdout.decode().startswith("base")
