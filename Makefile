@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test lint typecheck pytest suites local-llm ros studio mem0 clean
+.PHONY: demo test lint typecheck pytest suites local-llm ros studio mem0 browser clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -68,6 +68,13 @@ $(MEM0_VENV)/.installed:
 
 ## Install Mem0 in .venv-mem0 for `python -m bench.vs_mem0`.
 mem0: $(MEM0_VENV)/.installed
+
+# The `browser` tests open the report and the memory viewer in Debian's Chromium (/usr/bin/chromium), driven
+# by Playwright (a dev dependency). Playwright's own browser download (`playwright install`) is never used.
+# Installing the package needs root (apt); without it the browser tests skip (CI: they fail).
+## Install Debian's Chromium for the browser tests.
+browser:
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 
 ## Run the main job offline on the default preset and print SR/GC per subset.
 demo: $(VENV)/.core

@@ -46,13 +46,13 @@ from bench._common import (
     fmt_rate,
     machine_info,
     markdown_table,
-    mean_ci,
     now_iso,
     outcome_stats,
     run_harness,
     svg_bar_chart,
     write_json,
 )
+from robomem.eval.stats import paired_steps_delta
 
 __all__ = ("DEFAULT_VARIANTS", "PAPER_TABLE_II", "VARIANTS", "main", "overrides_for", "run")
 
@@ -131,20 +131,7 @@ def overrides_for(
 
 def _steps_delta(run: HarnessRun, full: HarnessRun | None) -> dict[str, Any] | None:
     """Paired difference of steps (this run minus the full agent's) over the tasks both ran."""
-    if full is None:
-        return None
-    theirs = {(r.subset, r.task_id): r.num_steps for r in full.records}
-    deltas = [
-        float(r.num_steps - theirs[r.subset, r.task_id])
-        for r in run.records
-        if (r.subset, r.task_id) in theirs
-    ]
-    return {
-        **mean_ci(deltas),
-        "fewer": sum(d < 0 for d in deltas),
-        "same": sum(d == 0 for d in deltas),
-        "more": sum(d > 0 for d in deltas),
-    }
+    return paired_steps_delta(run.records, None if full is None else full.records)
 
 
 def run(
