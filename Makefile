@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test lint typecheck pytest suites local-llm ros mem0 browser clean
+.PHONY: demo test lint typecheck pytest suites local-llm ros studio mem0 browser clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -48,6 +48,15 @@ $(VENV)/.ros: $(VENV)/.core
 ## Install ROS 2's Python client (rclpy) for `env.type: ros` and the reference skill server.
 ros: $(VENV)/.ros
 
+# LangGraph's in-memory dev server for `langgraph dev` / LangGraph Studio (the `studio` extra); its test
+# serves the agent's loop on 127.0.0.1.
+$(VENV)/.studio: $(VENV)/.core
+	$(PIP) -e '.[studio]'
+	touch $@
+
+## Install `langgraph dev` (LangGraph's in-memory server) to open the agent's loop in LangGraph Studio.
+studio: $(VENV)/.studio
+
 # Mem0, only for the side-by-side benchmark `bench/vs_mem0.py` (and its test): a venv of its own, because
 # robomem never imports it and its dependencies must not leak into robomem's.
 MEM0_VENV ?= .venv-mem0
@@ -81,7 +90,7 @@ lint: $(VENV)/.dev
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy
 
-pytest: $(VENV)/.dev $(VENV)/.local-llm $(VENV)/.ros $(MEM0_VENV)/.installed
+pytest: $(VENV)/.dev $(VENV)/.local-llm $(VENV)/.ros $(VENV)/.studio $(MEM0_VENV)/.installed
 	$(BIN)/pytest
 
 ## Regenerate the committed task suites (byte-identical unless the generator changed).

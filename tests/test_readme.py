@@ -186,6 +186,16 @@ def check_evaluation(tmp_path: Path) -> None:
     assert last.is_file()
 
 
+def check_python_api(tmp_path: Path) -> None:
+    """The `robomem.evaluate` example, run as written in a checkout-like folder."""
+    work = _workdir(tmp_path)
+    done = run(f"python -c {shlex.quote(block('robomem.evaluate('))}", work)
+    lines = done.stdout.splitlines()
+    assert re.fullmatch(r"SR \d+% over 5 episodes", lines[0]), done.stdout
+    assert lines[1].startswith("base SR ") and len(lines) == 2
+    assert len(list((work / "runs" / "api_demo" / "base" / "trace").glob("episode_*_trace.jsonl"))) == 5
+
+
 def check_ros(tmp_path: Path) -> None:
     lines = commands(block(".venv/bin/python -m envs.ros.sim_server"))
     assert lines[0] == "make ros"
@@ -308,6 +318,7 @@ CHECKS: dict[str, Callable[[Path], None]] = {
     "class GreedyFinder": check_own_planner,
     '[project.entry-points."robomem.planners"]': check_own_planner,
     "configs/eb_alfred.yaml --subset base": check_evaluation,
+    "robomem.evaluate(": check_python_api,
     ".venv/bin/python -m envs.ros.sim_server": check_ros,
     "envs/bridge/server.py --backend": skip_eb_bridge,
     "docker compose": check_docker,

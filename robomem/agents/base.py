@@ -44,6 +44,10 @@ class Agent(ABC):
     def end_run(self) -> None:
         """Called once after the last episode of a run, also when the run failed."""
 
+    def episode_saved(self, episode_id: str) -> None:
+        """The harness has written the result of episode ``episode_id`` (also for one finished before a
+        resume): a resumed run will not run it again, so what the agent kept to resume it can go."""
+
     @abstractmethod
     def run_episode(
         self, env: Env, task: Task, observation: Observation, *, episode_id: str = ""

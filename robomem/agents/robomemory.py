@@ -5,7 +5,12 @@ the LLM client (when any role uses one). Per episode it runs the graph with the 
 that thread already has a checkpoint (the process was killed), it replays the executed actions into the
 freshly reset environment and continues from the checkpoint, so no step is lost and no memory write repeats
 (stores are idempotent per step and per episode). An episode is consolidated when it ends or the environment
-fails it; an error that stops the run (an ``llm`` error, Ctrl-C) leaves it to ``--resume``.
+fails it; an error that stops the run (an ``llm`` error, Ctrl-C) leaves it to ``--resume``. Once the harness
+has saved an episode's result (:meth:`RoboMemoryAgent.episode_saved`), its checkpoints are deleted: resume
+needs only the unfinished episode's, and a long run's folder stays small.
+
+Every step is traced to ``<run>/<subset>/trace/episode_<N>_trace.jsonl`` (:mod:`robomem.trace`).
+``node_middleware`` wraps the loop's nodes (timing, tracing, tests) without patching :mod:`robomem.nodes`.
 """
 
 from __future__ import annotations
@@ -33,18 +38,25 @@ from robomem.agents.base import Agent, EpisodeStats
 from robomem.agents.robomemory_config import RoboMemoryAgentConfig
 from robomem.context import EpisodeRuntime
 from robomem.errors import ConfigError, EnvAdapterError, RobomemError
-from robomem.graph import build_graph
+from robomem.graph import NodeMiddleware, build_graph
 from robomem.llm.accounting import LLMAccounting
 from robomem.llm.base import LLMClient
 from robomem.llm.factory import make_llm
 from robomem.nodes import episode_outcome
 from robomem.state import AgentState, initial_state
+from robomem.trace import TraceRecorder, trace_path
 
 __all__ = ("RoboMemoryAgent",)
 
 
 class RoboMemoryAgent(Agent):
-    def __init__(self, config: RoboMemoryAgentConfig, *, fresh_memory: bool = False) -> None:
+    def __init__(
+        self,
+        config: RoboMemoryAgentConfig,
+        *,
+        fresh_memory: bool = False,
+        node_middleware: Sequence[NodeMiddleware] = (),
+    ) -> None:
         if config.uses_llm() and config.llm is None:
             raise RobomemError("an LLM role is configured but agent.llm is not set (base_url, model)")
         if fresh_memory and config.memory.stores and config.memory.dir:
@@ -56,7 +68,11 @@ class RoboMemoryAgent(Agent):
         self.memory: MemorySystem | None = None
         self.llm: LLMClient | None = None
         self.accounting = LLMAccounting()
+        #: The step trace; add listeners to see each step as it is written (``robomem eval --verbose``).
+        self.trace = TraceRecorder()
+        self.node_middleware = tuple(node_middleware)
         self._conn: sqlite3.Connection | None = None
+        self._checkpointer: SqliteSaver | None = None
         self._graph: CompiledStateGraph[AgentState, EpisodeRuntime, AgentState, AgentState] | None = None
 
     # ---- run lifecycle ---------------------------------------------------------------------------------
@@ -80,7 +96,7 @@ class RoboMemoryAgent(Agent):
         # Before anything is accounted: an endpoint embedder may be, even when no LLM role is.
         _keep_earlier_usage(run_dir)
         if cfg.llm is not None and cfg.may_use_llm():  # a plug-in planner or critic may call it too
-            self.llm = make_llm(cfg.llm, accounting=self.accounting)
+            self.llm = self.trace.wrap_llm(make_llm(cfg.llm, accounting=self.accounting))
         if cfg.memory.stores:
             memory_dir = Path(cfg.memory.dir) if cfg.memory.dir else run_dir / "memory"
             self.memory = open_memory(
@@ -93,18 +109,30 @@ class RoboMemoryAgent(Agent):
             # every committed checkpoint across a killed process, which is what `--resume` needs.
             self._conn.execute("PRAGMA synchronous = NORMAL")
             checkpointer = SqliteSaver(self._conn)
-        self._graph = build_graph().compile(checkpointer=checkpointer)
+        self._checkpointer = checkpointer
+        # The trace innermost: its timings are the nodes' own.
+        middleware = (*self.node_middleware, self.trace.middleware)
+        self._graph = build_graph(middleware).compile(checkpointer=checkpointer)
         self.thalamus = self._thalamus()
         self.planner = PLANNERS.build(cfg.planner, llm=self.llm)
         self.critic = CRITICS.build(cfg.critic, llm=self.llm) if cfg.critic is not None else None
         self.executor = SkillExecutor(cfg.executor)
+
+    def episode_saved(self, episode_id: str) -> None:
+        """The harness has written this episode's result: a resume will not run it again, so its checkpoints
+        go (deleted only now: a process killed between the episode's end and its result file resumes from
+        the finished checkpoint instead of running the episode again on top of its memory)."""
+        if self._checkpointer is not None and self.run_dir is not None:
+            self._checkpointer.delete_thread(self._thread_id(episode_id))
 
     def end_run(self) -> None:
         try:
             if self.memory is not None:
                 self.memory.close()
         finally:
+            self.trace.stop()
             if self._conn is not None:
+                _compact(self._conn)
                 self._conn.close()
             if self.run_dir is not None and (self.llm is not None or self.accounting.snapshot()["roles"]):
                 self.accounting.write(self.run_dir / "llm_usage.json")
@@ -121,10 +149,10 @@ class RoboMemoryAgent(Agent):
     ) -> EpisodeStats:
         if self._graph is None:
             raise RobomemError("begin_run() must be called before run_episode()")
-        run = self.run_dir.name if self.run_dir is not None else "run"
+        episode_id = episode_id or task.task_id
         episode = EpisodeContext(
             site=task.scene,
-            episode_id=f"{run}/{episode_id or task.task_id}",
+            episode_id=self._thread_id(episode_id),
             instruction=task.instruction,
             task_type=task.task_type,
             world_persists=env.world_persists,
@@ -154,10 +182,15 @@ class RoboMemoryAgent(Agent):
         snapshot = self._graph.get_state(config) if self.config.checkpoint else None
         saved: dict[str, Any] = dict(snapshot.values) if snapshot is not None else {}
         state: dict[str, Any] = {}
+        finished = bool(saved.get("done")) and snapshot is not None and not snapshot.next
+        if self.run_dir is not None:
+            next_nodes = tuple(snapshot.next) if snapshot is not None else ()
+            path = trace_path(self.run_dir, episode_id)
+            self.trace.start(path, episode_id, saved, next_nodes=next_nodes, finished=finished)
         try:
             if saved:
                 _replay(env, saved.get("history", []))  # the environment restarted with the process
-            if saved.get("done") and snapshot is not None and not snapshot.next:
+            if finished:
                 state = saved  # finished, but the process died before its results were written
             else:
                 # A `done` checkpoint with nodes still to run: the last step has not reached memory yet.
@@ -179,6 +212,10 @@ class RoboMemoryAgent(Agent):
             planner_output_error=state.get("planner_output_error", 0),
             empty_plan=bool(state.get("empty_plan")),
         )
+
+    def _thread_id(self, episode_id: str) -> str:
+        run = self.run_dir.name if self.run_dir is not None else "run"
+        return f"{run}/{episode_id}"
 
     def _state_after_error(self, state: dict[str, Any], config: RunnableConfig) -> dict[str, Any]:
         if not state and self.memory is not None and self._graph is not None and self.config.checkpoint:
@@ -203,6 +240,16 @@ def _replay(env: Env, history: list[dict[str, Any]]) -> None:
                 f"cannot resume: replaying {record['action']!r} gave {result.info['env_feedback']!r}, "
                 f"not {record['feedback']!r} (the environment is not deterministic)"
             )
+
+
+def _compact(conn: sqlite3.Connection) -> None:
+    """Give the pages of deleted checkpoints back to the file system once no episode is left unfinished
+    (an interrupted run keeps its file as it is: VACUUM rewrites it)."""
+    try:
+        if conn.execute("SELECT 1 FROM checkpoints LIMIT 1").fetchone() is None:
+            conn.execute("VACUUM")
+    except sqlite3.Error:
+        pass  # no table yet (no episode ran), or busy: the file is only bigger than it needs to be
 
 
 def _keep_earlier_usage(run_dir: Path) -> None:

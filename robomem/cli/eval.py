@@ -7,6 +7,9 @@ first, so an explicit dotted override wins.
 ``--llm local`` starts a tiny LLM on this machine (SmolLM2-135M behind llama.cpp's OpenAI-compatible server,
 127.0.0.1 only; install it with ``make local-llm``) for the whole run, and points the agent's LLM
 (``agent.llm.*``, every role) at it. It proves the pipeline offline; the model is far too small to plan well.
+
+``--verbose`` prints every step of the RoboMemory agent as it is traced (``<run>/<subset>/trace/``): the
+thalamus summary, what memory answered, the plan, the critic's objections, the action and its feedback.
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -23,14 +28,16 @@ from pydantic import ValidationError
 from envs.base import Env
 from robomem.agents import AGENTS
 from robomem.cli._parser import Subcommands
-from robomem.config import Config, dump_config, load_config, resolve_run_dir
+from robomem.config import Config, apply_overrides, config_error, dump_config, load_config, resolve_run_dir
 from robomem.errors import ConfigError, StoreError
+from robomem.eval._progress import RunProgress
 from robomem.eval.harness import PlannedEpisode, evaluate, format_table, plan_episodes
+from robomem.eval.metrics import Summary
 from robomem.eval.results import EpisodeRecord
 from robomem.llm.config import LLMConfig
 from robomem.storage import check_sqlite_file, write_bytes_atomic
 
-__all__ = ("add_eval_parser", "overrides_from_args", "run_eval")
+__all__ = ("add_eval_parser", "execute", "overrides_from_args", "run_eval")
 
 
 def add_eval_parser(commands: Subcommands) -> None:
@@ -60,7 +67,12 @@ def add_eval_parser(commands: Subcommands) -> None:
     parser.add_argument("--run-dir", metavar="DIR", help="output folder [run.dir]")
     parser.add_argument("--lifelong", action="store_true", help="lifelong mode [eval.mode=lifelong]")
     parser.add_argument(
-        "--no-progress", dest="progress", action="store_false", help="no progress bar on stderr"
+        "--no-progress", dest="progress", action="store_false", help="no progress line on stderr"
+    )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print every step on stderr as it happens (summary, memory, plan, critic, action, feedback)",
     )
     parser.add_argument(
         "--resume",
@@ -104,33 +116,70 @@ def overrides_from_args(args: argparse.Namespace, extra: list[str]) -> list[str]
 
 def run_eval(args: argparse.Namespace, extra: list[str]) -> int:
     overrides = overrides_from_args(args, extra)
-    if args.resume:
-        if args.fresh_memory:
+    if args.resume and args.run_dir is not None:
+        raise ConfigError("--resume takes the run's own config.yaml and folder; drop --config/--run-dir")
+    summary, _ = execute(
+        args.config,
+        overrides,
+        resume=args.resume,
+        fresh_memory=args.fresh_memory,
+        progress=args.progress,
+        verbose=args.verbose,
+        llm=getattr(args, "llm", None),
+    )
+    print(format_table(summary))
+    return 0
+
+
+def execute(
+    config: str | Path | Config | None,
+    overrides: Sequence[str] = (),
+    *,
+    resume: str | Path | None = None,
+    fresh_memory: bool = False,
+    progress: bool = True,
+    verbose: bool = False,
+    llm: str | None = None,
+) -> tuple[Summary, Path]:
+    """What ``robomem eval`` does (and :func:`robomem.evaluate`): returns the summary and the run folder."""
+    overrides = list(overrides)
+    if resume:
+        if fresh_memory:
             raise ConfigError(
                 "--fresh-memory would wipe the memory the interrupted run was using; not with --resume"
             )
-        if args.config is not None or args.run_dir is not None:
+        if config is not None:
             raise ConfigError("--resume takes the run's own config.yaml and folder; drop --config/--run-dir")
-        _check_resumable(Path(args.resume))
-        args.config = str(Path(args.resume) / "config.yaml")
+        _check_resumable(Path(resume))
+        config = Path(resume) / "config.yaml"
     with ExitStack() as stack:
-        if getattr(args, "llm", None) == "local":
-            overrides = _start_local_llm(stack, args.config, overrides)
-        return _run(args, load_config(args.config, overrides))
+        if llm == "local":
+            overrides = _start_local_llm(stack, config, overrides)
+        cfg = _load(config, overrides)
+        return _run(cfg, resume=resume, fresh_memory=fresh_memory, progress=progress, verbose=verbose)
 
 
-def _start_local_llm(stack: ExitStack, path: str | None, overrides: list[str]) -> list[str]:
+def _load(config: str | Path | Config | None, overrides: Sequence[str]) -> Config:
+    if not isinstance(config, Config):
+        return load_config(config, overrides)
+    try:
+        return Config.model_validate(apply_overrides(dump_config(config), overrides))
+    except ValidationError as err:
+        raise config_error(err) from None
+
+
+def _start_local_llm(stack: ExitStack, path: str | Path | Config | None, overrides: list[str]) -> list[str]:
     """Start the local LLM server (stopped when ``stack`` closes) and return ``overrides`` preceded by the
     ones pointing ``agent.llm`` at it, so an explicit ``agent.llm.*=...`` argument still wins. The config is
     validated before anything starts."""
     from robomem.llm.local import LOCAL_MODEL, LocalLLMServer, local_llm_overrides
 
     try:
-        cfg = load_config(path, [*local_llm_overrides("http://127.0.0.1:1/v1"), *overrides])
+        cfg = _load(path, [*local_llm_overrides("http://127.0.0.1:1/v1"), *overrides])
     except ConfigError as err:
         if err.key != "agent.llm":
             raise
-        cfg = load_config(path, overrides)  # the agent has no `llm` section
+        cfg = _load(path, overrides)  # the agent has no `llm` section
     llm = getattr(cfg.agent, "llm", None)
     agent_type = getattr(cfg.agent, "type", "?")
     if not isinstance(llm, LLMConfig):
@@ -154,23 +203,33 @@ def _start_local_llm(stack: ExitStack, path: str | None, overrides: list[str]) -
     return [*local_llm_overrides(server.base_url, tuple(llm.roles)), *overrides]
 
 
-def _run(args: argparse.Namespace, cfg: Config) -> int:
+def _run(
+    cfg: Config, *, resume: str | Path | None, fresh_memory: bool, progress: bool, verbose: bool
+) -> tuple[Summary, Path]:
     # Imported here so `robomem --help` and `robomem suites` do not load every environment.
     from envs.registry import ENVS
+    from robomem.trace import format_record
 
     with ENVS.build(cfg.env) as env:
-        agent = AGENTS.build(cfg.agent, fresh_memory=args.fresh_memory, run_seed=cfg.eval.seed)
-        _notices(cfg, env, plan_episodes(cfg, env))  # a bad subset selection fails before a run folder exists
-        if args.resume:
-            run_dir = Path(args.resume)
+        agent = AGENTS.build(cfg.agent, fresh_memory=fresh_memory, run_seed=cfg.eval.seed)
+        planned = plan_episodes(cfg, env)
+        _notices(cfg, env, planned)  # a bad subset selection fails before a run folder exists
+        if resume:
+            run_dir = Path(resume)
             _record_resume_config(run_dir, cfg)
         else:
             run_dir = _make_run_dir(cfg)
             cfg = cfg.model_copy(update={"run": cfg.run.model_copy(update={"dir": str(run_dir)})})
             write_bytes_atomic(run_dir / "config.yaml", _config_yaml(cfg))
-        summary = evaluate(cfg, env, agent, run_dir, progress=args.progress, resume=bool(args.resume))
-    print(format_table(summary))
-    return 0
+        bar = RunProgress(len(planned[1]), enabled=progress)
+        trace: Any = getattr(agent, "trace", None)
+        if verbose and trace is not None:
+            trace.listeners.append(lambda episode, record: bar.log(format_record(episode, record)))
+        elif verbose:
+            agent_type = getattr(cfg.agent, "type", "?")
+            print(f"robomem: --verbose: agent {agent_type!r} keeps no step trace", file=sys.stderr)
+        summary = evaluate(cfg, env, agent, run_dir, progress=bar, resume=bool(resume))
+    return summary, run_dir
 
 
 def _check_resumable(run_dir: Path) -> None:

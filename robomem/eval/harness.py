@@ -20,7 +20,7 @@ from envs.task import LifelongSequence, Task
 from robomem.agents.base import Agent, EpisodeStats
 from robomem.config import Config
 from robomem.errors import ConfigError, EnvAdapterError, EnvTimeoutError
-from robomem.eval._progress import ProgressBar
+from robomem.eval._progress import RunProgress
 from robomem.eval.metrics import SubsetSummary, Summary, summarize
 from robomem.eval.results import EpisodeRecord, episode_result_path
 from robomem.storage import write_json_atomic
@@ -39,6 +39,8 @@ class RecordingEnv(Env):
         self.inner = inner
         self.profile = inner.profile
         self.privileged_success = inner.privileged_success
+        #: Called with the env's step counter after every step (the progress line's current step).
+        self.on_step: Callable[[int], None] | None = None
         self.start_episode()
 
     def start_episode(self) -> None:
@@ -99,6 +101,8 @@ class RecordingEnv(Env):
         self.steps.append({"action": action, "feedback": feedback, "success": success, "step": step})
         self._env_step = step
         self.done = done
+        if self.on_step is not None:
+            self.on_step(step)
 
     def _skill_text(self, action: int | str) -> str:
         skills = self.inner.skills
@@ -211,7 +215,7 @@ def evaluate(
     env: Env,
     agent: Agent,
     run_dir: Path,
-    progress: bool = True,
+    progress: bool | RunProgress = True,
     *,
     stream: TextIO | None = None,
     clock: Callable[[], float] = time.perf_counter,
@@ -219,7 +223,7 @@ def evaluate(
 ) -> Summary:
     """Run every planned episode, write per-episode and summary files under ``run_dir``, return the
     summary. An episode aborted by an :class:`EnvAdapterError` is recorded as failed and the run goes on;
-    other exceptions propagate.
+    other exceptions propagate. ``progress``: draw the progress line (:class:`RunProgress`), or the caller's.
 
     With ``resume``, episodes whose result file exists are not run again (in lifelong mode their logged
     actions are replayed so the house is where they left it); the first unfinished one continues from the
@@ -228,26 +232,35 @@ def evaluate(
     agent.check_tasks([item.task for item in plan])
     recorder = RecordingEnv(env)
     by_subset: dict[str, list[EpisodeRecord]] = {s: [] for s in subsets}
-    bar = ProgressBar(len(plan), enabled=progress, stream=stream)
+    if isinstance(progress, RunProgress):  # the caller's, e.g. to print --verbose lines through it
+        bar, bar.total = progress, len(plan)
+    else:
+        bar = RunProgress(len(plan), enabled=progress, stream=stream)
     started = clock()
     agent.begin_run(run_dir)
     try:
-        for done, item in enumerate(plan, start=1):
+        for item in plan:
             records = by_subset[item.subset]
             n = len(records) + 1
+            key = f"{item.subset}/{n}"
             result_path = episode_result_path(run_dir, item.subset, n)
             if resume and result_path.exists():
                 records.append(EpisodeRecord.model_validate_json(result_path.read_text(encoding="utf-8")))
                 if cfg.eval.mode == "lifelong":
                     _fast_forward(item, env, step_log_path(run_dir, item.subset, n))
-                bar.update(done, f"{item.subset} {item.task.task_id} (done before)")
+                agent.episode_saved(key)
+                bar.episode_finished(key, success=records[-1].task_success >= 1.0, skipped=True)
                 continue
-            record = _run_episode(item, env, recorder, agent, clock, episode_id=f"{item.subset}/{n}")
+            bar.episode_started(key, f"{item.subset} {item.task.task_id}")
+            recorder.on_step = lambda step, key=key: bar.step(key, step)
+            record = _run_episode(item, env, recorder, agent, clock, episode_id=key)
             records.append(record)
             write_json_atomic(step_log_path(run_dir, item.subset, n), recorder.steps)
             write_json_atomic(result_path, record.to_json())
-            bar.update(done, f"{item.subset} {item.task.task_id}")
+            agent.episode_saved(key)
+            bar.episode_finished(key, success=record.task_success >= 1.0)
     finally:
+        bar.close()
         agent.end_run()
     everything = [r for records in by_subset.values() for r in records]
     attempts = sorted({r.attempt for r in everything if r.attempt is not None})

@@ -14,14 +14,12 @@ import json
 import os
 import shlex
 import socket
-import sqlite3
 import subprocess
 import sys
 import uuid
 from pathlib import Path
 
 import pytest
-from langgraph.checkpoint.sqlite import SqliteSaver
 
 from robomem.storage import read_jsonl
 from tests.conftest import ChromaServer
@@ -65,17 +63,13 @@ def _instructions(run_dir: Path) -> list[str]:
 
 
 def _retrieved(run_dir: Path, store: str) -> set[str]:
-    """Every line of ``store`` the agent retrieved, from the run's LangGraph checkpoints (its state holds
-    the retrieved memory at each step)."""
-    connection = sqlite3.connect(run_dir / "checkpoints.sqlite")
-    try:
-        lines: set[str] = set()
-        for saved in SqliteSaver(connection).list(None):
-            memory = saved.checkpoint["channel_values"].get("memory") or {}
-            lines.update(memory.get(store, []))
-        return lines
-    finally:
-        connection.close()
+    """Every line of ``store`` the agent retrieved, from the run's step traces (the text the planner saw at
+    each step)."""
+    lines: set[str] = set()
+    for trace in run_dir.glob("*/trace/episode_*_trace.jsonl"):
+        for record in map(json.loads, trace.read_text(encoding="utf-8").splitlines()):
+            lines.update(record["retrieved"][store].splitlines())
+    return lines
 
 
 def _closed_port() -> int:

@@ -9,6 +9,7 @@ episode's consolidation (``memory.episodic``, ``memory.lessons``, ``memory.seman
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -173,6 +174,30 @@ def results(run_dir: Path) -> dict[str, Any]:
         out[str(path.relative_to(run_dir))] = data
     out["summary.json"] = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
     return out
+
+
+#: What a step's trace record says that a resume must reproduce (timings and model replies of an iteration
+#: split by a kill are partly lost, and say so with ``resumed``).
+TRACE_KEYS = ("step", "summary", "queries", "retrieved", "plan", "action", "feedback", "success", "final")
+
+
+def traces(run_dir: Path) -> dict[str, Any]:
+    """Every step trace of the run: one list of records per episode, each with :data:`TRACE_KEYS` only.
+    The spatial store's retrieved text is left out: which of several equally ranked facts fill its budget
+    differs between a process that built the graph and one that reloaded it (the stores' contents do not)."""
+    out = {}
+    for path in sorted(run_dir.glob("*/trace/*.jsonl")):
+        records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        for record in records:
+            record["retrieved"].pop("spatial")
+        out[str(path.relative_to(run_dir))] = [{k: r.get(k) for k in TRACE_KEYS} for r in records]
+    return out
+
+
+def checkpoint_threads(run_dir: Path) -> list[str]:
+    """The episodes (LangGraph threads) that still have checkpoints."""
+    with contextlib.closing(sqlite3.connect(run_dir / "checkpoints.sqlite")) as conn:
+        return [row[0] for row in conn.execute("SELECT DISTINCT thread_id FROM checkpoints")]
 
 
 def memory(memory_dir: Path) -> dict[str, Any]:

@@ -97,7 +97,11 @@ def test_report_renders_charts_and_opens_an_episodes_steps(
     p.select_option("#run-select", "2")
     p.locator('#episodes tr.episode[data-episode="spatial/2"]').click()
     steps = json.loads((runs[2] / "spatial" / "steps" / "episode_2_steps.json").read_text(encoding="utf-8"))
-    assert p.locator("#steps .step").count() == len(steps)
+    # The agent traced this episode too: a card per step, and one for its closing iteration.
+    trace_file = runs[2] / "spatial" / "trace" / "episode_2_trace.jsonl"
+    traced = trace_file.read_text(encoding="utf-8").splitlines()
+    assert len(traced) == len(steps) + 1 and json.loads(traced[-1])["final"]
+    assert p.locator("#steps .step").count() == len(traced)
     p.fill("#episode-filter", "spatial")
     assert rows.count() == 3
     page.check_clean()

@@ -1,0 +1,283 @@
+"""The step trace: what the agent perceived, retrieved, planned, was told by its critic and did, step by step,
+in ``<run>/<subset>/trace/episode_<N>_trace.jsonl`` beside the step files.
+
+One JSON object per loop iteration, appended (and flushed) when the iteration executes its action, so a killed
+run leaves a readable prefix. Keys: ``step`` (the environment's step counter after the iteration, as in the
+step file), ``summary`` and ``queries`` (thalamus), ``retrieved`` (``{store: text}`` as the planner saw it),
+``plan`` (the plan the action was taken from), ``critic`` (``{"verdict": accept|reject|skipped, "reason"}``),
+``action``, ``feedback``, ``success``, ``timings`` (``{node: seconds}``, summed when a node ran twice) and
+``llm`` (``[{role, reply, prompt_tokens, completion_tokens}]``: every model reply of the iteration, memory
+operations' included; never a prompt, never a key). Extra keys: ``replanned`` (the planner ran),
+``resumed`` (the iteration began in a killed process: its earlier nodes' timings and replies are lost), and
+on a last iteration that executes nothing (the planner declared the task done, or the step limit was
+reached, or the environment failed: then also ``error``) ``final: true`` with ``stop_reason``, ``action: ""``.
+
+The recorder is a node middleware (:func:`robomem.graph.build_graph`), so it times nodes without patching
+them. One recorder serves one episode at a time (an agent runs its episodes one after another).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from robomem.context import EpisodeRuntime
+from robomem.errors import EnvAdapterError, LLMError
+from robomem.graph import NodeFn
+from robomem.llm.base import ChatMessage, LLMClient, LLMReply
+from robomem.state import AgentState
+from robomem.storage import write_bytes_atomic
+
+__all__ = ("STORES", "TraceRecorder", "TracingLLM", "format_record", "trace_path")
+
+STORES = ("spatial", "temporal", "episodic", "semantic")
+
+#: ``(episode_id, record)``, called after each record is written (``robomem eval --verbose``).
+TraceListener = Callable[[str, dict[str, Any]], None]
+
+
+def trace_path(run_dir: Path, episode_id: str) -> Path:
+    """``<run>/<subset>/trace/episode_<N>_trace.jsonl`` for the harness's episode id ``<subset>/<N>``."""
+    subset, _, n = episode_id.rpartition("/")
+    if not subset or not n.isdigit():  # an id from elsewhere: one flat file per episode
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in episode_id) or "episode"
+        return run_dir / "trace" / f"{safe}_trace.jsonl"
+    return run_dir / subset / "trace" / f"episode_{n}_trace.jsonl"
+
+
+class TracingLLM:
+    """Forwards to ``inner`` and hands every reply (text and tokens only) to ``sink``."""
+
+    def __init__(self, inner: LLMClient, sink: Callable[[dict[str, Any]], None]) -> None:
+        self.inner = inner
+        self._sink = sink
+
+    def complete(
+        self,
+        messages: list[ChatMessage],
+        *,
+        role: str,
+        schema: dict[str, Any] | None = None,
+        schema_name: str = "reply",
+        essential: Sequence[str] | None = None,
+    ) -> LLMReply:
+        try:
+            reply = self.inner.complete(
+                messages, role=role, schema=schema, schema_name=schema_name, essential=essential
+            )
+        except LLMError as err:  # its message names no key (robomem.llm.retry)
+            failed = {"role": role, "reply": "", "prompt_tokens": None, "completion_tokens": None}
+            self._sink(failed | {"error": str(err)})
+            raise
+        item: dict[str, Any] = {
+            "role": role,
+            "reply": reply.text,
+            "prompt_tokens": reply.prompt_tokens,
+            "completion_tokens": reply.completion_tokens,
+        }
+        if reply.error:
+            item["error"] = reply.error
+        self._sink(item)
+        return reply
+
+    def __getattr__(self, name: str) -> Any:  # close(), settings, ... of the wrapped client
+        if name == "inner":  # not set yet (a copy being built): no endless recursion
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+
+class TraceRecorder:
+    """Builds one record per loop iteration from the nodes' inputs and updates and appends it to the
+    episode's trace file. Use :meth:`middleware` in ``build_graph`` and :meth:`wrap_llm` on the client."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.perf_counter) -> None:
+        self.clock = clock
+        self.listeners: list[TraceListener] = []
+        self._lock = threading.Lock()  # LLM replies arrive from the memory system's threads
+        self._path: Path | None = None
+        self._episode = ""
+        self._current: dict[str, Any] = {}
+
+    # ---- episode lifecycle ------------------------------------------------------------------------------
+    def start(
+        self,
+        path: Path,
+        episode_id: str,
+        saved: dict[str, Any] | None = None,
+        next_nodes: Sequence[str] = (),
+        finished: bool = False,
+    ) -> None:
+        """Begin an episode's trace. A fresh episode (``saved`` empty) starts an empty file. A resumed one
+        keeps one record per step its checkpoint has executed (a record written after the last checkpoint
+        would be repeated by the resumed node), plus the last record if the checkpoint is ``finished``, and
+        seeds the interrupted iteration with what the checkpoint holds of it."""
+        self._path, self._episode = path, episode_id
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._current = _blank()
+        if not saved:
+            path.write_bytes(b"")
+            return
+        executed = len(saved.get("history") or [])
+        kept = _read_records(path)
+        steps = [r for r in kept if not r.get("final")][:executed]
+        if finished:
+            steps += [r for r in kept[len(steps) :] if r.get("final")][:1]
+        write_bytes_atomic(path, b"".join(_line(r) for r in steps))
+        if next_nodes and "perceive" not in next_nodes:
+            # The interrupted iteration had perceived (and maybe retrieved) before the kill.
+            self._current |= {
+                "summary": saved.get("summary", ""),
+                "queries": list(saved.get("queries") or []),
+            }
+            if not {"memory_update", "memory_retrieve"} & set(next_nodes):
+                self._current["retrieved"] = _retrieved(saved.get("memory") or {})
+            self._current["resumed"] = True
+
+    def stop(self) -> None:
+        self._path = None
+
+    # ---- the seams ---------------------------------------------------------------------------------------
+    def wrap_llm(self, llm: LLMClient) -> TracingLLM:
+        return TracingLLM(llm, self._llm_reply)
+
+    def middleware(self, name: str, fn: NodeFn) -> NodeFn:
+        @functools.wraps(fn)
+        def traced(state: AgentState, runtime: Runtime[EpisodeRuntime]) -> AgentState:
+            started = self.clock()
+            try:
+                update = fn(state, runtime)
+            except EnvAdapterError as err:  # the harness records the episode as failed: say where it stopped
+                self._node_done(name, state, {}, self.clock() - started, error=f"{type(err).__name__}: {err}")
+                raise
+            self._node_done(name, state, update, self.clock() - started)
+            return update
+
+        return traced
+
+    # ---- building records --------------------------------------------------------------------------------
+    def _llm_reply(self, item: dict[str, Any]) -> None:
+        with self._lock:
+            self._current["llm"].append(item)
+
+    def _node_done(
+        self, name: str, state: AgentState, update: AgentState, seconds: float, error: str | None = None
+    ) -> None:
+        with self._lock:
+            cur = self._current
+            cur["timings"][name] = round(cur["timings"].get(name, 0.0) + seconds, 6)
+        if error is not None:
+            cur |= {"step": int(state.get("step", 0)), "final": True, "stop_reason": error, "error": error}
+            self._emit()
+            return
+        done = bool(update.get("done", state.get("done")))
+        if name == "perceive":
+            cur["summary"] = update.get("summary", "")
+            cur["queries"] = list(update.get("queries") or [])
+        elif name == "memory_retrieve" and "memory" in update:
+            cur["retrieved"] = _retrieved(update["memory"])
+        elif name == "plan":
+            cur["replanned"] = True
+            cur["plan"] = list(update.get("plan") or [])
+        elif name == "critic":
+            rejected = "reflection" in update
+            cur["critic"] = {
+                "verdict": "reject" if rejected else "accept",
+                "reason": str(update.get("reflection") or ""),
+            }
+        elif name == "execute":
+            last = update["history"][-1]
+            cur |= {
+                "step": int(update["step"]),
+                "plan": list(state.get("plan") or []),
+                "action": str(last["action"]),
+                "feedback": str(last["feedback"]),
+                "success": bool(last["success"]),
+            }
+            self._emit()
+            return
+        if done and name in ("memory_retrieve", "plan"):  # the loop ends here without acting
+            reason = update.get("stop_reason") or state.get("stop_reason")
+            if not reason:
+                reason = "the environment ended the episode" if state.get("env_done") else "step limit"
+            cur |= {"step": int(state.get("step", 0)), "final": True, "stop_reason": reason}
+            self._emit()
+
+    def _emit(self) -> None:
+        with self._lock:
+            record, self._current = self._current, _blank()
+        record = {"step": record.pop("step", 0), **record}
+        if self._path is not None:
+            with self._path.open("ab") as handle:
+                handle.write(_line(record))
+        for listener in self.listeners:
+            listener(self._episode, record)
+
+
+def _blank() -> dict[str, Any]:
+    return {
+        "summary": "",
+        "queries": [],
+        "retrieved": dict.fromkeys(STORES, ""),
+        "plan": [],
+        "critic": {"verdict": "skipped", "reason": ""},
+        "action": "",
+        "feedback": "",
+        "success": False,
+        "timings": {},
+        "llm": [],
+    }
+
+
+def _retrieved(memory: dict[str, list[str]]) -> dict[str, str]:
+    texts = dict.fromkeys(STORES, "")
+    texts.update({name: "\n".join(lines) for name, lines in memory.items()})
+    return texts
+
+
+def _line(record: dict[str, Any]) -> bytes:
+    return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _read_records(path: Path) -> list[dict[str, Any]]:
+    """The whole records of a trace file; a line cut short by a kill ends the readable prefix."""
+    if not path.exists():
+        return []
+    records = []
+    for raw in path.read_bytes().split(b"\n"):
+        try:
+            record = json.loads(raw)
+        except ValueError:
+            break
+        if not isinstance(record, dict):
+            break
+        records.append(record)
+    return records
+
+
+def format_record(episode_id: str, record: dict[str, Any]) -> str:
+    """A few readable lines for ``robomem eval --verbose``."""
+    timings = record.get("timings") or {}
+    total = sum(timings.values())
+    lines = [f"[{episode_id} step {record.get('step')}] {record.get('summary') or '(no summary)'}"]
+    for store, text in (record.get("retrieved") or {}).items():
+        if text:
+            first, *more = text.splitlines()
+            lines.append(f"    {store}: {first}" + (f" (+{len(more)} lines)" if more else ""))
+    if record.get("replanned"):
+        lines.append(f"    plan: {' -> '.join(record.get('plan') or []) or '(empty)'}")
+    critic = record.get("critic") or {}
+    if critic.get("verdict") == "reject":
+        lines.append(f"    critic rejected: {critic.get('reason', '')}")
+    if record.get("final"):
+        lines.append(f"    end: {record.get('stop_reason') or 'done'}  ({total:.2f}s)")
+    else:
+        mark = "ok" if record.get("success") else "FAILED"
+        lines.append(f"    -> {record.get('action')} [{mark}] {record.get('feedback')}  ({total:.2f}s)")
+    return "\n".join(lines)
