@@ -1,4 +1,4 @@
-"""Registration of the built-in planners and critics (imported by :mod:`modules.prefrontal.registry`)."""
+"""Registration of the built-in planners and critics (imported on the first lookup in their registries)."""
 
 from __future__ import annotations
 
