@@ -31,6 +31,7 @@ from robomem.errors import ConfigError, RegistryError
 __all__ = ("Entry", "Registry", "validation_error")
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -71,12 +72,11 @@ class Registry(Generic[T]):
         self._builtins_loaded = not self._builtins
         self._importing = False
 
-    def register(
-        self, name: str, config_cls: type[BaseModel]
-    ) -> Callable[[Callable[..., T]], Callable[..., T]]:
-        """Decorator registering ``factory`` under ``name`` with the config class it accepts."""
+    def register(self, name: str, config_cls: type[BaseModel]) -> Callable[[F], F]:
+        """Decorator registering ``factory`` (a function or a class) under ``name`` with the config class it
+        accepts; the factory is returned unchanged."""
 
-        def decorate(factory: Callable[..., T]) -> Callable[..., T]:
+        def decorate(factory: F) -> F:
             self.add(name, factory, config_cls)
             return factory
 

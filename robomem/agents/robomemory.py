@@ -21,7 +21,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from envs.base import Env, Observation
 from envs.task import Task
-from modules.cerebellum.executor import SkillExecutor
+from modules.cerebellum.registry import EXECUTORS
 from modules.hippocampus.base import EpisodeContext
 from modules.hippocampus.factory import check_wipeable, open_memory
 from modules.hippocampus.system import MemorySystem
@@ -97,7 +97,7 @@ class RoboMemoryAgent(Agent):
         self.thalamus = self._thalamus()
         self.planner = PLANNERS.build(cfg.planner, llm=self.llm)
         self.critic = CRITICS.build(cfg.critic, llm=self.llm) if cfg.critic is not None else None
-        self.executor = SkillExecutor(cfg.executor)
+        self.executor = EXECUTORS.build(cfg.executor)
 
     def end_run(self) -> None:
         try:

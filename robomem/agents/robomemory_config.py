@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, field_validator
 
-from modules.cerebellum.executor import ExecutorConfig
+from modules.cerebellum.registry import EXECUTORS, ExecutorConfig
 from modules.hippocampus.config import MemoryConfig
 from modules.prefrontal.registry import CRITICS, PLANNERS
 from modules.thalamus.registry import THALAMI, ThalamusConfig
@@ -34,7 +34,7 @@ class RoboMemoryAgentConfig(BaseModel):
     memory: MemoryConfig = Field(default_factory=MemoryConfig)
     #: The LLM endpoint every LLM role uses (per-role overrides inside); required only if a role is ``llm``.
     llm: LLMConfig | None = None
-    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
+    executor: SerializeAsAny[ExecutorConfig] = Field(default_factory=ExecutorConfig)
     max_output_errors: int = Field(default=3, ge=1)
     max_steps: int = Field(default=1000, ge=1)
     #: Checkpoint every step so ``robomem eval --resume`` can continue after a crash.
@@ -49,6 +49,11 @@ class RoboMemoryAgentConfig(BaseModel):
     @classmethod
     def _thalamus(cls, value: object) -> BaseModel:
         return THALAMI.config(value, section="agent.thalamus", default="deterministic")
+
+    @field_validator("executor", mode="before")
+    @classmethod
+    def _executor(cls, value: object) -> BaseModel:
+        return EXECUTORS.config(value, section="agent.executor", default="skill")
 
     @field_validator("llm", mode="before")
     @classmethod

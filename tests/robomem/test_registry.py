@@ -283,3 +283,48 @@ def test_registries_and_their_built_ins_import_each_other_without_a_cycle() -> N
             there = graph.find_shortest_chain(importer=registry, imported=module)
             back = graph.find_shortest_chain(importer=module, imported=registry)
             assert there is None or back is None, (there, back)
+
+
+@pytest.mark.parametrize(
+    ("key", "family", "available"),
+    [
+        ("env.type", "env", "eb_bridge, household, ros"),
+        ("agent.type", "agent", "random, robomem"),
+        ("agent.planner.type", "planner", "llm, symbolic"),
+        ("agent.critic.type", "critic", "deterministic, llm"),
+        ("agent.thalamus.type", "thalamus", "deterministic, llm"),
+        ("agent.executor.type", "executor", "skill"),
+        ("agent.llm.type", "llm", "openai"),
+        ("agent.memory.embedder.type", "embedder", "hashing, minilm, openai"),
+        ("agent.memory.vector.type", "vector store", "chroma, chroma_http, exact"),
+        ("agent.memory.temporal.compressor", "temporal compressor", "deterministic, llm"),
+    ],
+)
+def test_every_family_is_chosen_by_name_and_an_unknown_one_lists_what_exists(
+    key: str, family: str, available: str
+) -> None:
+    from robomem.config import load_config
+    from robomem.errors import ConfigError
+
+    extra = ["agent.llm.model=m"] if key == "agent.llm.type" else []
+    with pytest.raises(ConfigError) as err:
+        load_config(None, [f"{key}=nope", *extra])
+    assert str(err.value) == f"{key}: unknown {family} type 'nope'; available: {available}"
+
+
+def test_an_executor_plug_in_is_chosen_by_its_type() -> None:
+    from modules.cerebellum.registry import EXECUTORS, ExecutorConfig
+    from robomem.config import load_config
+
+    class PatientConfig(ExecutorConfig):
+        type: str = "patient"
+        retries: int = 0
+
+    EXECUTORS.add("patient", Widget, PatientConfig)  # type: ignore[arg-type]
+    try:
+        cfg = load_config(None, ["agent.executor.type=patient", "agent.executor.retries=2"])
+        executor = cfg.agent.executor  # type: ignore[attr-defined]
+        assert type(executor) is PatientConfig and executor.retries == 2 and executor.timeout_s == 120.0
+        assert isinstance(EXECUTORS.build(executor), Widget)
+    finally:
+        EXECUTORS.unregister("patient")
