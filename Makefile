@@ -67,12 +67,15 @@ demo: $(VENV)/.core
 ## Install what the tests need and run the whole suite (lint, types, every test tier).
 test: lint typecheck pytest
 
+# lint-imports: the layer contracts in pyproject.toml ([tool.importlinter]; README.md, "Architecture").
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy
+	$(BIN)/mypy examples/robomem_example_plugins/robomem_example_plugins
 
 pytest: $(VENV)/.dev $(VENV)/.local-llm $(VENV)/.ros $(MEM0_VENV)/.installed
 	$(BIN)/pytest
