@@ -11,8 +11,6 @@ from modules.prefrontal.symbolic import SymbolicPlanner, SymbolicPlannerConfig
 from robomem.errors import ConfigError
 from robomem.llm.base import LLMClient
 
-__all__: tuple[str, ...] = ()
-
 
 def _needs(llm: LLMClient | None, what: str) -> LLMClient:
     if llm is None:
