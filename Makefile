@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test lint typecheck pytest suites local-llm ros mem0 clean
+.PHONY: demo test test-fast lint typecheck pytest suites local-llm ros mem0 clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -79,6 +79,11 @@ typecheck: $(VENV)/.dev
 
 pytest: $(VENV)/.dev $(VENV)/.local-llm $(VENV)/.ros $(MEM0_VENV)/.installed
 	$(BIN)/pytest
+
+## The fast tier (under a minute on 2 cores): every test not marked slow, chroma, local_llm or ros
+## (the slow ones are listed in tests/tiers.py).
+test-fast: $(VENV)/.dev
+	$(BIN)/pytest -q -m "not slow and not chroma and not local_llm and not ros"
 
 ## Regenerate the committed task suites (byte-identical unless the generator changed).
 suites: $(VENV)/.core
