@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test test-fast lint typecheck pytest suites local-llm ros mem0 clean
+.PHONY: demo test test-fast lint typecheck pytest suites local-llm ros mem0 browser clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -60,6 +60,13 @@ $(MEM0_VENV)/.installed:
 ## Install Mem0 in .venv-mem0 for `python -m bench.vs_mem0`.
 mem0: $(MEM0_VENV)/.installed
 
+# The `browser` tests open the report and the memory viewer in Debian's Chromium (/usr/bin/chromium), driven
+# by Playwright (a dev dependency). Playwright's own browser download (`playwright install`) is never used.
+# Installing the package needs root (apt); without it the browser tests skip (CI: they fail).
+## Install Debian's Chromium for the browser tests.
+browser:
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
 ## Run the main job offline on the default preset and print SR/GC per subset.
 demo: $(VENV)/.core
 	$(BIN)/robomem eval --config configs/demo.yaml
@@ -80,10 +87,10 @@ typecheck: $(VENV)/.dev
 pytest: $(VENV)/.dev $(VENV)/.local-llm $(VENV)/.ros $(MEM0_VENV)/.installed
 	$(BIN)/pytest
 
-## The fast tier (under a minute on 2 cores): every test not marked slow, chroma, local_llm or ros
+## The fast tier (under a minute on 2 cores): every test not marked slow, chroma, local_llm, ros or browser
 ## (the slow ones are listed in tests/tiers.py).
 test-fast: $(VENV)/.dev
-	$(BIN)/pytest -q -m "not slow and not chroma and not local_llm and not ros"
+	$(BIN)/pytest -q -m "not slow and not chroma and not local_llm and not ros and not browser"
 
 ## Regenerate the committed task suites (byte-identical unless the generator changed).
 suites: $(VENV)/.core

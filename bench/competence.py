@@ -31,6 +31,7 @@ agent's on the same tasks (the number that moves when SR is at its ceiling).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -46,13 +47,13 @@ from bench._common import (
     fmt_rate,
     machine_info,
     markdown_table,
-    mean_ci,
     now_iso,
     outcome_stats,
     run_harness,
     svg_bar_chart,
     write_json,
 )
+from robomem.eval.stats import mean_ci, paired_steps_delta
 
 __all__ = ("DEFAULT_VARIANTS", "PAPER_TABLE_II", "VARIANTS", "main", "overrides_for", "run")
 
@@ -60,8 +61,10 @@ DEFAULT_OUT = RESULTS_DIR / "competence.json"
 PROFILES = ("alfred", "habitat")
 SUBSETS = ("base", "common_sense", "complex_instruction", "spatial", "visual_appearance", "long_horizon")
 #: Scored subsets of the memory suite (their ``_setup`` tasks run along and are reported apart).
-MEMORY_SUBSETS = ("recall", "moved", "lesson", "return")
-MEMORY_SUITE = "memory_v3"
+MEMORY_SUBSETS = ("recall", "moved", "lesson", "return", "jammed")
+MEMORY_SUITE = "memory_v4"
+#: Sequences in it (9 + 13 + 9 + 13 + 13): ``--episodes`` counts sequences of all subsets together.
+MEMORY_SEQUENCES = 57
 
 #: Each variant's overrides on top of the RoboMemory agent's defaults (``random`` replaces the agent).
 VARIANTS: dict[str, tuple[str, ...]] = {
@@ -129,22 +132,26 @@ def overrides_for(
     ]
 
 
-def _steps_delta(run: HarnessRun, full: HarnessRun | None) -> dict[str, Any] | None:
-    """Paired difference of steps (this run minus the full agent's) over the tasks both ran."""
+def _subset_deltas(run: HarnessRun, full: HarnessRun | None) -> dict[str, Any] | None:
+    """Per subset, the paired differences from the full agent on the same tasks (this run minus full): of
+    success (a difference of rates, in [-1, 1]) and of steps, each with its 95% interval."""
     if full is None:
         return None
-    theirs = {(r.subset, r.task_id): r.num_steps for r in full.records}
-    deltas = [
-        float(r.num_steps - theirs[r.subset, r.task_id])
-        for r in run.records
-        if (r.subset, r.task_id) in theirs
-    ]
-    return {
-        **mean_ci(deltas),
-        "fewer": sum(d < 0 for d in deltas),
-        "same": sum(d == 0 for d in deltas),
-        "more": sum(d > 0 for d in deltas),
-    }
+    theirs = {(r.subset, r.task_id): r for r in full.records}
+    out: dict[str, Any] = {}
+    for subset in dict.fromkeys(r.subset for r in run.records):
+        pairs = [(r, theirs[key]) for r in run.records if (key := (r.subset, r.task_id)) in theirs]
+        pairs = [(a, b) for a, b in pairs if a.subset == subset]
+        out[subset] = {
+            "sr": mean_ci([float(a.task_success - b.task_success) for a, b in pairs]),
+            "steps": mean_ci([float(a.num_steps - b.num_steps) for a, b in pairs]),
+        }
+    return out
+
+
+def _steps_delta(run: HarnessRun, full: HarnessRun | None) -> dict[str, Any] | None:
+    """Paired difference of steps (this run minus the full agent's) over the tasks both ran."""
+    return paired_steps_delta(run.records, None if full is None else full.records)
 
 
 def run(
@@ -195,6 +202,7 @@ def run(
                     "subsets": by_subset,
                     "all": pooled,
                     "steps_delta_vs_full": None if variant == "full" else _steps_delta(result, full),
+                    "subset_deltas_vs_full": None if variant == "full" else _subset_deltas(result, full),
                 }
             )
             pooled_row = [("all", pooled)] if len(by_subset) > 1 else []
@@ -276,11 +284,50 @@ def format_report(report: dict[str, Any]) -> str:
         ),
         summary_rows,
     )
+    paired = [
+        (
+            item["variant"],
+            item["profile"],
+            subset,
+            d["sr"]["n"],
+            "-" if d["sr"]["mean"] is None else fmt_mean(100 * d["sr"]["mean"], _pct(d["sr"]["ci"]), 1),
+            "-" if d["steps"]["mean"] is None else fmt_mean(d["steps"]["mean"], d["steps"]["ci"], 2),
+        )
+        for item in report["runs"]
+        for subset, d in (item.get("subset_deltas_vs_full") or {}).items()
+        if subset in report["subsets"]
+    ]
+    if paired:
+        summary += "\n\nPaired per task, variant minus full, on the scored subsets:\n\n" + markdown_table(
+            ("variant", "profile", "subset", "n", "Δ SR points [95% CI]", "Δ steps [95% CI]"), paired
+        )
     head = (
         f"Competence ({report['created']}; {report['episodes_per_subset']} episodes per subset; "
         f"embedder {report['embedder']}, vectors {report['vector']}; symbolic planner)"
     )
     return f"{head}\n\n{table}\n\n{summary}\n"
+
+
+def _pct(ci: Sequence[float] | None) -> list[float] | None:
+    """A difference of rates in points; its normal interval clipped to what a difference can be."""
+    return None if ci is None else [100 * min(1.0, max(-1.0, x)) for x in ci]
+
+
+def merge(reports: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One report from runs of the same benchmark split by profile (one process per profile)."""
+    first = reports[0]
+    for other in reports[1:]:
+        for key in ("benchmark", "quick", "episodes_per_subset", "subsets", "embedder", "vector", "suite"):
+            if other[key] != first[key]:
+                raise ValueError(f"cannot merge reports that differ in {key!r}")
+    return {
+        **first,
+        "profiles": [p for r in reports for p in r["profiles"]],
+        "variants": {k: v for r in reports for k, v in r["variants"].items()},
+        "runs": [run for r in reports for run in r["runs"]],
+        "table": [row for r in reports for row in r["table"]],
+        "created": max(r["created"] for r in reports),
+    }
 
 
 def sr_svg(report: dict[str, Any]) -> str:
@@ -310,9 +357,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--memory",
         action="store_true",
-        help="the memory suite (memory_v3, lifelong sequences; subsets recall, moved, lesson, return; "
-        "--episodes counts sequences of all selected subsets together, default all 44; variants default to "
-        "every store's ablation)",
+        help="the memory suite (memory_v4, lifelong sequences; subsets recall, moved, lesson, return, "
+        "jammed; --episodes counts sequences of all selected subsets together, default all 57; variants "
+        "default to every store's ablation)",
     )
     parser.add_argument(
         "--subset",
@@ -340,8 +387,19 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="keep the run folders here (<profile>_<variant>; must be new), default a temporary folder",
     )
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        type=Path,
+        metavar="JSON",
+        help="do not run: merge these reports (one per profile) into --out, with its .md and .svg",
+    )
     args = parser.parse_args(argv)
-    episodes = args.episodes or (2 if args.quick else 20 if not args.memory else 44)
+    if args.merge:
+        report = merge([json.loads(p.read_text(encoding="utf-8")) for p in args.merge])
+        _write(report, args.out, svg=report["suite"].startswith("memory"))
+        return 0
+    episodes = args.episodes or (2 if args.quick else 20 if not args.memory else MEMORY_SEQUENCES)
     if episodes < 1:
         parser.error("--episodes must be >= 1")
     variants = tuple(dict.fromkeys(args.variant or (MEMORY_VARIANTS if args.memory else DEFAULT_VARIANTS)))
@@ -368,14 +426,18 @@ def main(argv: list[str] | None = None) -> int:
     else:
         with tempfile.TemporaryDirectory(prefix="robomem-competence-") as tmp:
             report = run(**options, runs_dir=Path(tmp))
-    write_json(report, args.out)
-    text = format_report(report)
-    args.out.with_suffix(".md").write_text(text, encoding="utf-8")
-    if args.memory:
-        args.out.with_suffix(".svg").write_text(sr_svg(report), encoding="utf-8")
-    print(text)
-    print(f"-> {args.out} (and {args.out.with_suffix('.md')})")
+    _write(report, args.out, svg=args.memory)
     return 0
+
+
+def _write(report: dict[str, Any], out: Path, *, svg: bool) -> None:
+    write_json(report, out)
+    text = format_report(report)
+    out.with_suffix(".md").write_text(text, encoding="utf-8")
+    if svg:
+        out.with_suffix(".svg").write_text(sr_svg(report), encoding="utf-8")
+    print(text)
+    print(f"-> {out} (and {out.with_suffix('.md')})")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """The RoboMemory loop as a LangGraph ``StateGraph``:
 
     perceive (thalamus) → memory_update (4 stores ∥) → memory_retrieve (4 stores ∥)
-        → plan (when there is no current plan) → critic (not for a plan's first action) → execute (cerebellum)
+        → plan (when there is no current plan) → critic (not for a plan's first action, except a critic's
+        lasting objections) → execute (cerebellum)
         → perceive … until success, the step limit or the invalid-action limit.
 
 ``build_graph()`` returns the uncompiled graph; compiling (with a checkpointer) is the caller's choice.

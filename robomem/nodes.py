@@ -141,6 +141,7 @@ def _planning_input(state: AgentState, ctx: EpisodeRuntime) -> PlanningInput:
         steps_left=steps_left,
         invalid_left=budget.invalid_actions_left,
         skill_guide=ctx.env.skill_guide(),
+        vetoed=tuple(state.get("vetoed", ())),
     )
 
 
@@ -170,14 +171,25 @@ def critic(state: AgentState, runtime: Runtime[EpisodeRuntime]) -> AgentState:
     ctx = runtime.context
     assert ctx.critic is not None
     action, *rest = state["plan"]
-    verdict = ctx.critic.review(action, tuple(rest), _planning_input(state, ctx))
+    if state.get("fresh_plan"):
+        # A new plan's first action: only an objection that lasts (memory says it fails, see
+        # ``route_after_retrieve``), which the planner then leaves out, so no replanning loop can start.
+        lasting = getattr(ctx.critic, "lasting", None)
+        verdict = lasting(action, tuple(rest), _planning_input(state, ctx)) if lasting else None
+        if verdict is None or verdict.ok or not verdict.lasting:
+            return {}
+    else:
+        verdict = ctx.critic.review(action, tuple(rest), _planning_input(state, ctx))
     if verdict.ok:
         return {}
-    return {
+    update: AgentState = {
         "plan": [],
         "reflection": verdict.reason or f"'{action}' is not appropriate now",
         "critic_rejections": state["critic_rejections"] + 1,
     }
+    if verdict.lasting:
+        update["vetoed"] = [*state.get("vetoed", []), action]
+    return update
 
 
 def execute(state: AgentState, runtime: Runtime[EpisodeRuntime]) -> AgentState:
@@ -216,7 +228,10 @@ def route_after_retrieve(state: AgentState, runtime: Runtime[EpisodeRuntime]) ->
         return "end"
     if not state.get("plan"):
         return "plan"
-    if state.get("fresh_plan") or runtime.context.critic is None:
+    critic = runtime.context.critic
+    if critic is None:
+        return "execute"
+    if state.get("fresh_plan") and not hasattr(critic, "lasting"):
         return "execute"  # the first action of every new plan skips the critic (no endless replanning)
     return "critic"
 

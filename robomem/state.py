@@ -25,6 +25,8 @@ class AgentState(TypedDict, total=False):
     plan: list[str]
     fresh_plan: bool
     reflection: str | None
+    #: Actions the critic vetoed for good this episode (a lasting verdict); absent until the first one.
+    vetoed: list[str]
     critic_rejections: int
     planner_steps: int
     planner_output_error: int

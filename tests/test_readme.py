@@ -125,6 +125,19 @@ def check_memory_commands(tmp_path: Path) -> None:
     assert "episodic.jsonl" in exported.stdout
 
 
+def check_report_commands(tmp_path: Path) -> None:
+    work = _workdir(tmp_path)
+    lines = commands(block("robomem report runs/"))
+    assert len(lines) == 5
+    for line in lines[:3]:
+        assert run(line, work, extra=SHORT).returncode == 0
+    reported = run(lines[3], work)
+    assert "Paired per task" in reported.stdout
+    assert (work / "runs" / "full" / "report.html").exists() and (work / "runs" / "report.md").exists()
+    run(lines[4], work)
+    assert 'id="memory-data"' in (work / "runs" / "memory_view.html").read_text(encoding="utf-8")
+
+
 def check_own_planner(tmp_path: Path) -> None:
     code = block("class GreedyFinder")
     toml = block('[project.entry-points."robomem.planners"]')
@@ -308,6 +321,7 @@ CHECKS: dict[str, Callable[[Path], None]] = {
     "build_graph()": check_architecture,
     "memory_update (4 stores in parallel)": check_loop,
     "robomem memory show": check_memory_commands,
+    "robomem report runs/": check_report_commands,
     "class GreedyFinder": check_own_planner,
     '[project.entry-points."robomem.planners"]': check_own_planner,
     "pip install ./examples/robomem_example_plugins": check_own_environment,

@@ -49,11 +49,12 @@ __all__ = (
 MEMORY_VERSION = "memory_v1"
 #: The subsets of each committed memory suite; ``memory_v2`` adds ``lesson`` (:mod:`.memory_lesson`) to
 #: ``memory_v1``'s sequences, which it holds unchanged; ``memory_v3`` adds ``return``
-#: (:mod:`.memory_return`) to ``memory_v2``'s.
+#: (:mod:`.memory_return`) to ``memory_v2``'s; ``memory_v4`` adds ``jammed`` (:mod:`.memory_jammed`).
 MEMORY_VERSIONS: dict[str, tuple[str, ...]] = {
     "memory_v1": ("recall", "moved"),
     "memory_v2": ("recall", "moved", "lesson"),
     "memory_v3": ("recall", "moved", "lesson", "return"),
+    "memory_v4": ("recall", "moved", "lesson", "return", "jammed"),
 }
 MEMORY_SEED = 20261201
 #: Steps a scored task's budget allows beyond the oracle's plan.
@@ -61,7 +62,13 @@ SLACK = 2
 #: Instances of the type a scored task names (distinct colours), each shut away in its own receptacle.
 INSTANCES = 6
 #: Per subset: (sequences, scored tasks per sequence). Every sequence has its own house.
-KINDS: dict[str, tuple[int, int]] = {"recall": (9, 6), "moved": (13, 4), "lesson": (9, 6), "return": (13, 4)}
+KINDS: dict[str, tuple[int, int]] = {
+    "recall": (9, 6),
+    "moved": (13, 4),
+    "lesson": (9, 6),
+    "return": (13, 4),
+    "jammed": (13, 4),
+}
 SETUP = "_setup"
 #: Budget of the tasks that show things: Habitat has to search a 7-room house for the receptacle they name.
 SETUP_BUDGET = {"alfred": 30, "habitat": 60}
@@ -173,6 +180,10 @@ def _sequence(profile: str, kind: str, k: int) -> tuple[World, LifelongSequence,
                 from envs.household.memory_return import return_sequence  # it builds on this module
 
                 return return_sequence(profile, k, rng)
+            if kind == "jammed":
+                from envs.household.memory_jammed import jammed_sequence  # it builds on this module
+
+                return jammed_sequence(profile, k, rng)
             return _try_sequence(profile, kind, k, rng)
         except _RetryError:
             continue

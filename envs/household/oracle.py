@@ -40,7 +40,9 @@ class _Runner:
         return options[0]
 
     def pick_container(self, candidates: frozenset[str] | None, obj: str) -> str:
-        options = sorted(c for c in (candidates or ()) if self.world.fits(obj, c))
+        # A jammed receptacle never opens: the oracle knows (it reads the world), an agent has to learn it.
+        jammed = self.world.jammed
+        options = sorted(c for c in (candidates or ()) if self.world.fits(obj, c) and c not in jammed)
         if not options:
             raise OracleError(f"no receptacle among {sorted(candidates or ())} fits {obj}")
         return options[0]

@@ -64,6 +64,9 @@ class World:
     taken_from: dict[str, str] = field(default_factory=dict)
     #: Objects picked up in the current episode (the environment clears it when an episode starts).
     picked_this_episode: set[str] = field(default_factory=set)
+    #: Receptacles of this house that are jammed shut: opening them fails, every time (a house-specific
+    #: failure only trying it reveals; never perceived). Saved only when non-empty, like ``taken_from``.
+    jammed: frozenset[str] = frozenset()
 
     # ---- queries -------------------------------------------------------------------------------------
     def spec(self, name: str) -> TypeSpec:
@@ -223,15 +226,19 @@ class World:
             assert self.is_fixed(self.agent_location), f"agent at non-place {self.agent_location}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "scene": self.scene,
-            "profile": self.catalog.profile,
-            "rooms": list(self.rooms),
-            "agent_room": self.agent_room,
-            "agent_location": self.agent_location,
-            "held": self.held,
-            "entities": [_entity_dict(e) for e in self.entities.values()],
-        } | ({"taken_from": dict(self.taken_from)} if self.taken_from else {})
+        return (
+            {
+                "scene": self.scene,
+                "profile": self.catalog.profile,
+                "rooms": list(self.rooms),
+                "agent_room": self.agent_room,
+                "agent_location": self.agent_location,
+                "held": self.held,
+                "entities": [_entity_dict(e) for e in self.entities.values()],
+            }
+            | ({"taken_from": dict(self.taken_from)} if self.taken_from else {})
+            | ({"jammed": sorted(self.jammed)} if self.jammed else {})
+        )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], catalog: Catalog) -> World:
@@ -250,6 +257,7 @@ class World:
             agent_location=data.get("agent_location"),
             held=data.get("held"),
             taken_from=dict(data.get("taken_from", {})),
+            jammed=frozenset(data.get("jammed", ())),
         )
         world.check_invariants()
         return world

@@ -17,7 +17,7 @@ from modules.hippocampus.prompting import ask_json
 from robomem.llm.base import LLMClient
 from robomem.llm.policy import attempt
 
-__all__ = ("DeterministicLessonCreator", "LLMLessonCreator", "StepFact", "outcome_text")
+__all__ = ("STUCK", "DeterministicLessonCreator", "LLMLessonCreator", "StepFact", "outcome_text")
 
 ROLE = "memory.lessons"
 
@@ -91,6 +91,10 @@ ACTION_RULES: tuple[tuple[str, str, str], ...] = (
     ),
 )
 _ABSENT = re.compile(r"Cannot find (\S+)\. This object may not exist")
+#: Feedback saying a receptacle of this house does not open by itself ("The drawer 3 is jammed"): a
+#: house-specific failure that will happen again, kept per action (the critic reads it back,
+#: :mod:`modules.prefrontal.failures`; the planner's own history too).
+STUCK = re.compile(r"\bThe (.+?) (?:is jammed|is stuck|is locked|will not open|does not open)", re.IGNORECASE)
 _SUFFIX = re.compile(r"(_\d+| \d+)$")
 
 LESSONS_SCHEMA: dict[str, Any] = {
@@ -127,6 +131,11 @@ class DeterministicLessonCreator:
         found: dict[str, Candidate] = {}
         for fact in facts:
             if fact.success:
+                continue
+            if fact.action.startswith("open ") and STUCK.search(fact.feedback):
+                key = f"task:fails:{site}:{fact.action}"
+                why = fact.feedback.removeprefix("Last action is invalid.").strip()
+                found[key] = _lesson("task", site, key, f"In {site}, '{fact.action}' fails: {why}")
                 continue
             absent = _ABSENT.search(fact.feedback)
             if absent:

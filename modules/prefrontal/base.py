@@ -46,6 +46,9 @@ class PlanningInput:
     invalid_left: int | None = None
     #: What each skill family does and when it is valid (:meth:`envs.base.Env.skill_guide`).
     skill_guide: str = ""
+    #: Actions the critic vetoed this episode for good (:attr:`Verdict.lasting`): a planner should not
+    #: propose them again (the critic cannot review the first action of a new plan).
+    vetoed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,9 @@ class Planner(Protocol):
 class Verdict:
     ok: bool
     reason: str = ""
+    #: The rejected action will fail whatever happens this episode (memory says the house makes it fail),
+    #: not just now: the loop remembers it for the rest of the episode (:attr:`PlanningInput.vetoed`).
+    lasting: bool = False
 
 
 @runtime_checkable

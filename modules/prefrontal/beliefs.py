@@ -18,7 +18,7 @@ from modules.hippocampus.spatial.model import SpatialRecall
 from modules.prefrontal.base import ExecutedAction, PlanningInput
 from modules.prefrontal.episode import FLOOR, EpisodeFacts, replay
 from modules.prefrontal.lessons import kept_places
-from modules.prefrontal.skills import COOLERS, FAUCETS, HEATERS, WASHERS, SkillSet
+from modules.prefrontal.skills import COOLERS, FAUCETS, HEATERS, WASHERS, SkillSet, parse_skill
 
 __all__ = ("AGENT", "BeliefState", "Thing")
 
@@ -75,11 +75,14 @@ class BeliefState:
     #: Goal type -> places where semantic lessons say this house keeps such things (search hints that
     #: outlive the house being re-staged, unlike spatial memory's).
     kept: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Actions the critic vetoed for good this episode (its reasons came from memory, which the planner
+    #: does not read itself).
+    vetoed: frozenset[str] = frozenset()
 
     # ---- construction ----------------------------------------------------------------------------------
     @classmethod
     def from_input(cls, inp: PlanningInput) -> BeliefState:
-        state = cls(SkillSet(inp.skills, inp.task.profile), history=inp.history)
+        state = cls(SkillSet(inp.skills, inp.task.profile), history=inp.history, vetoed=frozenset(inp.vetoed))
         state.container_types = {c.inside.type for c in inp.task.goal if c.inside is not None}
         state.goal_types = {c.object.type for c in inp.task.goal}
         wanted = {c.object.type: c.object.attributes for c in inp.task.goal if c.object.attributes}
@@ -340,6 +343,12 @@ class BeliefState:
 
     def visible_of(self, names: Iterable[str]) -> list[str]:
         return [n for n in names if self.get(n).visible]
+
+    def avoided(self) -> set[str]:
+        """Receptacles not to use this episode: ones that would not open when tried, and ones the critic
+        vetoed going to or opening for good."""
+        vetoed = {c.arg for c in map(parse_skill, self.vetoed) if c is not None and c.arg is not None}
+        return self.facts.stuck | {n for n in vetoed if not self.skills.pickable(n)}
 
     def searched(self) -> set[str]:
         """Places whose whole contents the agent has seen this episode (visited, and open or opened)."""

@@ -3,8 +3,14 @@ the current beliefs, the way the paper's critic judges "whether the proposed act
 the latest environment".
 
 It objects only when the beliefs say the action will fail (holding something before ``pick up``, the target
-not here, a closed receptacle, no knife for ``slice``, a door already open...), and says why, so the planner
-can use the reason as reflection. Whatever it does not know, it lets through: the paper's critic is told to
+not here, a closed receptacle, no knife for ``slice``, a door already open...), or when **memory** says it
+will: an action that failed in this house for a reason that lasts ("The drawer 3 is jammed") in a retrieved
+episode, or that a retrieved lesson of this house records (:mod:`.failures`) — and going to a place only to
+do such an action there. It says why, so the planner can use the reason as reflection; a memory-based
+objection is *lasting* (the loop keeps it for the rest of the episode). The planner never reads those
+failures itself: catching them is the critic's job, so ``agent.critic=null`` really loses it.
+
+Whatever it does not know, it lets through: the paper's critic is told to
 encourage exploration, and a critic that blocks progress is worse than none. A hand or a location the
 perception does not report is unknown, not empty or nowhere (a robot may leave them out).
 """
@@ -17,7 +23,8 @@ from pydantic import BaseModel, ConfigDict
 
 from modules.prefrontal.base import PlanningInput, Verdict
 from modules.prefrontal.beliefs import BeliefState
-from modules.prefrontal.skills import KNIVES, SkillCall, parse_skill
+from modules.prefrontal.failures import lasting_failures
+from modules.prefrontal.skills import KNIVES, SkillCall, SkillSet, parse_skill
 
 __all__ = ("DeterministicCritic", "DeterministicCriticConfig")
 
@@ -41,8 +48,42 @@ class DeterministicCritic:
         call = parse_skill(action)
         if call is None:
             return OK
+        remembered = _remembered(b.skills, call, action, remaining, inp)
+        if remembered is not None:
+            return remembered
         check = _CHECKS.get(call.verb)
         return check(b, call) if check is not None else OK
+
+    def lasting(self, action: str, remaining: tuple[str, ...], inp: PlanningInput) -> Verdict:
+        """Only the lasting (memory-based) objections: the loop asks this about a new plan's first action,
+        which :meth:`review` never sees (a lasting veto cannot start a replanning loop: the planner leaves
+        the action out for the rest of the episode)."""
+        call = parse_skill(action)
+        if call is None or not inp.memory:
+            return OK
+        return _remembered(SkillSet(inp.skills, inp.task.profile), call, action, remaining, inp) or OK
+
+
+def _remembered(
+    skills: SkillSet, call: SkillCall, action: str, remaining: tuple[str, ...], inp: PlanningInput
+) -> Verdict | None:
+    """A lasting objection when memory says ``action`` fails here, or that going to a place is only to do
+    there what memory says fails (the rest of the plan up to its next move)."""
+    failures = lasting_failures(inp.memory, skills, inp.task.scene) if inp.memory else {}
+    if not failures:
+        return None
+    if action in failures:
+        return Verdict(False, f"Memory: '{action}' will fail: {failures[action]}. Use another one.", True)
+    if call.verb not in ("find", "navigate") or call.arg is None:
+        return None
+    for later in remaining:
+        then = parse_skill(later)
+        if then is None or then.verb in ("find", "navigate"):
+            break
+        if later in failures and then.arg == call.arg:
+            why = f"Memory: '{later}' will fail: {failures[later]}. Do not go there; use another one."
+            return Verdict(False, why, True)
+    return None
 
 
 def _no(reason: str) -> Verdict:

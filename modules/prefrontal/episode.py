@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from modules.prefrontal.base import ExecutedAction
+from modules.prefrontal.failures import stuck_name
 from modules.prefrontal.skills import COOLERS, FAUCETS, HEATERS, WASHERS, SkillSet, parse_skill
 
 __all__ = ("EpisodeFacts", "replay")
@@ -51,6 +52,8 @@ class EpisodeFacts:
     unfit: set[tuple[str, str]] = field(default_factory=set)
     #: Receptacles a put failed on because they were closed (as far as the feedback says).
     closed: set[str] = field(default_factory=set)
+    #: Receptacles that would not open although the agent was there ("is jammed"): not worth another try.
+    stuck: set[str] = field(default_factory=set)
     failures: Counter[str] = field(default_factory=Counter)
     held: str | None = None
     at: str | None = None
@@ -77,6 +80,8 @@ def replay(
         if not step.success:
             facts.failures[step.action] += 1
             _learn_from_failure(facts, skills, step.feedback)
+            if call.verb == "open" and (name := stuck_name(step.feedback)) is not None:
+                facts.stuck.add(name if name in skills.args("open") or not call.arg else call.arg)
             continue
         _apply(facts, skills, call.verb, call.arg, i, parent_of, place_of, is_container)
     return facts

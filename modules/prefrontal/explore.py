@@ -115,6 +115,9 @@ def _search_habitat(
         visited = place in b.facts.visits and place != b.location and verdict != YES
         return (not fits_relation, visited, not usual, b.skills.openable(place), places.index(place))
 
+    avoided = b.avoided()  # would not open, or the critic vetoed it: nothing to see there
+    suggested = [p for p in suggested if p not in avoided]
+    places = [p for p in places if p not in avoided]
     fresh = sorted((p for p in places if p not in searched), key=order)
     if not fresh:
         # Everything searched: memory may have dropped what it saw; revisit the oldest visits first.

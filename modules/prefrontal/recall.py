@@ -30,6 +30,8 @@ _ITEM = re.compile(
 #: ``k. `` opening a step: an action (which never holds ``;``) then `` -> `` must follow.
 _STEP_START = re.compile(r"(?:^|; )(\d+)\. (?=[^;]*? -> )")
 _FIRST_SENTENCE = re.compile(r"^(.+?[.!?])(?:\s|$)")
+#: A first sentence that only says that something failed ("Open action failed."), not why.
+_NO_WHY = re.compile(r"^[A-Z][a-z]*(?: [a-z]+)? action failed\.$")
 
 
 def estimate_tokens(text: str) -> int:
@@ -72,8 +74,16 @@ def parse_trajectory(text: str) -> Trajectory | None:
 
 
 def _short(reason: str) -> str:
-    match = _FIRST_SENTENCE.match(reason.strip())
-    return match.group(1) if match else reason.strip()
+    text = reason.strip()
+    match = _FIRST_SENTENCE.match(text)
+    if match is None:
+        return text
+    first = match.group(1)
+    if _NO_WHY.match(first):  # ALFRED's "Open action failed." says no why; the next sentence does
+        rest = text[match.end() :].strip()
+        then = _FIRST_SENTENCE.match(rest)
+        return f"{first} {then.group(1) if then else rest}".strip()
+    return first
 
 
 def render_compact(trajectory: Trajectory, *, compress: bool = False) -> str:

@@ -180,10 +180,11 @@ class SymbolicPlanner:
     def _choose_container(b: BeliefState, item: Item, obj: str, done: frozenset[str]) -> str | None:
         assert item.inside is not None
         kind = b.type_of(obj)
+        avoided = b.avoided()
         yes = [
             n
             for n in candidates(b, item.inside, exclude=frozenset({obj})).yes
-            if (kind, n) not in b.facts.unfit
+            if (kind, n) not in b.facts.unfit and n not in avoided
         ]
         if not yes:
             return None

@@ -54,6 +54,9 @@ class Builder:
         if text not in self.skills:
             self.stop(f"no skill '{text}'")
             return False
+        if text in self.b.vetoed or (verb == "open" and name in self.b.facts.stuck):
+            self.stop(f"'{text}' will fail (critic / it would not open)")
+            return False
         if self.b.facts.failures[text] >= _MAX_FAILURES:
             self.stop(f"'{text}' already failed {_MAX_FAILURES} times")
             return False

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -75,15 +77,41 @@ class MemoryView:
         return items[:n]
 
     def render(self, recent: int) -> str:
+        """One line per site and store, then grouped tables (each site's nodes by kind and edges by
+        relation), then the newest facts and items."""
         lines = [f"memory: {self.shown_as}"]
+        stats = {}
         for site in self.sites:
             assert self.spatial is not None
-            stats = self.spatial.stats(site)
-            lines.append(f"spatial [{site}]: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.items())))
-            graph = self.spatial.graph(site)
-            newest = sorted(
-                graph.edges(), key=lambda e: (e[1].last_seen.episode, e[1].last_seen.step), reverse=True
+            counts = stats[site] = self.spatial.stats(site)
+            lines.append(
+                f"spatial [{site}]: {counts['nodes']} nodes, {counts['edges']} edges, "
+                f"{counts.get('stored_history', 0)} in history"
             )
+        if not stats:
+            lines.append("spatial: no site")
+        for prefix, what in (("kind_", "nodes by kind"), ("relation_", "edges by relation")):
+            keys = sorted({k for counts in stats.values() for k in counts if k.startswith(prefix)})
+            if keys:
+                lines += ["", *_table(what, stats, keys, [k.removeprefix(prefix) for k in keys])]
+        lines.append("")
+        for name in LONG_TERM:
+            archive = scan_jsonl(self.memory_dir / f"{name}_archive.jsonl")
+            lines.append(f"{name}: {self.vectors[name].count()} items, {len(archive.records)} archived")
+            lines += self._problems(archive, f"{name}_archive.jsonl")
+        raw = scan_jsonl(self.memory_dir / "episodes.jsonl", required=RAW_LOG_KEYS)
+        lines.append(f"raw episode log: {len(raw.records)} episodes")
+        lines += self._problems(raw, "episodes.jsonl")
+        if recent <= 0:
+            return "\n".join(lines)
+        for site in self.sites:
+            assert self.spatial is not None
+            newest = sorted(
+                self.spatial.graph(site).edges(),
+                key=lambda e: (e[1].last_seen.episode, e[1].last_seen.step),
+                reverse=True,
+            )
+            lines += ["", f"newest facts in {site}"]
             for (subject, relation, obj), data in newest[:recent]:
                 seen = data.last_seen
                 lines.append(
@@ -91,17 +119,31 @@ class MemoryView:
                     f"(conf {data.confidence:.2f}, ep {seen.episode} step {seen.step})"
                 )
         for name in LONG_TERM:
-            store = self.vectors[name]
-            archive = scan_jsonl(self.memory_dir / f"{name}_archive.jsonl")
-            lines.append(f"{name}: {store.count()} items, {len(archive.records)} archived")
-            lines += self._problems(archive, f"{name}_archive.jsonl")
-            for item in self._recent(name, recent):
+            items = self._recent(name, recent)
+            if items:
+                lines += ["", f"newest {name} items"]
+            for item in items:
                 text = item.text if len(item.text) <= 160 else item.text[:157] + "..."
                 lines.append(f"  [{item.metadata.get('count', 1)}x] {text}")
-        raw = scan_jsonl(self.memory_dir / "episodes.jsonl", required=RAW_LOG_KEYS)
-        lines.append(f"raw episode log: {len(raw.records)} episodes")
-        lines += self._problems(raw, "episodes.jsonl")
         return "\n".join(lines)
+
+    def page_data(self) -> dict[str, Any]:
+        """Everything ``memory view`` shows, JSON-ready: each site's graph with its history (as ``memory
+        export`` writes it) and every long-term item."""
+        sites = []
+        for site in self.sites:
+            assert self.spatial is not None
+            with tempfile.TemporaryDirectory(prefix="robomem-view-") as tmp:
+                # The export's own JSON writer, so the page and `memory export` never disagree.
+                path = Path(tmp) / "site.json"
+                self.spatial.export_json(site, path)
+                sites.append(json.loads(path.read_text(encoding="utf-8")))
+        stores = {}
+        for name in LONG_TERM:
+            items = self.vectors[name].get()
+            items.sort(key=lambda i: float(i.metadata.get("updated", 0.0)), reverse=True)
+            stores[name] = [{"id": i.id, "text": i.text, "metadata": i.metadata} for i in items]
+        return {"memory": str(self.shown_as), "sites": sites, "stores": stores}
 
     def _problems(self, scan: JsonlScan, name: str) -> list[str]:
         """Lines that are not records are reported, never counted (``eval`` refuses such a memory)."""
@@ -138,3 +180,19 @@ class MemoryView:
             write_text_atomic(path, text)
             written.append(path)
         return written
+
+
+def _table(
+    title: str, rows: Mapping[str, Mapping[str, int]], keys: Sequence[str], header: Sequence[str]
+) -> list[str]:
+    """A plain-text table: one row per site, one column per key (0 where a site has none)."""
+    cells = [[title, *header]] + [
+        [name, *(str(counts.get(k, 0)) for k in keys)] for name, counts in rows.items()
+    ]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+    return [
+        "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in cells
+    ]

@@ -15,6 +15,7 @@ from robomem import __version__
 from robomem.cli._parser import EXIT_USAGE, Parser
 from robomem.cli.eval import add_eval_parser
 from robomem.cli.memory import add_memory_parser
+from robomem.cli.report import add_report_parser
 from robomem.cli.suites import add_suites_parser
 from robomem.errors import RobomemError
 
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_eval_parser(commands)
     add_suites_parser(commands)
     add_memory_parser(commands)
+    add_report_parser(commands)
     return parser
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bench.competence import DEFAULT_VARIANTS, VARIANTS, overrides_for, sr_svg
+from bench.competence import DEFAULT_VARIANTS, VARIANTS, merge, overrides_for, sr_svg
 from robomem.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,11 +107,14 @@ def test_quick_run_writes_the_report(tmp_path: Path) -> None:
         _check_stats(item["subsets"]["base"], 2)
         _check_stats(item["all"], 2)
         delta = item["steps_delta_vs_full"]
+        paired = item["subset_deltas_vs_full"]
         if item["variant"] == "full":
-            assert delta is None
+            assert delta is None and paired is None
         else:
             assert delta["n"] == 2
             assert delta["fewer"] + delta["same"] + delta["more"] == 2
+            assert list(paired) == ["base"] and paired["base"]["sr"]["n"] == paired["base"]["steps"]["n"] == 2
+            assert -1 <= paired["base"]["sr"]["mean"] <= 1
     # One table row per (variant, profile, subset); no pooled row with a single subset.
     assert len(report["table"]) == len(runs)
     for row in report["table"]:
@@ -122,7 +125,7 @@ def test_quick_run_writes_the_report(tmp_path: Path) -> None:
     assert "no_long_term" in table
 
 
-def test_memory_suite_runs_lifelong_on_memory_v3_and_draws_sr_per_variant() -> None:
+def test_memory_suite_runs_lifelong_on_memory_v4_and_draws_sr_per_variant() -> None:
     overrides = overrides_for(
         "no_spatial",
         "habitat",
@@ -132,7 +135,7 @@ def test_memory_suite_runs_lifelong_on_memory_v3_and_draws_sr_per_variant() -> N
         vector="exact",
         memory_suite=True,
     )
-    assert {"env.suite=memory_v3", "eval.mode=lifelong", "eval.subsets=[recall,moved]"} <= set(overrides)
+    assert {"env.suite=memory_v4", "eval.mode=lifelong", "eval.subsets=[recall,moved]"} <= set(overrides)
     assert "eval.mode=episodic" not in overrides
     row = {"profile": "alfred", "sr": 0.5, "sr_ci": [0.4, 0.6]}
     report = {
@@ -146,3 +149,33 @@ def test_memory_suite_runs_lifelong_on_memory_v3_and_draws_sr_per_variant() -> N
     }
     svg = sr_svg(report)
     assert svg.startswith("<svg") and "no_memory" in svg and "recall_setup" not in svg
+
+
+def test_reports_of_one_profile_each_merge_into_one() -> None:
+    def report(profile: str, created: str) -> dict[str, Any]:
+        row = {"variant": "full", "profile": profile, "subset": "jammed", "sr": 1.0, "sr_ci": [0.9, 1.0]}
+        return {
+            "benchmark": "competence",
+            "quick": False,
+            "episodes_per_subset": 57,
+            "subsets": ["jammed"],
+            "embedder": "minilm",
+            "vector": "chroma",
+            "suite": "memory_v4 (lifelong)",
+            "profiles": [profile],
+            "variants": {"full": []},
+            "runs": [{"variant": "full", "profile": profile}],
+            "table": [row],
+            "created": created,
+        }
+
+    merged = merge([report("alfred", "2026-12-05T00:40"), report("habitat", "2026-12-05T00:41")])
+    assert merged["profiles"] == ["alfred", "habitat"]
+    assert (
+        [r["profile"] for r in merged["runs"]]
+        == [r["profile"] for r in merged["table"]]
+        == merged["profiles"]
+    )
+    assert merged["created"] == "2026-12-05T00:41"
+    with pytest.raises(ValueError, match="episodes_per_subset"):
+        merge([report("alfred", "x"), {**report("habitat", "y"), "episodes_per_subset": 44}])

@@ -197,6 +197,8 @@ class AlfredProfile(Profile):
             return _fail(f"{verb} action failed. {arg} is not nearby. Find it first")
         if world.entities[target].open == opening:
             return _fail(f"{verb} action failed. The {target} is already {'open' if opening else 'closed'}")
+        if opening and target in world.jammed:
+            return _fail(f"Open action failed. The {target} is jammed and does not open")
         world.entities[target].open = opening
         if opening:
             world.put_target = target

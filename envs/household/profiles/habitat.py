@@ -96,6 +96,8 @@ class HabitatProfile(Profile):
             return _fail(
                 f"Check whether the receptacle is already {state} or the robot is not near the receptacle."
             )
+        if opening and recep in world.jammed:
+            return _fail(f"The {recep} is jammed and does not open.")
         world.entities[recep].open = opening
         world.apply_effects()
         return Outcome(True, f"{SUCCESS} and now {recep} is {state}.")

@@ -177,3 +177,50 @@ def test_a_restaged_task_starts_from_the_house_as_it_is_kept() -> None:
     env.reset(task.model_copy(update={"restage": True}), keep_world=True)
     assert not env.world_persists
     assert env.world.to_dict() == kept
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_memory_v4_holds_memory_v3_unchanged(profile: str) -> None:
+    old, new = load_suite("memory_v3", profile), load_suite("memory_v4", profile)
+    assert new.lifelong[: len(old.lifelong)] == old.lifelong
+    assert all(new.scenes[scene] == world for scene, world in old.scenes.items())
+    assert all(new.stats["tasks"][t] == c for t, c in old.stats["tasks"].items())
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_jammed_receptacles_fail_to_open_and_the_oracle_solves_every_scored_task_around_them(
+    profile: str,
+) -> None:
+    env = HouseholdEnv(HouseholdConfig(profile=profile, suite="memory_v4", max_steps=200))
+    sequences = [s for s in env.lifelong_sequences() if s.sequence_id.startswith(f"{profile}-jammed-")]
+    scored = [t for s in sequences for t in s.tasks if t.subset == "jammed"]
+    assert len(scored) >= 50
+    assert all(t.max_steps == (t.gold_plan_length or 0) + SLACK for t in scored)
+    for sequence in sequences:
+        tried: set[str] = set()
+        for i, task in enumerate(sequence.tasks):
+            env.reset(task, keep_world=i > 0)
+            jammed = env.world.jammed
+            assert 2 <= len(jammed) <= 3 and len({env.world.entities[j].room for j in jammed}) == 1
+            (target,) = env.bindings.objects[0]
+            if task.subset == "jammed_setup":
+                # Its thing is shut away in a jammed receptacle: going there and trying is all one can do.
+                jam = env.world.hidden_by(target)
+                assert jam in jammed, task.task_id
+                go = "find a" if profile == "alfred" else "navigate to the"
+                assert env.step(f"{go} {jam}").info["last_action_success"]
+                info = env.step(f"open the {jam}").info
+                assert not info["last_action_success"] and "is jammed" in info["env_feedback"], task.task_id
+                assert env.world.is_closed(jam) and env.world.hidden_by(target) == jam
+                tried.add(jam)
+                continue
+            assert tried == jammed, task.task_id  # every jammed one was tried by an earlier setup
+            kinds = {env.world.entities[j].type for j in jammed}
+            assert {task.goal[0].inside.type} == kinds if task.goal[0].inside else False
+            assert env.bindings.containers[0] is not None and env.bindings.containers[0] > jammed
+            assert env.world.is_visible(target) or env.world.hidden_by(target) is None
+            actions = solve(env)
+            assert env.goal_status() == (True, 1.0) and len(actions) == task.gold_plan_length, task.task_id
+            assert not {f"open the {j}" for j in jammed} & set(actions), task.task_id
+    stats = load_suite("memory_v4", profile).stats["subsets"]["jammed"]
+    assert stats["tasks"] == len(scored) and stats["mean_room_first_in_budget"] == 0.0

@@ -119,11 +119,18 @@ def run_episode(
     memory.update(perceived.summary)
     history: list[ExecutedAction] = []
     reflection: str | None = None
+    vetoed: list[str] = []  # the critic's lasting objections (as robomem.nodes keeps them)
     done = success = False
     progress, invalid, plans, rejections = 0.0, 0, 0, 0
     while not done:
         inp = PlanningInput(
-            task, observation, env.skills, memory.retrieve(perceived.queries), tuple(history), reflection
+            task,
+            observation,
+            env.skills,
+            memory.retrieve(perceived.queries),
+            tuple(history),
+            reflection,
+            vetoed=tuple(vetoed),
         )
         plan = planner.plan(inp)
         plans += 1
@@ -131,16 +138,25 @@ def run_episode(
         if plan.empty or not plan.actions:
             break
         for k, action in enumerate(plan.actions):
-            if k > 0 and critic is not None:
+            # As robomem.nodes: a plan's first action is asked only about lasting objections.
+            lasting = getattr(critic, "lasting", None)
+            if critic is not None and (k > 0 or lasting is not None):
                 now = dataclasses.replace(
                     inp,
                     observation=observation,
                     memory=memory.retrieve(perceived.queries),
                     history=tuple(history),
+                    vetoed=tuple(vetoed),
                 )
-                verdict = critic.review(action, plan.actions[k + 1 :], now)
-                if not verdict.ok:
+                rest = plan.actions[k + 1 :]
+                if k > 0:
+                    verdict = critic.review(action, rest, now)
+                else:
+                    assert lasting is not None
+                    verdict = lasting(action, rest, now)
+                if not verdict.ok and (k > 0 or verdict.lasting):
                     reflection, rejections = verdict.reason, rejections + 1
+                    vetoed += [action] if verdict.lasting else []
                     break
             result = env.step(action)
             info = result.info

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from envs.base import Perception, PerceptionField
+from envs.base import Observation, Perception, PerceptionField
 from envs.task import Condition
-from modules.prefrontal.base import Critic
+from modules.hippocampus.base import StoreResult
+from modules.prefrontal.base import Critic, PlanningInput
 from modules.prefrontal.critic import DeterministicCritic
 from tests.modules.prefrontal.symbolic_helpers import (
     Scene,
@@ -165,3 +166,62 @@ def test_an_unreported_location_or_view_blocks_nothing() -> None:
     assert review("open the Cabinet", _unreported(away, "location"))[0]
     assert not review("pick up the Apple", away)[0]
     assert review("pick up the Apple", _unreported(away, "entities"))[0]
+
+
+# ---- what memory says will fail (the jammed subset of memory_v4) ----------------------------------------
+JAM = "Last action is invalid. The cabinet 2 is jammed and does not open."
+
+
+def _remembering(
+    site: str = "house", failure: str = JAM, lesson: str | None = None
+) -> dict[str, StoreResult]:
+    text = (
+        f"Task: Take the pen out of the cabinet 2 | site: {site} | outcome: failure in 3 steps | "
+        f"1. navigate to the cabinet 2 -> ok; 2. open the cabinet 2 -> {failure}"
+    )
+    stores = {"episodic": StoreResult("episodic", (text,), [{"id": "1", "text": text, "site": site}])}
+    if lesson is not None:
+        stores["semantic"] = StoreResult(
+            "semantic", (f"[task] {lesson}",), [{"level": "task", "text": lesson}]
+        )
+    return stores
+
+
+def _memory_input(memory: dict[str, StoreResult], profile: str = "habitat") -> PlanningInput:
+    the_task = task(Condition(object=ref("mug"), inside=ref("cabinet")), profile=profile)
+    observation = Observation(instruction="", text="", perception=None)
+    return PlanningInput(the_task, observation, habitat_skills(), memory)
+
+
+def test_an_action_that_failed_in_this_house_for_good_is_vetoed_for_good() -> None:
+    inp = _memory_input(_remembering())
+    verdict = CRITIC.review("open the cabinet 2", ("place at the cabinet 2",), inp)
+    assert not verdict.ok and verdict.lasting
+    assert "jammed" in verdict.reason and "open the cabinet 2" in verdict.reason
+    # Going there only to do it is vetoed too, before the step is spent; going elsewhere is not.
+    going = CRITIC.review("navigate to the cabinet 2", ("open the cabinet 2", "place at the cabinet 2"), inp)
+    assert not going.ok and going.lasting
+    assert CRITIC.review("navigate to the cabinet 1", ("open the cabinet 1",), inp).ok
+    assert CRITIC.review("navigate to the cabinet 2", ("navigate to the sofa",), inp).ok
+    # The first action of a new plan is asked only about such lasting objections.
+    assert not CRITIC.lasting("open the cabinet 2", (), inp).ok
+    assert CRITIC.lasting("open the cabinet 1", (), inp).ok
+
+
+def test_only_lasting_failures_of_this_house_count() -> None:
+    # Another house's cabinet 2 is another cabinet; a failure the agent caused (not there) says nothing.
+    assert CRITIC.review("open the cabinet 2", (), _memory_input(_remembering(site="other"))).ok
+    far = "Last action is invalid. Check whether the receptacle is already open or the robot is not near it."
+    assert CRITIC.review("open the cabinet 2", (), _memory_input(_remembering(failure=far))).ok
+    assert CRITIC.review("open the cabinet 2", (), _memory_input({})).ok
+
+
+def test_a_lesson_of_this_house_is_enough() -> None:
+    lesson = "In house, 'open the cabinet 2' fails: The cabinet 2 is jammed and does not open."
+    memory = {"semantic": _remembering(lesson=lesson)["semantic"]}
+    verdict = CRITIC.review("open the cabinet 2", (), _memory_input(memory))
+    assert not verdict.ok and verdict.lasting and "lesson" in verdict.reason
+    elsewhere = "In house_9, 'open the cabinet 2' fails: The cabinet 2 is jammed and does not open."
+    assert CRITIC.review(
+        "open the cabinet 2", (), _memory_input({"semantic": _remembering(lesson=elsewhere)["semantic"]})
+    ).ok

@@ -74,3 +74,27 @@ def test_exploring_for_a_described_receptacle_does_not_go_back_and_forth(tmp_pat
     one = sequence.model_copy(update={"tasks": (setup,)})
     runs = run_sequence("habitat", one, tmp_path, SymbolicPlanner(), None, memory_config=fast_memory(()))
     assert runs[0].success, [a.action for a in runs[0].actions]
+
+
+@pytest.mark.parametrize(("profile", "number"), [("alfred", 1), ("habitat", 2)])
+def test_the_critic_vetoes_what_memory_says_will_fail(profile: str, number: int, tmp_path: Path) -> None:
+    # memory_v4's jammed subset: setups try the room's jammed drawers (and fail, by design); the scored
+    # tasks put things away in "a drawer". The planner never reads those failures: the critic, reading
+    # episodic memory's retrieved trajectories, vetoes the jammed ones before a step is spent on them.
+    suite = load_suite("memory_v4", profile)
+    sequence = next(s for s in suite.lifelong if s.sequence_id == f"{profile}-jammed-{number:02d}")
+    scored = [t.task_id for t in sequence.tasks if t.subset == "jammed"]
+    planner = SymbolicPlanner()
+    full = run_sequence(
+        profile, sequence, tmp_path / "full", planner, DeterministicCritic(), suite="memory_v4"
+    )
+    done = {r.task.task_id: r for r in full}
+    assert all(done[t].success and done[t].steps <= (done[t].task.max_steps or 0) for t in scored), [
+        (t, done[t].steps, [a.action for a in done[t].actions]) for t in scored
+    ]
+    assert not any(r.success for r in full if r.task.task_id not in scored)  # a jammed setup cannot succeed
+    assert all(r.invalid == 0 for r in full if r.task.task_id in scored)  # no failed open at all
+    blind = run_sequence(profile, sequence, tmp_path / "blind", planner, None, suite="memory_v4")
+    failed_opens = [a.action for r in blind if r.task.task_id in scored for a in r.actions if not a.success]
+    assert failed_opens and all(a.startswith("open ") for a in failed_opens)
+    assert sum(r.steps for r in blind if r.task.task_id in scored) > sum(done[t].steps for t in scored)

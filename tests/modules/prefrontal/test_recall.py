@@ -113,3 +113,28 @@ def test_items_in_another_form_are_shown_whole() -> None:
     # Without structured data the store's lines are used, each still whole.
     lines = StoreResult("episodic", ("first episode", "second episode"))
     assert pack_episodes(lines, budget_tokens=1000) == "- first episode\n- second episode"
+
+
+def test_a_shortened_reason_still_says_why() -> None:
+    # ALFRED's first sentence only says that it failed; the second says why (a jammed drawer, which a
+    # planner reading memory must not lose to compression).
+    steps = (
+        StepRecord("find a Drawer_10", "Last action executed successfully.", True),
+        *(StepRecord("open the Drawer_10", JAMMED, False),) * 2,
+    )
+    outcome = _outcome("Mug", 1)
+    jammed = EpisodeOutcome(outcome.context, success=False, progress=0.0, steps=steps)
+    trajectory = parse_trajectory(render_trajectory(jammed))
+    assert trajectory is not None
+    compact = render_compact(trajectory, compress=True)
+    assert (
+        "2-3. open the Drawer_10 ✗×2: Open action failed. The Drawer_10 is jammed and does not open"
+        in compact
+    )
+    held = EpisodeOutcome(outcome.context, False, 0.0, (StepRecord("pick up the Mug", FAIL, False),) * 2)
+    again = parse_trajectory(render_trajectory(held))
+    assert again is not None
+    assert "✗×2: Robot is currently holding Mug." in render_compact(again, compress=True)
+
+
+JAMMED = "Last action is invalid. Open action failed. The Drawer_10 is jammed and does not open"

@@ -279,3 +279,27 @@ def test_kept_places_a_described_container_rules_out_are_skipped() -> None:
     inp = planning_input(goal, alfred_skills(), KITCHEN.perceive(at="CounterTop"))
     inp = dataclasses.replace(inp, memory={"semantic": semantic})
     assert PLANNER.plan(inp).actions[:2] == ("find a Drawer", "open the Drawer")
+
+
+def test_habitat_puts_away_elsewhere_what_would_not_open_or_the_critic_vetoed() -> None:
+    room = Scene(
+        "kitchen",
+        ["counter 1", "cabinet 1", "cabinet 2"],
+        types={"counter 1": "counter", "cabinet 1": "cabinet", "cabinet 2": "cabinet"},
+        states={"cabinet 1": {"open": False}, "cabinet 2": {"open": False}},
+    )
+    goal = task(Condition(object=ref("mug"), inside=ref("cabinet")), profile="habitat")
+    seen = room.perceive(at="cabinet 1", holding="mug")
+    skills = habitat_skills()
+    assert plan(goal, seen, skills=skills).actions[0] == "open the cabinet 1"  # here, so first choice
+    # It would not open a moment ago ("is jammed"): no second try, the other cabinet instead.
+    stuck = history("navigate to the cabinet 1", ("open the cabinet 1", "The cabinet 1 is jammed."))
+    assert plan(goal, seen, steps=stuck, skills=skills).actions[:2] == (
+        "navigate to the cabinet 2",
+        "open the cabinet 2",
+    )
+    # The critic vetoed going there for good (memory says it fails): the planner leaves it out too.
+    inp = planning_input(goal, skills, room.perceive(at="counter 1", holding="mug"))
+    vetoed = PLANNER.plan(dataclasses.replace(inp, vetoed=("navigate to the cabinet 1",)))
+    assert vetoed.actions[:1] == ("navigate to the cabinet 2",)
+    assert PLANNER.plan(inp).actions[:1] == ("navigate to the cabinet 1",)
