@@ -84,7 +84,9 @@ class Registry(Generic[T]):
 
     def add(self, name: str, factory: Callable[..., T], config_cls: type[BaseModel]) -> None:
         if name in self._entries:
-            raise RegistryError(f"{self.family} type {name!r} is already registered")
+            taken = self._entries[name].factory
+            where = f"{getattr(taken, '__module__', '?')}.{getattr(taken, '__qualname__', repr(taken))}"
+            raise RegistryError(f"{self.family} type {name!r} is already registered (by {where})")
         problem = self._config_problem(config_cls)
         if problem:
             raise RegistryError(f"{self.family} type {name!r}: {problem}")

@@ -41,7 +41,10 @@ def test_build_dispatches_on_type_and_passes_collaborators(widgets: Registry[Wid
 
 
 def test_duplicate_name_raises(widgets: Registry[Widget]) -> None:
-    with pytest.raises(RegistryError, match="widget type 'widget' is already registered"):
+    with pytest.raises(
+        RegistryError,
+        match=r"^widget type 'widget' is already registered \(by tests\.robomem\.test_registry\.Widget\)$",
+    ):
         widgets.add("widget", Widget, WidgetConfig)
 
 
