@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test lint typecheck pytest suites local-llm ros studio mem0 browser clean
+.PHONY: demo test test-fast lint typecheck pytest suites local-llm ros studio mem0 browser clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -83,15 +83,23 @@ demo: $(VENV)/.core
 ## Install what the tests need and run the whole suite (lint, types, every test tier).
 test: lint typecheck pytest
 
+# lint-imports: the layer contracts in pyproject.toml ([tool.importlinter]; README.md, "Architecture").
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy
+	$(BIN)/mypy examples/robomem_example_plugins/robomem_example_plugins
 
 pytest: $(VENV)/.dev $(VENV)/.local-llm $(VENV)/.ros $(VENV)/.studio $(MEM0_VENV)/.installed
 	$(BIN)/pytest
+
+## The fast tier (under a minute on 2 cores): every test not marked slow, chroma, local_llm, ros or browser
+## (the slow ones are listed in tests/tiers.py).
+test-fast: $(VENV)/.dev
+	$(BIN)/pytest -q -m "not slow and not chroma and not local_llm and not ros and not browser"
 
 ## Regenerate the committed task suites (byte-identical unless the generator changed).
 suites: $(VENV)/.core

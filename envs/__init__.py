@@ -1,5 +1,5 @@
-"""Environments behind one contract (:class:`envs.base.Env`): the household simulator, and later the
-EmbodiedBench bridge and the ROS 2 robot."""
+"""Environments behind one contract (:class:`envs.base.Env`): the household simulator, the EmbodiedBench
+bridge and the ROS 2 robot; other packages add theirs through the ``robomem.envs`` entry-point group."""
 
 from envs.base import Budget, Env, Observation, PerceivedEntity, Perception, Relation, StepInfo, StepResult
 from envs.task import Condition, LifelongSequence, Ref, RefRelation, Task

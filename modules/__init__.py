@@ -5,5 +5,3 @@
 * ``prefrontal`` — planner and critic (closed-loop planning)
 * ``cerebellum`` — executes one skill through the environment contract
 """
-
-__all__: tuple[str, ...] = ()

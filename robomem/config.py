@@ -7,7 +7,8 @@ value replaces the base's. A mapping whose ``type`` differs from the base's (an 
 ``household`` one) replaces the base's mapping whole: another plug-in has other fields.
 
 The ``env`` and ``agent`` sections are plug-ins: their ``type`` selects a registry entry whose config class
-(defined next to the plug-in's code) validates the section. Every bad input becomes one
+(registered next to the plug-in's code) validates the section, through the one validator of plug-in sections
+(:meth:`robomem.registry.Registry.config`). Every bad input becomes one
 :class:`robomem.errors.ConfigError` whose one-line message starts with the dotted key at fault.
 """
 
@@ -31,9 +32,10 @@ from pydantic import (
 )
 
 from envs.household.config import HouseholdConfig
+from envs.registry import ENVS
 from robomem.agents import AGENTS, RoboMemoryAgentConfig
-from robomem.errors import ConfigError, RegistryError
-from robomem.registry import Registry
+from robomem.errors import ConfigError
+from robomem.registry import validation_error
 
 __all__ = (
     "Config",
@@ -100,55 +102,16 @@ class Config(_Frozen):
     @field_validator("env", mode="before")
     @classmethod
     def _env(cls, value: object) -> BaseModel:
-        # Imported here: building the env registry imports every built-in env's code.
-        from envs.registry import ENVS
-
-        return _plugin(ENVS, "env", "household", value)
+        return ENVS.config(value, section="env", default="household")
 
     @field_validator("agent", mode="before")
     @classmethod
     def _agent(cls, value: object) -> BaseModel:
-        return _plugin(AGENTS, "agent", "robomem", value)
+        return AGENTS.config(value, section="agent", default="robomem")
 
 
-def _plugin(registry: Registry[Any], section: str, default_type: str, value: object) -> BaseModel:
-    """Validate a plug-in section with the config class its ``type`` selects.
-
-    Raises :class:`ConfigError` directly (pydantic lets non-``ValueError`` exceptions through), so the
-    key in the message is the full dotted path rather than the section name alone.
-    """
-    if isinstance(value, BaseModel):
-        name = getattr(value, "type", None)
-    elif isinstance(value, Mapping):
-        name = value.get("type", default_type)
-    else:
-        raise ConfigError(f"should be a mapping, got {type(value).__name__}", key=section)
-    if not isinstance(name, str):
-        raise ConfigError(f"should be a string, got {type(name).__name__}", key=f"{section}.type")
-    try:
-        config_cls = registry.get(name).config_cls
-    except RegistryError as err:
-        raise ConfigError(str(err), key=f"{section}.type") from None
-    if isinstance(value, BaseModel):
-        if not isinstance(value, config_cls):
-            raise ConfigError(f"expected a {config_cls.__name__}", key=section)
-        return value
-    try:
-        return config_cls.model_validate(value)
-    except ValidationError as err:
-        raise config_error(err, section) from None
-
-
-def config_error(err: ValidationError, *prefix: str) -> ConfigError:
-    """The first validation failure as one :class:`ConfigError` naming its dotted key (under ``prefix``)."""
-    errors = err.errors()
-    first = errors[0]
-    key = ".".join((*prefix, *(str(part) for part in first["loc"])))
-    message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
-    message = message.removeprefix("Value error, ")  # pydantic's prefix for our own validators' messages
-    if len(errors) > 1:
-        message += f" (and {len(errors) - 1} more)"
-    return ConfigError(" ".join(message.split()), key=key or None)
+#: The one validator of plug-in sections, under the name the CLI uses for other sections.
+config_error = validation_error
 
 
 def load_config(path: str | Path | None, overrides: Sequence[str] = ()) -> Config:

@@ -1,14 +1,18 @@
-"""The single registry mechanism: plug-ins keyed by their config ``type``.
+"""The single registry mechanism: plug-ins keyed by their config ``type``, and the one validator of a
+"plug-in config chosen by ``type``" section.
 
-A duplicate name raises, an unknown name raises and lists what exists. Environments, agents, LLM backends,
-embedders, stores, the thalamus and every memory-operation variant use it.
+Every plug-in family — environments, agents, planners, critics, the thalamus, LLM clients, embedders, vector
+stores and each memory-operation variant — is a :class:`Registry`. An implementation registers its own config
+class next to its code (``@PLANNERS.register("mine", MineConfig)`` on a factory ``(config,
+**collaborators)``); a duplicate name raises, an unknown name raises and lists what exists. A registry module
+holds only the registry: it names the modules whose import registers the built-ins (``builtins=``), imported
+on the first lookup, so a registry never imports an implementation at import time (no import cycles).
 
-Third-party packages add entries through an entry-point group (``entry_points=``): the entry point names a
-factory ``(config, **collaborators)`` — a function or a class — whose config class is its ``Config``
-attribute, or the registry's ``config_cls`` when it has none. It may instead name anything in a module
-whose import registers the entry itself (with :meth:`Registry.register`). Entry points are loaded the first
-time an unknown name is asked for; a broken one is reported only when its name is asked for, so one broken
-package does not disable the others.
+Third-party packages add entries through the family's entry-point group (``entry_points=``): the entry point
+names a factory — a function or a class — whose config class is its ``Config`` attribute, or the registry's
+``config_cls`` when it has none. It may instead name anything in a module whose import registers the entry
+itself (with :meth:`Registry.register`). Entry points are loaded the first time an unknown name is asked for;
+a broken one is reported only when its name is asked for, so one broken package does not disable the others.
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ from pydantic import BaseModel, ValidationError
 
 from robomem.errors import ConfigError, RegistryError
 
-__all__ = ("Entry", "Registry")
+__all__ = ("Entry", "Registry", "validation_error")
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -39,10 +44,11 @@ class Entry(Generic[T]):
 class Registry(Generic[T]):
     """A named family of plug-ins. ``factory(config, **collaborators)`` builds one from its config.
 
-    ``entry_points``: the entry-point group third-party packages register in. ``builtins``: a module whose
-    import registers the built-in entries, imported on the first lookup (so a config class can check names
-    without importing the implementations when it is itself imported). ``config_cls``: the config class of
-    an entry-point factory that has no ``Config`` of its own.
+    ``entry_points``: the entry-point group third-party packages register in. ``builtins``: modules whose
+    import registers the built-in entries, imported on the first lookup. ``base``: the family's base config
+    class, when the code around the plug-ins reads its fields: every entry's config class must subclass it.
+    ``config_cls``: the config class of an entry-point factory without a ``Config`` of its own (default:
+    ``base``).
     """
 
     def __init__(
@@ -50,24 +56,27 @@ class Registry(Generic[T]):
         family: str,
         *,
         entry_points: str | None = None,
-        builtins: str | None = None,
+        builtins: str | tuple[str, ...] = (),
+        base: type[BaseModel] | None = None,
         config_cls: type[BaseModel] | None = None,
     ) -> None:
         self.family = family
         self.entry_point_group = entry_points
-        self._builtins = builtins
-        self._default_config = config_cls
+        self._builtins = (builtins,) if isinstance(builtins, str) else tuple(builtins)
+        self._base = base
+        self._default_config = config_cls or base
         self._entries: dict[str, Entry[T]] = {}
         #: Installed entry points that cannot be used, by name, with the reason.
         self.broken: dict[str, str] = {}
         self._loading = threading.RLock()
+        self._builtins_loaded = not self._builtins
+        self._importing = False
 
-    def register(
-        self, name: str, config_cls: type[BaseModel]
-    ) -> Callable[[Callable[..., T]], Callable[..., T]]:
-        """Decorator registering ``factory`` under ``name`` with the config class it accepts."""
+    def register(self, name: str, config_cls: type[BaseModel]) -> Callable[[F], F]:
+        """Decorator registering ``factory`` (a function or a class) under ``name`` with the config class it
+        accepts; the factory is returned unchanged."""
 
-        def decorate(factory: Callable[..., T]) -> Callable[..., T]:
+        def decorate(factory: F) -> F:
             self.add(name, factory, config_cls)
             return factory
 
@@ -75,8 +84,24 @@ class Registry(Generic[T]):
 
     def add(self, name: str, factory: Callable[..., T], config_cls: type[BaseModel]) -> None:
         if name in self._entries:
-            raise RegistryError(f"{self.family} type {name!r} is already registered")
+            taken = self._entries[name].factory
+            where = f"{getattr(taken, '__module__', '?')}.{getattr(taken, '__qualname__', repr(taken))}"
+            raise RegistryError(f"{self.family} type {name!r} is already registered (by {where})")
+        problem = self._config_problem(config_cls)
+        if problem:
+            raise RegistryError(f"{self.family} type {name!r}: {problem}")
         self._entries[name] = Entry(name, factory, config_cls)
+
+    def _config_problem(self, config_cls: object) -> str | None:
+        if not (isinstance(config_cls, type) and issubclass(config_cls, BaseModel)):
+            return "its config class is not a pydantic model"
+        base = self._base
+        if base is not None and not issubclass(config_cls, base):
+            return (
+                f"its config class {config_cls.__name__} must subclass {base.__module__}.{base.__name__}"
+                f" (the {self.family}'s common fields)"
+            )
+        return None
 
     def get(self, name: str) -> Entry[T]:
         self._load_builtins()
@@ -119,15 +144,24 @@ class Registry(Generic[T]):
     # -- plug-ins ------------------------------------------------------------------------------------------
 
     def _load_builtins(self) -> None:
-        if self._builtins is not None:
-            with self._loading:
-                module, self._builtins = self._builtins, None
-                importlib.import_module(module)
+        if self._builtins_loaded:
+            return
+        with self._loading:  # another thread asking meanwhile waits for the built-ins
+            if self._builtins_loaded or self._importing:  # `_importing`: a lookup by a built-in's import
+                return
+            self._importing = True
+            try:
+                for module in self._builtins:
+                    importlib.import_module(module)
+            finally:
+                self._importing = False
+            self._builtins_loaded = True
 
     def load_entry_points(self) -> list[str]:
         """Register every installed entry point of the group not registered yet; returns their names."""
         if self.entry_point_group is None:
             return []
+        self._load_builtins()
         loaded: list[str] = []
         with self._loading:
             for point in entry_points(group=self.entry_point_group):
@@ -151,10 +185,15 @@ class Registry(Generic[T]):
         own = getattr(found, "Config", None)
         config_cls = own if own is not None else self._default_config
         if not callable(found) or not (isinstance(config_cls, type) and issubclass(config_cls, BaseModel)):
-            return "is not a factory with a pydantic `Config`"
+            return (
+                "has no pydantic `Config`" if callable(found) else "is not a factory with a pydantic `Config`"
+            )
         field = config_cls.model_fields.get("type") if own is not None else None
         if field is not None and field.default != name:
             return f"names a class whose Config.type defaults to {field.default!r}, not {name!r}"
+        problem = self._config_problem(config_cls)
+        if problem:
+            return problem
         self.add(name, found, config_cls)
         return None
 
@@ -169,25 +208,14 @@ class Registry(Generic[T]):
             raise ValueError(str(err)) from None
         return name
 
-    def dispatch(self, value: object, *, base: type[BaseModel], section: str, default: str) -> object:
-        """For a field typed ``base`` whose ``type`` may select a subclass of it (a plug-in's own config):
-        the value validated as that subclass, else the value unchanged, for pydantic to validate as ``base``
-        (which then names the nested key of any error, and checks ``type`` itself)."""
-        name = value.get("type", default) if isinstance(value, Mapping) else getattr(value, "type", None)
-        if not isinstance(name, str) or isinstance(value, BaseModel):
-            return value
-        try:
-            config_cls = self.get(name).config_cls
-        except RegistryError:
-            return value
-        if config_cls is base or not issubclass(config_cls, base):
-            return value
-        return self.config(value, section=section, default=default)
-
     def config(self, value: object, *, section: str, default: str) -> BaseModel:
-        """Validate a plug-in section (a mapping, or an already built config) with the config class its
-        ``type`` (``default`` when absent) selects. Errors are :class:`ConfigError` naming the dotted key
-        under ``section`` (pydantic lets them through unchanged)."""
+        """The one validator of a plug-in section: ``value`` (a mapping, or an already built config)
+        validated with the config class its ``type`` selects — ``default`` when it has none, so
+        ``agent.planner.x=1`` on the command line sets ``x`` of the default planner.
+
+        Errors are one :class:`ConfigError` naming the dotted key under ``section`` (pydantic lets it through
+        unchanged, so a field validator may return this); a broken installed plug-in is a
+        :class:`RegistryError`."""
         if isinstance(value, BaseModel):
             name = getattr(value, "type", None)
         elif isinstance(value, Mapping):
@@ -199,6 +227,8 @@ class Registry(Generic[T]):
         try:
             config_cls = self.get(name).config_cls
         except RegistryError as err:
+            if name in self.broken:
+                raise
             raise ConfigError(str(err), key=f"{section}.type") from None
         if isinstance(value, BaseModel):
             if isinstance(value, config_cls):
@@ -208,6 +238,33 @@ class Registry(Generic[T]):
             return config_cls.model_validate({**value, "type": name})
         except ValidationError as err:
             first = err.errors()[0]
-            key = ".".join((section, *(str(p) for p in first["loc"])))
-            message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
-            raise ConfigError(" ".join(message.removeprefix("Value error, ").split()), key=key) from None
+            if "type" not in value and first["type"] == "extra_forbidden" and len(first["loc"]) == 1:
+                hint = self._other_types_hint(str(first["loc"][0]), name, section)
+                if hint:
+                    raise ConfigError(hint, key=f"{section}.{first['loc'][0]}") from None
+            raise validation_error(err, section) from None
+
+    def _other_types_hint(self, field: str, name: str, section: str) -> str | None:
+        """For a key the default plug-in lacks but other types have: the message saying which."""
+        having = [n for n, e in sorted(self._entries.items()) if field in e.config_cls.model_fields]
+        if not having:
+            return None
+        which = (
+            f"type {having[0]!r} has" if len(having) == 1 else f"types {', '.join(map(repr, having))} have"
+        )
+        return (
+            f"unknown key of the default {self.family} {name!r}; the {self.family} {which} it "
+            f"(set {section}.type={having[0]})"
+        )
+
+
+def validation_error(err: ValidationError, *prefix: str) -> ConfigError:
+    """The first validation failure as one :class:`ConfigError` naming its dotted key (under ``prefix``)."""
+    errors = err.errors()
+    first = errors[0]
+    key = ".".join((*prefix, *(str(part) for part in first["loc"])))
+    message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+    message = message.removeprefix("Value error, ")  # pydantic's prefix for our own validators' messages
+    if len(errors) > 1:
+        message += f" (and {len(errors) - 1} more)"
+    return ConfigError(" ".join(message.split()), key=key or None)

@@ -83,3 +83,14 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaSe
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=15)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # The fast tier (`make test-fast`): tests listed as slow in tests/tiers.py get the `slow` mark.
+    from tests.tiers import SLOW_FILES, SLOW_TESTS
+
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        name = getattr(item, "originalname", item.name)
+        if path in SLOW_FILES or name in SLOW_TESTS.get(path, ()):
+            item.add_marker(pytest.mark.slow)

@@ -166,6 +166,23 @@ def check_own_planner(tmp_path: Path) -> None:
     assert '"action": "find a ' in steps
 
 
+def check_own_environment(tmp_path: Path) -> None:
+    example = ROOT / "examples" / "robomem_example_plugins"
+    toml = block('[project.entry-points."robomem.envs"]')
+    entry = next(line for line in toml.splitlines() if line.startswith("pantry = "))
+    assert entry.split("#")[0].strip() in (example / "pyproject.toml").read_text(encoding="utf-8")
+    install, evaluate = commands(block("pip install ./examples/robomem_example_plugins"))
+    # Run as written from a checkout-like folder holding a copy of the example (pip builds in the source
+    # folder), installed into a folder of its own rather than the shared venv (other tests must not see it).
+    work = _workdir(tmp_path)
+    shutil.copytree(example, work / "examples" / example.name)
+    site = tmp_path / "site"
+    run(install, work, extra=("--quiet", "--no-deps", "--no-build-isolation", "--target", str(site)))
+    run(evaluate, work, extra=("--no-progress", "--run-dir", "run", "eval.episodes=1"), PYTHONPATH=str(site))
+    summary = json.loads((work / "run" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["overall"]["n"] == 1
+
+
 def check_evaluation(tmp_path: Path) -> None:
     lines = commands(block("configs/eb_alfred.yaml --subset base"))
     work = _workdir(tmp_path)
@@ -317,6 +334,8 @@ CHECKS: dict[str, Callable[[Path], None]] = {
     "robomem report runs/": check_report_commands,
     "class GreedyFinder": check_own_planner,
     '[project.entry-points."robomem.planners"]': check_own_planner,
+    "pip install ./examples/robomem_example_plugins": check_own_environment,
+    '[project.entry-points."robomem.envs"]': check_own_environment,
     "configs/eb_alfred.yaml --subset base": check_evaluation,
     "robomem.evaluate(": check_python_api,
     ".venv/bin/python -m envs.ros.sim_server": check_ros,

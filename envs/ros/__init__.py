@@ -7,11 +7,13 @@ deploy/ros2/CONTRACT.md, the reference skill server in :mod:`envs.ros.sim_server
 from __future__ import annotations
 
 from envs.base import Env
+from envs.registry import ENVS
 from envs.ros.config import RosConfig
 
 __all__ = ("RosConfig", "make_ros_env")
 
 
+@ENVS.register("ros", RosConfig)
 def make_ros_env(config: RosConfig) -> Env:
     """The registry's factory: raises :class:`envs.ros.participant.RosNotInstalledError` without rclpy."""
     from envs.ros.env import RosEnv  # imports rclpy on first use

@@ -8,9 +8,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from envs.base import Env, Observation, StepInfo
 
-__all__ = ("Execution", "Executor")
+__all__ = ("Execution", "Executor", "ExecutorConfig")
+
+
+class ExecutorConfig(BaseModel):
+    """``agent.executor``: the base of every executor's config."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: ``skill``: the built-in :class:`modules.cerebellum.executor.SkillExecutor`.
+    type: str = "skill"
+    #: Longest a single skill may run; ``None`` lets the environment decide.
+    timeout_s: float | None = Field(default=120.0, gt=0)
 
 
 @dataclass(frozen=True)

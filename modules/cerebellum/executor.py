@@ -9,22 +9,15 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from envs.base import Env
-from modules.cerebellum.base import Execution
+from modules.cerebellum.base import Execution, ExecutorConfig
+from modules.cerebellum.registry import EXECUTORS
 from robomem.errors import EnvTimeoutError
 
 __all__ = ("ExecutorConfig", "SkillExecutor")
 
 
-class ExecutorConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    #: Longest a single skill may run; ``None`` lets the environment decide.
-    timeout_s: float | None = Field(default=120.0, gt=0)
-
-
+@EXECUTORS.register("skill", ExecutorConfig)
 class SkillExecutor:
     def __init__(self, config: ExecutorConfig | None = None) -> None:
         self.config = config or ExecutorConfig()

@@ -1,3 +1,2 @@
-"""Hippocampus: spatial knowledge graph, temporal, episodic and semantic memory (filled by issue #3)."""
-
-__all__: tuple[str, ...] = ()
+"""Hippocampus: spatial knowledge graph, temporal, episodic and semantic memory, updated and retrieved in
+parallel by :class:`modules.hippocampus.system.MemorySystem`."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationInfo, field_validator
 
 from modules.hippocampus.episodic import EpisodicConfig
 from modules.hippocampus.semantic import SemanticConfig
@@ -19,6 +19,13 @@ __all__ = ("STORE_NAMES", "MemoryConfig")
 
 StoreName = Literal["temporal", "spatial", "episodic", "semantic"]
 STORE_NAMES: tuple[StoreName, ...] = ("temporal", "spatial", "episodic", "semantic")
+
+
+def _prefix(info: ValidationInfo) -> str:
+    # Errors name the key as given: `agent.memory...` in a run's config, `memory...` for `robomem memory`
+    # (which validates with the context {"section": "memory"}).
+    context = info.context if isinstance(info.context, dict) else {}
+    return str(context.get("section", "agent.memory"))
 
 
 class MemoryConfig(BaseModel):
@@ -55,17 +62,13 @@ class MemoryConfig(BaseModel):
 
     @field_validator("embedder", mode="before")
     @classmethod
-    def _embedder(cls, value: object) -> object:
-        return EMBEDDERS.dispatch(
-            value, base=EmbedderConfig, section="agent.memory.embedder", default="minilm"
-        )
+    def _embedder(cls, value: object, info: ValidationInfo) -> object:
+        return EMBEDDERS.config(value, section=f"{_prefix(info)}.embedder", default="minilm")
 
     @field_validator("vector", mode="before")
     @classmethod
-    def _vector(cls, value: object) -> object:
-        return VECTOR_STORES.dispatch(
-            value, base=VectorConfig, section="agent.memory.vector", default="chroma"
-        )
+    def _vector(cls, value: object, info: ValidationInfo) -> object:
+        return VECTOR_STORES.config(value, section=f"{_prefix(info)}.vector", default="chroma")
 
     def _variants(self) -> list[str]:
         """The memory operations' variant names of the stores in use."""

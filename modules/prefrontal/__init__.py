@@ -1,3 +1,2 @@
-"""Prefrontal cortex: planner and critic (filled by issue #4)."""
-
-__all__: tuple[str, ...] = ()
+"""Prefrontal cortex: planner and critic (contracts in :mod:`modules.prefrontal.base`, plug-ins in
+:mod:`modules.prefrontal.registry`)."""

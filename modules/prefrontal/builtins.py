@@ -1,4 +1,4 @@
-"""Registration of the built-in planners and critics (imported by :mod:`modules.prefrontal.registry`)."""
+"""Registration of the built-in planners and critics (imported on the first lookup in their registries)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from modules.prefrontal.registry import CRITICS, PLANNERS
 from modules.prefrontal.symbolic import SymbolicPlanner, SymbolicPlannerConfig
 from robomem.errors import ConfigError
 from robomem.llm.base import LLMClient
-
-__all__: tuple[str, ...] = ()
 
 
 def _needs(llm: LLMClient | None, what: str) -> LLMClient:

@@ -6,12 +6,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from pydantic import BaseModel, ConfigDict
+
 from envs.base import Observation
 from envs.task import Task
 from modules.hippocampus.base import EpisodeContext, StepSummary
 from modules.prefrontal.base import ExecutedAction
 
-__all__ = ("Perceived", "Thalamus")
+__all__ = ("Perceived", "Thalamus", "ThalamusConfig")
+
+
+class ThalamusConfig(BaseModel):
+    """``agent.thalamus``: the base of every thalamus's config (a plug-in without fields uses it as is)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type: str = "deterministic"
 
 
 @dataclass(frozen=True)

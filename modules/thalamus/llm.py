@@ -17,13 +17,13 @@ from pathlib import Path
 from string import Template
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from envs.base import Observation
 from envs.task import Task
 from modules.hippocampus.base import EpisodeContext
 from modules.prefrontal.base import ExecutedAction
-from modules.thalamus.base import Perceived
+from modules.thalamus.base import Perceived, ThalamusConfig
 from modules.thalamus.deterministic import DeterministicThalamus
 from robomem.llm.base import ChatMessage, LLMClient, LLMReply, image_message, text_message
 from robomem.llm.policy import attempt
@@ -50,9 +50,7 @@ QUERIES_SCHEMA: dict[str, Any] = {
 }
 
 
-class LLMThalamusConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class LLMThalamusConfig(ThalamusConfig):
     type: Literal["llm"] = "llm"
     #: Queries kept per step (the paper generates 4–5).
     max_queries: int = Field(default=5, ge=1, le=10)

@@ -13,7 +13,9 @@ from robomem.registry import Registry
 
 __all__ = ("AGENTS", "Agent", "EpisodeStats", "RandomAgent", "RandomAgentConfig", "RoboMemoryAgentConfig")
 
-AGENTS: Registry[Agent] = Registry("agent")
+#: Third-party agents register through the ``robomem.agents`` entry-point group: a factory ``(config,
+#: **options)`` with a ``Config`` whose ``type`` defaults to the entry point's name.
+AGENTS: Registry[Agent] = Registry("agent", entry_points="robomem.agents")
 
 
 def _random(config: RandomAgentConfig, *, run_seed: int = 0, **_options: Any) -> Agent:

@@ -26,7 +26,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from envs.base import Env, Observation
 from envs.task import Task
-from modules.cerebellum.executor import SkillExecutor
+from modules.cerebellum.registry import EXECUTORS
 from modules.hippocampus.base import EpisodeContext
 from modules.hippocampus.factory import check_wipeable, open_memory
 from modules.hippocampus.system import MemorySystem
@@ -116,7 +116,7 @@ class RoboMemoryAgent(Agent):
         self.thalamus = self._thalamus()
         self.planner = PLANNERS.build(cfg.planner, llm=self.llm)
         self.critic = CRITICS.build(cfg.critic, llm=self.llm) if cfg.critic is not None else None
-        self.executor = SkillExecutor(cfg.executor)
+        self.executor = EXECUTORS.build(cfg.executor)
 
     def episode_saved(self, episode_id: str) -> None:
         """The harness has written this episode's result: a resume will not run it again, so its checkpoints

@@ -7,11 +7,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, field_validator
 
-from modules.cerebellum.executor import ExecutorConfig
+from modules.cerebellum.registry import EXECUTORS, ExecutorConfig
 from modules.hippocampus.config import MemoryConfig
-from modules.prefrontal.registry import CRITICS, PLANNERS, plugin_config
+from modules.prefrontal.registry import CRITICS, PLANNERS
 from modules.thalamus.registry import THALAMI, ThalamusConfig
 from robomem.llm.config import LLMConfig
+from robomem.llm.factory import LLMS
 
 __all__ = ("RoboMemoryAgentConfig", "ThalamusConfig")
 
@@ -22,18 +23,18 @@ class RoboMemoryAgentConfig(BaseModel):
     type: Literal["robomem"] = "robomem"
     #: The planner plug-in: ``symbolic`` (offline default), ``llm``, or a ``robomem.planners`` entry point.
     planner: SerializeAsAny[BaseModel] = Field(
-        default_factory=lambda: plugin_config(PLANNERS, {"type": "symbolic"})
+        default_factory=lambda: PLANNERS.config({}, section="agent.planner", default="symbolic")
     )
     #: The critic; ``null`` runs without one (an ablation).
     critic: SerializeAsAny[BaseModel] | None = Field(
-        default_factory=lambda: plugin_config(CRITICS, {"type": "deterministic"})
+        default_factory=lambda: CRITICS.config({}, section="agent.critic", default="deterministic")
     )
     #: The thalamus: ``deterministic`` (offline default), ``llm``, or a ``robomem.thalamus`` entry point.
     thalamus: SerializeAsAny[BaseModel] = Field(default_factory=ThalamusConfig)
     memory: MemoryConfig = Field(default_factory=MemoryConfig)
     #: The LLM endpoint every LLM role uses (per-role overrides inside); required only if a role is ``llm``.
     llm: LLMConfig | None = None
-    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
+    executor: SerializeAsAny[ExecutorConfig] = Field(default_factory=ExecutorConfig)
     max_output_errors: int = Field(default=3, ge=1)
     max_steps: int = Field(default=1000, ge=1)
     #: Checkpoint every step so ``robomem eval --resume`` can continue after a crash.
@@ -42,19 +43,29 @@ class RoboMemoryAgentConfig(BaseModel):
     @field_validator("planner", mode="before")
     @classmethod
     def _planner(cls, value: object) -> BaseModel:
-        return plugin_config(PLANNERS, value, section="agent.planner", default="symbolic")
+        return PLANNERS.config(value, section="agent.planner", default="symbolic")
 
     @field_validator("thalamus", mode="before")
     @classmethod
     def _thalamus(cls, value: object) -> BaseModel:
         return THALAMI.config(value, section="agent.thalamus", default="deterministic")
 
+    @field_validator("executor", mode="before")
+    @classmethod
+    def _executor(cls, value: object) -> BaseModel:
+        return EXECUTORS.config(value, section="agent.executor", default="skill")
+
+    @field_validator("llm", mode="before")
+    @classmethod
+    def _llm(cls, value: object) -> BaseModel | None:
+        return None if value is None else LLMS.config(value, section="agent.llm", default="openai")
+
     @field_validator("critic", mode="before")
     @classmethod
     def _critic(cls, value: object) -> BaseModel | None:
         if value is None:
             return None
-        return plugin_config(CRITICS, value, section="agent.critic", default="deterministic")
+        return CRITICS.config(value, section="agent.critic", default="deterministic")
 
     def uses_llm(self) -> bool:
         """A built-in role is configured as ``llm`` (so ``agent.llm`` is required)."""

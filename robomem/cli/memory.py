@@ -86,7 +86,7 @@ def _memory_config(memory_dir: Path, overrides: list[str]) -> tuple[Any, dict[st
         key = item.removeprefix("--").removeprefix("agent.").removeprefix("memory.")
         raw = apply_overrides(raw, [key])
     try:
-        return MemoryConfig.model_validate(raw), manifest
+        return MemoryConfig.model_validate(raw, context={"section": "memory"}), manifest
     except ValidationError as err:
         raise config_error(err, "memory") from None
 

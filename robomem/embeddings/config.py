@@ -25,13 +25,6 @@ class EmbedderConfig(BaseModel):
     #: Texts per forward pass (``minilm``) or per HTTP request (``openai``).
     batch_size: int = Field(default=32, ge=1)
 
-    @field_validator("type")
-    @classmethod
-    def _known(cls, value: str) -> str:
-        from robomem.embeddings.factory import EMBEDDERS  # it imports this module
-
-        return EMBEDDERS.check_name(value)
-
 
 class OpenAIEmbedderConfig(EmbedderConfig):
     """``type: openai``: vLLM serving Qwen3-Embedding, OpenAI, Ollama, llama.cpp ... The key is read from the

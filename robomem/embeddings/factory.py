@@ -26,9 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ("EMBEDDERS", "make_embedder", "shared_minilm")
 
-EMBEDDERS: Registry[Embedder] = Registry(
-    "embedder", entry_points="robomem.embedders", config_cls=EmbedderConfig
-)
+EMBEDDERS: Registry[Embedder] = Registry("embedder", entry_points="robomem.embedders", base=EmbedderConfig)
 
 _minilm_lock = threading.Lock()
 _minilm: dict[int, MiniLMEmbedder] = {}

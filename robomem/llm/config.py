@@ -93,8 +93,9 @@ class RoleSettings:
 class LLMConfig(BaseModel):
     model_config = _MODEL_CONFIG
 
-    #: ``openai``: any OpenAI-compatible chat-completions endpoint (OpenAI, vLLM, llama.cpp, Ollama ...).
-    type: Literal["openai"] = "openai"
+    #: ``openai``: any OpenAI-compatible chat-completions endpoint (OpenAI, vLLM, llama.cpp, Ollama ...). A
+    #: ``robomem.llm_clients`` entry point adds more (its ``Config`` subclasses this class).
+    type: str = "openai"
     #: ``None`` means the SDK default (``$OPENAI_BASE_URL``, else api.openai.com); local servers need ``/v1``.
     base_url: str | None = None
     #: The environment variable the key is read from. Local servers that need no key get a dummy one,

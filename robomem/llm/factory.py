@@ -10,16 +10,21 @@ from __future__ import annotations
 from robomem.llm.accounting import LLMAccounting
 from robomem.llm.base import LLMClient
 from robomem.llm.config import LLMConfig
-from robomem.llm.openai_compat import OpenAICompatClient
 from robomem.registry import Registry
 
 __all__ = ("LLMS", "make_llm")
 
-LLMS: Registry[LLMClient] = Registry("llm")
+#: Third-party clients register through the ``robomem.llm_clients`` entry-point group: a factory ``(config,
+#: *, accounting)`` whose ``Config`` subclasses :class:`LLMConfig` with ``type`` defaulting to the entry
+#: point's name.
+LLMS: Registry[LLMClient] = Registry("llm", entry_points="robomem.llm_clients", base=LLMConfig)
 
 
 @LLMS.register("openai", LLMConfig)
 def _openai(config: LLMConfig, *, accounting: LLMAccounting | None = None) -> LLMClient:
+    # Imported on use: validating a config never loads the OpenAI SDK.
+    from robomem.llm.openai_compat import OpenAICompatClient
+
     return OpenAICompatClient(config, accounting=accounting)
 
 

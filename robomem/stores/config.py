@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ("VectorConfig",)
 
@@ -21,10 +21,3 @@ class VectorConfig(BaseModel):
     namespace: str = Field(default="robomem", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{1,40}$")
     #: HNSW search breadth for Chroma collections (recall vs latency).
     hnsw_ef_search: int = Field(default=100, ge=10)
-
-    @field_validator("type")
-    @classmethod
-    def _known(cls, value: str) -> str:
-        from robomem.stores.factory import VECTOR_STORES  # it imports this module
-
-        return VECTOR_STORES.check_name(value)

@@ -18,7 +18,7 @@ from robomem.stores.config import VectorConfig
 __all__ = ("VECTOR_STORES", "open_vector_store")
 
 VECTOR_STORES: Registry[VectorStore] = Registry(
-    "vector store", entry_points="robomem.vector_stores", config_cls=VectorConfig
+    "vector store", entry_points="robomem.vector_stores", base=VectorConfig
 )
 
 

@@ -1,5 +1,6 @@
-"""Public test helpers: deterministic fakes third parties can use to test their own plug-ins.
+"""Public test helpers for robomem's own tests and for third parties testing their plug-ins: the conformance
+suites of the env and vector-store contracts (:mod:`robomem.testing.conformance`), a scripted
+OpenAI-compatible server, the lexical hashing embedder.
 
-Nothing here is used by robomem at run time."""
-
-__all__: tuple[str, ...] = ()
+A run uses none of it unless a config asks for the hashing embedder (``memory.embedder.type: hashing``, for
+tests only)."""

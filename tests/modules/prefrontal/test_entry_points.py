@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from modules.prefrontal.registry import BROKEN_ENTRY_POINTS, PLANNERS, load_planner_entry_points
+from modules.prefrontal.registry import PLANNERS
 from robomem.agents import AGENTS, RoboMemoryAgentConfig
 from robomem.agents.robomemory import RoboMemoryAgent
 from robomem.cli.main import main
@@ -75,7 +75,7 @@ def test_entry_point_planner_is_found_by_its_config_type(installed_plugin: Path)
     assert isinstance(cfg.agent, RoboMemoryAgentConfig)
     assert type(cfg.agent.planner).__qualname__ == "GreedyFinder.Config"
     assert cfg.agent.planner.model_dump() == {"type": "greedy_finder", "max_plan_len": 2}
-    assert load_planner_entry_points() == []  # already registered: loading again adds nothing
+    assert PLANNERS.load_entry_points() == []  # already registered: loading again adds nothing
 
 
 def test_entry_point_planner_drives_an_evaluation(installed_plugin: Path, tmp_path: Path) -> None:
@@ -172,4 +172,4 @@ def test_a_broken_entry_point_does_not_disable_the_others(tmp_path: Path) -> Non
         sys.modules.pop("mixed_plugin", None)
         if "greedy_finder" in PLANNERS:
             PLANNERS.unregister("greedy_finder")
-        BROKEN_ENTRY_POINTS.clear()
+        PLANNERS.broken.clear()

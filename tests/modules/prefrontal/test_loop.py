@@ -2,7 +2,8 @@
 thalamus and the real four-store memory (hashing embedder, exact vectors), never reading privileged state.
 
 Measured on the full committed suites (``python -m tests.modules.prefrontal.measure``): SR 1.00 on both
-profiles' base subsets, all subsets 0.96-1.00; thresholds below sit clearly under that.
+profiles' base subsets, all subsets 0.96-1.00. The base subsets are held to that; the one-per-type samples
+sit under it.
 """
 
 from __future__ import annotations
@@ -65,9 +66,11 @@ def sr(runs: list[EpisodeRun]) -> float:
 def test_base_subset_success(runs: dict[tuple[str, str], list[EpisodeRun]], profile: str) -> None:
     base = runs[(profile, "base")]
     assert len(base) == 50
-    assert sr(base) >= 0.85
-    assert sum(r.progress for r in base) / len(base) >= 0.9
-    assert sum(r.invalid for r in base) / len(base) <= 0.5  # beliefs keep it from guessing
+    # What the agent achieves (deterministic: symbolic planner, hashing embedder, exact vectors): every task,
+    # without one invalid action (beliefs keep it from guessing).
+    assert sr(base) == 1.0
+    assert sum(r.progress for r in base) / len(base) == 1.0
+    assert sum(r.invalid for r in base) == 0
 
 
 @pytest.mark.parametrize("profile", PROFILES)

@@ -287,10 +287,13 @@ def test_a_nested_override_merges_into_the_default_plugin(tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr
     agent = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text(encoding="utf-8"))["agent"]
     assert agent["planner"] == {"type": "symbolic", "max_plan_len": 5, "commonsense_priors": True}
-    line = error_line(robomem(*args, "agent.critic.strictness=1", cwd=tmp_path), "config")
-    assert line == (
-        "agent.critic.strictness: unknown key of the default critic 'deterministic' "
-        "(set agent.critic.type to choose another)"
+    assert error_line(robomem(*args, "agent.critic.strictness=1", cwd=tmp_path), "config") == (
+        "agent.critic.strictness: unknown key"
+    )
+    # A key another type has names it.
+    assert error_line(robomem(*args, "agent.critic.max_images=1", cwd=tmp_path), "config") == (
+        "agent.critic.max_images: unknown key of the default critic 'deterministic'; the critic type 'llm' "
+        "has it (set agent.critic.type=llm)"
     )
 
 

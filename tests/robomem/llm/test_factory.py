@@ -16,6 +16,6 @@ def test_make_llm_builds_the_openai_client_with_accounting() -> None:
 
 
 def test_unknown_type_lists_the_available_ones() -> None:
-    config = LLMConfig.model_construct(type="nope", model="m")  # type: ignore[arg-type]
+    config = LLMConfig.model_construct(type="nope", model="m")
     with pytest.raises(RegistryError, match="unknown llm type 'nope'; available: openai"):
         make_llm(config)

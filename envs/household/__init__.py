@@ -1,0 +1,1 @@
+"""The offline household simulator (``env.type: household``): EB-ALFRED- and EB-Habitat-style task suites."""
