@@ -135,7 +135,8 @@ def test_a_second_robot_reads_the_long_term_memory_the_first_wrote(
         *_server_overrides(chroma_server.host, chroma_server.port, namespace, prefix="memory"),
     )
     assert shown.returncode == 0, shown.stderr
-    episodic_section = shown.stdout.partition("\nnewest episodic items")[2].partition("\nnewest semantic items")[0]
+    newest = shown.stdout.partition("\nnewest episodic items")[2]
+    episodic_section = newest.partition("\nnewest semantic items")[0]
     for instruction in robot1_only:
         assert f"Task: {instruction}" in episodic_section, shown.stdout
 
