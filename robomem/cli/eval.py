@@ -60,6 +60,12 @@ def add_eval_parser(commands: Subcommands) -> None:
     parser.add_argument("--run-dir", metavar="DIR", help="output folder [run.dir]")
     parser.add_argument("--lifelong", action="store_true", help="lifelong mode [eval.mode=lifelong]")
     parser.add_argument(
+        "--workers",
+        metavar="N",
+        help="run N episodes at once, each worker with its own env, agent and memory folder (lifelong: a "
+        "task sequence stays on one worker) [eval.workers; eval.executor: processes, threads or dask]",
+    )
+    parser.add_argument(
         "--no-progress", dest="progress", action="store_false", help="no progress bar on stderr"
     )
     parser.add_argument(
@@ -95,6 +101,8 @@ def overrides_from_args(args: argparse.Namespace, extra: list[str]) -> list[str]
         overrides.append(f"run.dir={json.dumps(args.run_dir)}")
     if args.lifelong:
         overrides.append("eval.mode=lifelong")
+    if getattr(args, "workers", None) is not None:
+        overrides.append(f"eval.workers={args.workers}")
     for item in extra:
         if item.startswith("-") and "=" not in item:
             raise ConfigError(f"unrecognized argument {item!r}; overrides look like dotted.key=value")
@@ -159,7 +167,10 @@ def _run(args: argparse.Namespace, cfg: Config) -> int:
     from envs.registry import ENVS
 
     with ENVS.build(cfg.env) as env:
-        agent = AGENTS.build(cfg.agent, fresh_memory=args.fresh_memory, run_seed=cfg.eval.seed)
+        # Parallel workers build their own agents (and wipe their own memory folders); this one checks tasks.
+        parallel = cfg.eval.workers > 1 or cfg.eval.executor == "dask"
+        fresh = bool(args.fresh_memory)
+        agent = AGENTS.build(cfg.agent, fresh_memory=fresh and not parallel, run_seed=cfg.eval.seed)
         _notices(cfg, env, plan_episodes(cfg, env))  # a bad subset selection fails before a run folder exists
         if args.resume:
             run_dir = Path(args.resume)
@@ -168,7 +179,9 @@ def _run(args: argparse.Namespace, cfg: Config) -> int:
             run_dir = _make_run_dir(cfg)
             cfg = cfg.model_copy(update={"run": cfg.run.model_copy(update={"dir": str(run_dir)})})
             write_bytes_atomic(run_dir / "config.yaml", _config_yaml(cfg))
-        summary = evaluate(cfg, env, agent, run_dir, progress=args.progress, resume=bool(args.resume))
+        summary = evaluate(
+            cfg, env, agent, run_dir, progress=args.progress, resume=bool(args.resume), fresh_memory=fresh
+        )
     print(format_table(summary))
     return 0
 
@@ -176,7 +189,24 @@ def _run(args: argparse.Namespace, cfg: Config) -> int:
 def _check_resumable(run_dir: Path) -> None:
     """What a resume reads back must be whole: fail on a damaged checkpoint or result file before anything is
     opened, instead of with a traceback halfway through (the run folder and the memory stay as they are)."""
-    checkpoints = run_dir / "checkpoints.sqlite"
+    # A parallel run's workers keep theirs in workers/<k>/ (robomem/eval/parallel.py).
+    for checkpoints in [
+        run_dir / "checkpoints.sqlite",
+        *sorted(run_dir.glob("workers/*/checkpoints.sqlite")),
+    ]:
+        _check_checkpoints(run_dir, checkpoints)
+    for path in sorted(run_dir.glob("*/results/episode_*_final_res.json")):
+        try:
+            EpisodeRecord.model_validate_json(path.read_bytes())
+        except ValidationError as err:
+            reason = err.errors()[0]["msg"]
+            raise StoreError(
+                f"cannot resume {str(run_dir)!r}: {path} is damaged (not a result file: {reason})",
+                hint="restore it, or start a new run",
+            ) from None
+
+
+def _check_checkpoints(run_dir: Path, checkpoints: Path) -> None:
     problem = check_sqlite_file(checkpoints) if checkpoints.exists() else None
     if problem is None and checkpoints.exists() and checkpoints.stat().st_size == 0:
         problem = "it is empty"  # a valid SQLite file to SQLite, but every checkpoint in it is gone
@@ -187,15 +217,6 @@ def _check_resumable(run_dir: Path) -> None:
             f"cannot resume {str(run_dir)!r}: {checkpoints} is damaged ({problem})",
             hint="restore it from a backup, or start a new run (finished episodes' results stay in this one)",
         )
-    for path in sorted(run_dir.glob("*/results/episode_*_final_res.json")):
-        try:
-            EpisodeRecord.model_validate_json(path.read_bytes())
-        except ValidationError as err:
-            reason = err.errors()[0]["msg"]
-            raise StoreError(
-                f"cannot resume {str(run_dir)!r}: {path} is damaged (not a result file: {reason})",
-                hint="restore it, or start a new run",
-            ) from None
 
 
 def _record_resume_config(run_dir: Path, cfg: Config) -> None:

@@ -27,6 +27,8 @@ from robomem.storage import write_json_atomic
 
 __all__ = ("SETUP_SUFFIX", "PlannedEpisode", "RecordingEnv", "evaluate", "format_table", "plan_episodes")
 
+#: A parallel run's record of its worker count (robomem/eval/parallel.py), checked by ``--resume``.
+WORKERS_FILE = "workers.json"
 #: Label suffix of lifelong tasks that prepare another subset's tasks (``recall_setup`` for ``recall``).
 SETUP_SUFFIX = "_setup"
 
@@ -216,6 +218,7 @@ def evaluate(
     stream: TextIO | None = None,
     clock: Callable[[], float] = time.perf_counter,
     resume: bool = False,
+    fresh_memory: bool = False,
 ) -> Summary:
     """Run every planned episode, write per-episode and summary files under ``run_dir``, return the
     summary. An episode aborted by an :class:`EnvAdapterError` is recorded as failed and the run goes on;
@@ -223,32 +226,25 @@ def evaluate(
 
     With ``resume``, episodes whose result file exists are not run again (in lifelong mode their logged
     actions are replayed so the house is where they left it); the first unfinished one continues from the
-    agent's checkpoint."""
+    agent's checkpoint.
+
+    With ``eval.workers`` > 1 (or ``eval.executor: dask``) the episodes run in parallel workers, each
+    building its own env and agent from ``cfg`` (robomem/eval/parallel.py): ``agent`` only checks the tasks,
+    and ``fresh_memory`` is handed to every worker's agent."""
     subsets, plan = plan_episodes(cfg, env)
     agent.check_tasks([item.task for item in plan])
-    recorder = RecordingEnv(env)
-    by_subset: dict[str, list[EpisodeRecord]] = {s: [] for s in subsets}
+    numbered = number_episodes(plan)
     bar = ProgressBar(len(plan), enabled=progress, stream=stream)
     started = clock()
-    agent.begin_run(run_dir)
-    try:
-        for done, item in enumerate(plan, start=1):
-            records = by_subset[item.subset]
-            n = len(records) + 1
-            result_path = episode_result_path(run_dir, item.subset, n)
-            if resume and result_path.exists():
-                records.append(EpisodeRecord.model_validate_json(result_path.read_text(encoding="utf-8")))
-                if cfg.eval.mode == "lifelong":
-                    _fast_forward(item, env, step_log_path(run_dir, item.subset, n))
-                bar.update(done, f"{item.subset} {item.task.task_id} (done before)")
-                continue
-            record = _run_episode(item, env, recorder, agent, clock, episode_id=f"{item.subset}/{n}")
-            records.append(record)
-            write_json_atomic(step_log_path(run_dir, item.subset, n), recorder.steps)
-            write_json_atomic(result_path, record.to_json())
-            bar.update(done, f"{item.subset} {item.task.task_id}")
-    finally:
-        agent.end_run()
+    if cfg.eval.workers > 1 or cfg.eval.executor == "dask":
+        from robomem.eval.parallel import run_parallel
+
+        records = run_parallel(cfg, env, run_dir, numbered, bar, resume=resume, fresh_memory=fresh_memory)
+    else:
+        records = _run_sequential(cfg, env, agent, run_dir, numbered, bar, clock=clock, resume=resume)
+    by_subset: dict[str, list[EpisodeRecord]] = {s: [] for s in subsets}
+    for record, (item, _) in zip(records, numbered, strict=True):
+        by_subset[item.subset].append(record)
     everything = [r for records in by_subset.values() for r in records]
     attempts = sorted({r.attempt for r in everything if r.attempt is not None})
     summary = Summary(
@@ -266,6 +262,75 @@ def evaluate(
         f" ({overall.errors} env errors) -> {run_dir}"
     )
     return summary
+
+
+def number_episodes(plan: tuple[PlannedEpisode, ...]) -> list[tuple[PlannedEpisode, int]]:
+    """Each planned episode with its number within its subset (from 1, in plan order): its result file's
+    ``N``, the same however many workers run the plan."""
+    counts: dict[str, int] = {}
+    numbered = []
+    for item in plan:
+        counts[item.subset] = counts.get(item.subset, 0) + 1
+        numbered.append((item, counts[item.subset]))
+    return numbered
+
+
+def _run_sequential(
+    cfg: Config,
+    env: Env,
+    agent: Agent,
+    run_dir: Path,
+    numbered: list[tuple[PlannedEpisode, int]],
+    bar: ProgressBar,
+    *,
+    clock: Callable[[], float],
+    resume: bool,
+) -> list[EpisodeRecord]:
+    if resume and (run_dir / WORKERS_FILE).exists():
+        raise ConfigError(
+            f"{str(run_dir)!r} was run by parallel workers; resume it with the same eval.workers",
+            key="eval.workers",
+        )
+    recorder = RecordingEnv(env)
+    records = []
+    agent.begin_run(run_dir)
+    try:
+        for done, (item, n) in enumerate(numbered, start=1):
+            record, reused = run_planned(
+                cfg, item, n, env, recorder, agent, run_dir, clock=clock, resume=resume
+            )
+            records.append(record)
+            bar.update(done, f"{item.subset} {item.task.task_id}" + (" (done before)" if reused else ""))
+    finally:
+        agent.end_run()
+    return records
+
+
+def run_planned(
+    cfg: Config,
+    item: PlannedEpisode,
+    n: int,
+    env: Env,
+    recorder: RecordingEnv,
+    agent: Agent,
+    run_dir: Path,
+    *,
+    clock: Callable[[], float],
+    resume: bool,
+) -> tuple[EpisodeRecord, bool]:
+    """Run episode ``n`` of its subset and write its step log and result file (in that order: a result
+    file means the episode is finished); with ``resume``, one whose result file exists is read back
+    instead (``True``: it was)."""
+    result_path = episode_result_path(run_dir, item.subset, n)
+    if resume and result_path.exists():
+        record = EpisodeRecord.model_validate_json(result_path.read_text(encoding="utf-8"))
+        if cfg.eval.mode == "lifelong":
+            _fast_forward(item, env, step_log_path(run_dir, item.subset, n))
+        return record, True
+    record = _run_episode(item, env, recorder, agent, clock, episode_id=f"{item.subset}/{n}")
+    write_json_atomic(step_log_path(run_dir, item.subset, n), recorder.steps)
+    write_json_atomic(result_path, record.to_json())
+    return record, False
 
 
 def step_log_path(run_dir: Path, subset: str, n: int) -> Path:
