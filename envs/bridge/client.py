@@ -11,12 +11,21 @@ Failure mapping:
   in a row, with still no reply, means the server is stuck: :class:`EnvConnectionError`;
 * an error reply (bad episode index, the simulator raised) -> :class:`EnvAdapterError` with the server's
   message.
+
+A pool (``env.endpoints``): the client takes the first free server (one that answers ``hello`` within
+``busy_timeout_s``; a server serves one client at a time, so one episode at a time) and keeps it. A server
+that refuses, drops or garbles the connection is dead: it leaves the pool (one warning line), and the running
+episode moves to another server: reset there and its steps so far replayed, each checked against the
+feedback it gave (a simulator that answers otherwise fails the episode), then the interrupted step is sent
+again. The agent and the results see one episode. A lifelong sequence's house lives on one server: if that
+server dies, the episodes that would continue it fail instead.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import socket
 import time
 from typing import Any
@@ -31,6 +40,13 @@ from envs.task import Task
 from robomem.errors import EnvAdapterError, EnvConnectionError, EnvTimeoutError
 
 __all__ = ("BridgeEnv",)
+
+log = logging.getLogger(__name__)
+Address = tuple[str, int]
+
+
+class _BusyError(Exception):
+    """A pooled server accepted the connection but did not answer hello in time: it has another client."""
 
 
 def _start_hint(profile: str, port: int) -> str:
@@ -50,6 +66,16 @@ class BridgeEnv(Env):
         self.profile = config.profile
         self.where = f"{config.host}:{config.port}"
         self._start_hint = _start_hint(config.profile, config.port)
+        #: The servers still alive (a pool), in the order they are tried.
+        self.pool: list[Address] = list(config.addresses())
+        self._pooled = config.endpoints is not None
+        self._at: Address | None = None  # the server connected to
+        if self._pooled:
+            self.where = self._name(self.pool[0])
+        #: The running episode's reset arguments and (action, feedback) so far: to move it to another server.
+        self._episode: dict[str, Any] | None = None
+        self._trail: list[tuple[int | str, str]] = []
+        self._house: Address | None = None  # the server holding the persistent house (lifelong)
         #: The server's ``hello`` answer (protocol, backend, profile, python), once connected.
         self.server_info: dict[str, Any] | None = None
         #: The environment's own ``info`` dict of the last step (JSON-safe), for logs and debugging.
@@ -106,8 +132,22 @@ class BridgeEnv(Env):
             "keep_world": keep_world,
             "task_id": task.task_id,
         }
+        while True:
+            try:
+                return self._reset(task, args, keep_world)
+            except EnvConnectionError as err:
+                if not self._lost(err):
+                    raise
+
+    def _reset(self, task: Task, args: dict[str, Any], keep_world: bool) -> Observation:
         self._skills = ()
         self._used, self._over = (0, 0), True
+        self._episode, self._trail = None, []
+        if keep_world and self._pooled and self._house is not None and self._house != self._at:
+            raise EnvConnectionError(
+                f"the house of this lifelong sequence was on {self._name(self._house)}, which left the pool; "
+                f"{task.task_id} cannot continue it on {self.where}"
+            )
         observation = self._observation(self._call("reset", args, self.config.setup_timeout_s))
         if observation.instruction != task.instruction:
             # The server reset to another episode than it listed: acting on (and scoring) it under this
@@ -121,13 +161,25 @@ class BridgeEnv(Env):
         self._skills = tuple(str(s) for s in self._call("skills", {}, self.config.setup_timeout_s))
         # EmbodiedBench refuses keep_world; robomem's simulator behind the bridge honours it.
         self.world_persists = keep_world
+        if not keep_world:
+            self._house = self._at
+        self._episode = None if keep_world else args  # a continued house cannot be rebuilt elsewhere
         return observation
 
     def step(self, action: int | str, *, timeout_s: float | None = None) -> StepResult:
         if isinstance(action, bool) or not isinstance(action, int | str):
             raise EnvAdapterError(f"an action is a skill id or its text, got {action!r}")
         timeout = self.config.step_timeout_s if timeout_s is None else timeout_s
-        reply = self._call("step", {"action": action}, timeout)
+        try:
+            reply = self._call("step", {"action": action}, timeout)
+        except EnvConnectionError as err:
+            if self._episode is None or not self._lost(err):
+                raise
+            self._move()
+            reply = self._call("step", {"action": action}, timeout)
+        except EnvTimeoutError:
+            self._episode = None  # the server finishes the step unseen: its outcome cannot be replayed
+            raise
         if not isinstance(reply, dict):
             raise self._garbage(f"step answered {type(reply).__name__}, not an object")
         raw = reply.get("raw_info")
@@ -140,6 +192,7 @@ class BridgeEnv(Env):
             ) from None
         self._used = (result.info["env_step"], result.info["num_invalid_actions"])
         self._over = result.done
+        self._trail.append((action, result.info["env_feedback"]))
         return result
 
     def budget(self) -> Budget:
@@ -169,10 +222,85 @@ class BridgeEnv(Env):
 
     # ---- wire ------------------------------------------------------------------------------------------
     def _connect(self) -> None:
+        if not self._pooled:
+            self._open((self.config.host, self.config.port), self.config.connect_timeout_s)
+            return
+        deadline = time.monotonic() + self.config.setup_timeout_s
+        while self.pool:
+            for address in list(self.pool):
+                try:
+                    self._open(address, self.config.busy_timeout_s)
+                    return
+                except _BusyError:
+                    continue
+                except EnvConnectionError as err:
+                    self._remove(address, err)
+            if time.monotonic() > deadline:
+                raise EnvConnectionError(
+                    f"no bridge server of the pool became free within {self.config.setup_timeout_s:g} s "
+                    f"(all busy: {', '.join(map(self._name, self.pool))})",
+                    hint="run at most as many workers as servers (a worker keeps its server while it runs)",
+                )
+            time.sleep(0.2)
+        raise EnvConnectionError(
+            f"every bridge server of the pool is dead ({', '.join(self.config.endpoints or ())})",
+            hint=self._start_hint,
+        )
+
+    def _lost(self, err: EnvConnectionError) -> bool:
+        """After a connection error: take the server out of the pool and say whether another may be tried."""
+        if not self._pooled or self._at is None or self._at not in self.pool:
+            return False
+        self._remove(self._at, err)
+        return bool(self.pool)
+
+    def _remove(self, address: Address, err: Exception) -> None:
+        self.pool.remove(address)
+        left = ", ".join(map(self._name, self.pool)) or "none"
+        log.warning(
+            "bridge server %s is dead and leaves the pool (%s); %d left: %s",
+            self._name(address),
+            str(err).splitlines()[0],
+            len(self.pool),
+            left,
+        )
+
+    def _move(self) -> None:
+        """Continue the running episode on another server: reset it there and replay its steps so far."""
+        assert self._episode is not None
+        args, trail = self._episode, list(self._trail)
+        gone = self._name(self._at) if self._at is not None else "?"
+        self._connect()
+        self._observation(self._call("reset", args, self.config.setup_timeout_s))
+        self._skills = tuple(str(s) for s in self._call("skills", {}, self.config.setup_timeout_s))
+        for action, feedback in trail:
+            reply = self._call("step", {"action": action}, self.config.step_timeout_s)
+            info = reply.get("info") if isinstance(reply, dict) else None
+            got = info.get("env_feedback") if isinstance(info, dict) else None
+            if got != feedback:
+                self._episode = None
+                raise EnvConnectionError(
+                    f"cannot move episode {args['task_id']} from {gone} to {self.where}: replaying "
+                    f"{action!r} gave {got!r}, not {feedback!r} (the simulator is not deterministic)"
+                )
+        self._house = self._at
+        log.warning(
+            "episode %s moved from %s to %s (%d steps replayed)",
+            args["task_id"],
+            gone,
+            self.where,
+            len(trail),
+        )
+
+    @staticmethod
+    def _name(address: Address) -> str:
+        return f"{address[0]}:{address[1]}"
+
+    def _open(self, address: Address, hello_timeout_s: float) -> None:
+        self._at, self.where = address, self._name(address)
+        self._start_hint = _start_hint(self.profile, address[1])
         try:
-            sock = socket.create_connection(
-                (self.config.host, self.config.port), timeout=self.config.connect_timeout_s
-            )
+            sock = socket.create_connection(address, timeout=self.config.connect_timeout_s)
         except OSError as err:
             reason = err.strerror or type(err).__name__
             raise EnvConnectionError(
@@ -181,9 +309,11 @@ class BridgeEnv(Env):
         self._sock, self._stuck = sock, False
         self._buffer.clear()
         try:
-            hello = self._call("hello", {}, self.config.connect_timeout_s)
+            hello = self._call("hello", {}, hello_timeout_s)
         except EnvTimeoutError:
             self._drop()
+            if self._pooled:
+                raise _BusyError from None
             raise EnvConnectionError(
                 f"something at {self.where} accepted the connection but did not answer hello within "
                 f"{self.config.connect_timeout_s:g} s: is it a bridge server, or busy with another client?",
