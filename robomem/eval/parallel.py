@@ -25,6 +25,7 @@ runs: no start-up per worker), ``dask`` (``eval.scheduler``, or a LocalCluster o
 from __future__ import annotations
 
 import concurrent.futures as cf
+import importlib
 import json
 import multiprocessing
 import threading
@@ -252,7 +253,8 @@ def _local_pool(kind: str, n: int) -> Iterator[tuple[cf.Executor, Any]]:
 
 def _run_dask(cfg: Config, jobs: list[WorkerJob], poll: Callable[[], None]) -> Results:
     try:
-        from dask.distributed import Client, LocalCluster, wait  # type: ignore[import-not-found,unused-ignore]
+        # By name: an optional extra, typed loosely whether installed or not.
+        distributed: Any = importlib.import_module("dask.distributed")
     except ImportError:
         raise ConfigError(
             "eval.executor=dask needs Dask: install the dask extra (pip install 'robomem[dask]')",
@@ -261,7 +263,7 @@ def _run_dask(cfg: Config, jobs: list[WorkerJob], poll: Callable[[], None]) -> R
     with ExitStack() as stack:
         if cfg.eval.scheduler is None:
             cluster = stack.enter_context(
-                LocalCluster(
+                distributed.LocalCluster(
                     n_workers=len(jobs),
                     threads_per_worker=1,
                     processes=True,
@@ -269,14 +271,14 @@ def _run_dask(cfg: Config, jobs: list[WorkerJob], poll: Callable[[], None]) -> R
                     dashboard_address=None,
                 )
             )
-            client = stack.enter_context(Client(cluster))
+            client = stack.enter_context(distributed.Client(cluster))
         else:
-            client = stack.enter_context(Client(cfg.eval.scheduler))
+            client = stack.enter_context(distributed.Client(cfg.eval.scheduler))
         # One task per worker lane; pure=False: two runs' identical jobs are still two tasks.
         futures = [client.submit(run_worker, job, pure=False) for job in jobs]
         while True:
             try:
-                wait(futures, timeout=_POLL_S)
+                distributed.wait(futures, timeout=_POLL_S)
                 break
             except TimeoutError:
                 poll()
