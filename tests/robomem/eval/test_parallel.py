@@ -94,9 +94,37 @@ def _run(command: list[str]) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
 
 
+LIFELONG = (
+    "--config",
+    str(Path(__file__).resolve().parents[3] / "configs" / "lifelong.yaml"),
+    "--episodes",
+    "3",
+    "eval.lifelong_repeats=1",
+)
+
+
+def test_a_parallel_lifelong_run_equals_the_sequential_run(tmp_path: Path) -> None:
+    # Three sequences of ten tasks, each whole and in order on one worker; its house persists there.
+    _eval(tmp_path / "seq", *LIFELONG)
+    _eval(tmp_path / "par", *LIFELONG, "--workers", "2")
+    sequential, parallel = rh.results(tmp_path / "seq"), rh.results(tmp_path / "par")
+    assert len([k for k in sequential if "final_res" in k]) == 30
+    assert parallel == sequential, rh.first_difference(parallel, sequential)
+
+
 @pytest.mark.slow
-def test_kill_9_of_a_parallel_run_then_resume_completes_every_episode_once(tmp_path: Path) -> None:
-    args = ("--subset", "base", "--subset", "spatial", "--episodes", "8", "--workers", "2")
+@pytest.mark.parametrize(
+    ("args", "episodes", "per_worker"),
+    [
+        (("--subset", "base", "--subset", "spatial", "--episodes", "8"), 16, (8, 8)),
+        (LIFELONG, 30, (20, 10)),  # sequences 1 and 3 on worker 1, 2 on worker 2
+    ],
+    ids=["episodic", "lifelong"],
+)
+def test_kill_9_of_a_parallel_run_then_resume_completes_every_episode_once(
+    tmp_path: Path, args: tuple[str, ...], episodes: int, per_worker: tuple[int, int]
+) -> None:
+    args = (*args, "--workers", "2")
     # The same folder name: episode ids in memory start with it.
     reference, killed = tmp_path / "reference" / "run", tmp_path / "killed" / "run"
     _run(_command(reference, *args))
@@ -115,7 +143,7 @@ def test_kill_9_of_a_parallel_run_then_resume_completes_every_episode_once(tmp_p
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
     interrupted_at = _finished(killed)
-    assert 3 <= interrupted_at < 16, interrupted_at  # killed mid-run, not before or after it
+    assert 3 <= interrupted_at < episodes, interrupted_at  # killed mid-run, not before or after it
     _run([sys.executable, "-m", "robomem", "eval", "--resume", str(killed), "--no-progress"])
     assert rh.results(killed) == rh.results(reference), rh.first_difference(
         rh.results(killed), rh.results(reference)
@@ -129,4 +157,4 @@ def test_kill_9_of_a_parallel_run_then_resume_completes_every_episode_once(tmp_p
             json.loads(line)["episode_id"]
             for line in (killed / "workers" / str(k) / "memory" / "episodes.jsonl").read_text().splitlines()
         ]
-        assert len(ids) == len(set(ids)) == 8
+        assert len(ids) == len(set(ids)) == per_worker[k - 1]
