@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import socket
 import time
 from typing import Any
@@ -34,19 +33,13 @@ from pydantic import ValidationError
 
 from envs.base import Budget, Env, Observation, StepResult
 from envs.bridge.config import BridgeConfig
+from envs.bridge.pool import Address, BusyError, PoolMixin
 from envs.bridge.server import EB_MAX_INVALID, EB_MAX_STEPS, MAX_LINE_BYTES, PROTOCOL_VERSION
 from envs.registry import ENVS
 from envs.task import Task
 from robomem.errors import EnvAdapterError, EnvConnectionError, EnvTimeoutError
 
 __all__ = ("BridgeEnv",)
-
-log = logging.getLogger(__name__)
-Address = tuple[str, int]
-
-
-class _BusyError(Exception):
-    """A pooled server accepted the connection but did not answer hello in time: it has another client."""
 
 
 def _start_hint(profile: str, port: int) -> str:
@@ -58,7 +51,7 @@ def _start_hint(profile: str, port: int) -> str:
     )
 
 
-class BridgeEnv(Env):
+class BridgeEnv(PoolMixin, Env):
     """One TCP connection to a bridge server, opened lazily and re-opened at the next reset after a loss."""
 
     def __init__(self, config: BridgeConfig) -> None:
@@ -221,81 +214,6 @@ class BridgeEnv(Env):
         return self
 
     # ---- wire ------------------------------------------------------------------------------------------
-    def _connect(self) -> None:
-        if not self._pooled:
-            self._open((self.config.host, self.config.port), self.config.connect_timeout_s)
-            return
-        deadline = time.monotonic() + self.config.setup_timeout_s
-        while self.pool:
-            for address in list(self.pool):
-                try:
-                    self._open(address, self.config.busy_timeout_s)
-                    return
-                except _BusyError:
-                    continue
-                except EnvConnectionError as err:
-                    self._remove(address, err)
-            if time.monotonic() > deadline:
-                raise EnvConnectionError(
-                    f"no bridge server of the pool became free within {self.config.setup_timeout_s:g} s "
-                    f"(all busy: {', '.join(map(self._name, self.pool))})",
-                    hint="run at most as many workers as servers (a worker keeps its server while it runs)",
-                )
-            time.sleep(0.2)
-        raise EnvConnectionError(
-            f"every bridge server of the pool is dead ({', '.join(self.config.endpoints or ())})",
-            hint=self._start_hint,
-        )
-
-    def _lost(self, err: EnvConnectionError) -> bool:
-        """After a connection error: take the server out of the pool and say whether another may be tried."""
-        if not self._pooled or self._at is None or self._at not in self.pool:
-            return False
-        self._remove(self._at, err)
-        return bool(self.pool)
-
-    def _remove(self, address: Address, err: Exception) -> None:
-        self.pool.remove(address)
-        left = ", ".join(map(self._name, self.pool)) or "none"
-        log.warning(
-            "bridge server %s is dead and leaves the pool (%s); %d left: %s",
-            self._name(address),
-            str(err).splitlines()[0],
-            len(self.pool),
-            left,
-        )
-
-    def _move(self) -> None:
-        """Continue the running episode on another server: reset it there and replay its steps so far."""
-        assert self._episode is not None
-        args, trail = self._episode, list(self._trail)
-        gone = self._name(self._at) if self._at is not None else "?"
-        self._connect()
-        self._observation(self._call("reset", args, self.config.setup_timeout_s))
-        self._skills = tuple(str(s) for s in self._call("skills", {}, self.config.setup_timeout_s))
-        for action, feedback in trail:
-            reply = self._call("step", {"action": action}, self.config.step_timeout_s)
-            info = reply.get("info") if isinstance(reply, dict) else None
-            got = info.get("env_feedback") if isinstance(info, dict) else None
-            if got != feedback:
-                self._episode = None
-                raise EnvConnectionError(
-                    f"cannot move episode {args['task_id']} from {gone} to {self.where}: replaying "
-                    f"{action!r} gave {got!r}, not {feedback!r} (the simulator is not deterministic)"
-                )
-        self._house = self._at
-        log.warning(
-            "episode %s moved from %s to %s (%d steps replayed)",
-            args["task_id"],
-            gone,
-            self.where,
-            len(trail),
-        )
-
-    @staticmethod
-    def _name(address: Address) -> str:
-        return f"{address[0]}:{address[1]}"
-
     def _open(self, address: Address, hello_timeout_s: float) -> None:
         self._at, self.where = address, self._name(address)
         self._start_hint = _start_hint(self.profile, address[1])
@@ -313,7 +231,7 @@ class BridgeEnv(Env):
         except EnvTimeoutError:
             self._drop()
             if self._pooled:
-                raise _BusyError from None
+                raise BusyError from None
             raise EnvConnectionError(
                 f"something at {self.where} accepted the connection but did not answer hello within "
                 f"{self.config.connect_timeout_s:g} s: is it a bridge server, or busy with another client?",
