@@ -25,7 +25,7 @@ from robomem.agents import AGENTS
 from robomem.cli._parser import Subcommands
 from robomem.config import Config, dump_config, load_config, resolve_run_dir
 from robomem.errors import ConfigError, StoreError
-from robomem.eval.harness import PlannedEpisode, evaluate, format_table, plan_episodes
+from robomem.eval.harness import PlannedEpisode, check_worker_count, evaluate, format_table, plan_episodes
 from robomem.eval.results import EpisodeRecord
 from robomem.llm.config import LLMConfig
 from robomem.storage import check_sqlite_file, write_bytes_atomic
@@ -174,6 +174,7 @@ def _run(args: argparse.Namespace, cfg: Config) -> int:
         _notices(cfg, env, plan_episodes(cfg, env))  # a bad subset selection fails before a run folder exists
         if args.resume:
             run_dir = Path(args.resume)
+            check_worker_count(run_dir, cfg.eval.workers)  # before the config of the rest is recorded
             _record_resume_config(run_dir, cfg)
         else:
             run_dir = _make_run_dir(cfg)

@@ -286,11 +286,8 @@ def _run_sequential(
     clock: Callable[[], float],
     resume: bool,
 ) -> list[EpisodeRecord]:
-    if resume and (run_dir / WORKERS_FILE).exists():
-        raise ConfigError(
-            f"{str(run_dir)!r} was run by parallel workers; resume it with the same eval.workers",
-            key="eval.workers",
-        )
+    if resume:
+        check_worker_count(run_dir, 1)
     recorder = RecordingEnv(env)
     records = []
     agent.begin_run(run_dir)
@@ -304,6 +301,18 @@ def _run_sequential(
     finally:
         agent.end_run()
     return records
+
+
+def check_worker_count(run_dir: Path, workers: int) -> None:
+    """A run resumes with the worker count it started with: the deal of episodes to workers, and so where
+    each worker's checkpoints and memory are, depends on it (robomem/eval/parallel.py)."""
+    path = run_dir / WORKERS_FILE
+    found = json.loads(path.read_text(encoding="utf-8")).get("workers") if path.exists() else 1
+    if found != workers:
+        raise ConfigError(
+            f"{str(run_dir)!r} was run with {found} worker(s); resume it with eval.workers={found}",
+            key="eval.workers",
+        )
 
 
 def run_planned(

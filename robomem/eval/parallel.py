@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import importlib
-import json
 import multiprocessing
 import threading
 import time
@@ -40,7 +39,14 @@ from envs.base import Env
 from robomem.config import Config, dump_config
 from robomem.errors import ConfigError
 from robomem.eval._progress import ProgressBar
-from robomem.eval.harness import WORKERS_FILE, PlannedEpisode, RecordingEnv, number_episodes, run_planned
+from robomem.eval.harness import (
+    WORKERS_FILE,
+    PlannedEpisode,
+    RecordingEnv,
+    check_worker_count,
+    number_episodes,
+    run_planned,
+)
 from robomem.eval.results import EpisodeRecord, episode_result_path
 from robomem.storage import write_json_atomic
 
@@ -132,17 +138,10 @@ def run_parallel(
 
 
 def _check_workers_file(run_dir: Path, workers: int, resume: bool) -> None:
-    path = run_dir / WORKERS_FILE
     if resume:
-        found = json.loads(path.read_text(encoding="utf-8")).get("workers") if path.exists() else 1
-        if found != workers:
-            # The deal, and so every worker's memory and checkpoints, depends on the worker count.
-            raise ConfigError(
-                f"{str(run_dir)!r} was run with {found} worker(s); resume it with eval.workers={found}",
-                key="eval.workers",
-            )
-    if not path.exists():
-        write_json_atomic(path, {"workers": workers})
+        check_worker_count(run_dir, workers)
+    if not (run_dir / WORKERS_FILE).exists():
+        write_json_atomic(run_dir / WORKERS_FILE, {"workers": workers})
 
 
 # ---- the worker -----------------------------------------------------------------------------------------

@@ -66,9 +66,18 @@ def test_resume_with_another_worker_count_is_refused(
 ) -> None:
     run = tmp_path / "run"
     _eval(run, "--subset", "base", "--episodes", "2", "--workers", "2", "eval.executor=threads")
+    config = (run / "config.yaml").read_bytes()
     assert main(["eval", "--resume", str(run), "--no-progress", "eval.workers=3"]) == 2
-    err = capsys.readouterr().err
-    assert "was run with 2 worker(s); resume it with eval.workers=2" in err
+    assert "was run with 2 worker(s); resume it with eval.workers=2" in capsys.readouterr().err
+    # Nor one after another: its checkpoints and memory are in the workers' folders.
+    assert main(["eval", "--resume", str(run), "--no-progress", "eval.workers=1"]) == 2
+    assert "was run with 2 worker(s); resume it with eval.workers=2" in capsys.readouterr().err
+    # A refused resume changes nothing: the run's config still says how to resume it.
+    assert (run / "config.yaml").read_bytes() == config and not (run / "config.part1.yaml").exists()
+    sequential = tmp_path / "seq"
+    _eval(sequential, "--subset", "base", "--episodes", "2")
+    assert main(["eval", "--resume", str(sequential), "--no-progress", "eval.workers=2"]) == 2
+    assert "was run with 1 worker(s); resume it with eval.workers=1" in capsys.readouterr().err
 
 
 def _command(run_dir: Path, *args: str) -> list[str]:
