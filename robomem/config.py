@@ -67,6 +67,14 @@ class EvalConfig(_Frozen):
     mode: Literal["episodic", "lifelong"] = "episodic"
     #: Lifelong mode: attempts of each sequence in a row, without restoring the house in between.
     lifelong_repeats: int = Field(default=1, ge=1)
+    #: Episodes run at once (``--workers``); each worker has its own env, agent and memory folder (see
+    #: robomem/eval/parallel.py). 1: one after another in this process.
+    workers: int = Field(default=1, ge=1)
+    #: Where the workers run: ``processes`` on this machine, ``threads`` in this process (cheaper for
+    #: LLM-bound runs), ``dask`` on a Dask cluster (the ``dask`` extra; ``scheduler`` below).
+    executor: Literal["processes", "threads", "dask"] = "processes"
+    #: The Dask scheduler's address (``tcp://host:8786``); ``None`` starts a LocalCluster on 127.0.0.1.
+    scheduler: str | None = None
 
     @field_validator("subsets", mode="before")
     @classmethod

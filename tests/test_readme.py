@@ -25,7 +25,7 @@ import pytest
 
 from robomem.cli.eval import overrides_from_args
 from robomem.cli.main import build_parser
-from robomem.config import load_config
+from robomem.config import Config, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -213,6 +213,31 @@ def check_python_api(tmp_path: Path) -> None:
     assert len(list((work / "runs" / "api_demo" / "base" / "trace").glob("episode_*_trace.jsonl"))) == 5
 
 
+def _resolved(line: str) -> Config:
+    args, extra = build_parser().parse_known_args(shlex.split(line)[1:])
+    return load_config(str(ROOT / args.config), overrides_from_args(args, extra))
+
+
+def check_evaluation_at_scale(tmp_path: Path) -> None:
+    lines = commands(block("--workers 2"))
+    work = _workdir(tmp_path)
+    run(f"{lines[0]} --run-dir runs/0", work, extra=SHORT)
+    assert json.loads((work / "runs" / "0" / "workers.json").read_text()) == {"workers": 2}
+    # An LLM and EB servers are not here: those commands' configs resolve as written.
+    llm = _resolved(lines[1])
+    assert (llm.eval.workers, llm.eval.executor) == (16, "threads")
+    assert len(_resolved(lines[2]).env.endpoints) == 3  # type: ignore[attr-defined]
+    assert lines[3] == ".venv/bin/pip install -e '.[dask]'"
+    if importlib.util.find_spec("distributed") is not None:
+        run(f"{lines[4]} --run-dir runs/4", work, extra=SHORT)
+    else:
+        assert _resolved(lines[4]).eval.executor == "dask"
+    last = sorted((work / "runs" / "0").glob("base/results/episode_*_final_res.json"))[-1]
+    last.unlink()
+    run(lines[5].replace("runs/<run>", str(work / "runs" / "0")), work, extra=("--no-progress",))
+    assert last.is_file()
+
+
 def check_ros(tmp_path: Path) -> None:
     lines = commands(block(".venv/bin/python -m envs.ros.sim_server"))
     assert lines[0] == "make ros"
@@ -338,6 +363,7 @@ CHECKS: dict[str, Callable[[Path], None]] = {
     '[project.entry-points."robomem.envs"]': check_own_environment,
     "configs/eb_alfred.yaml --subset base": check_evaluation,
     "robomem.evaluate(": check_python_api,
+    "--workers 2": check_evaluation_at_scale,
     ".venv/bin/python -m envs.ros.sim_server": check_ros,
     "envs/bridge/server.py --backend": skip_eb_bridge,
     "docker compose": check_docker,

@@ -11,6 +11,14 @@ Failure mapping:
   in a row, with still no reply, means the server is stuck: :class:`EnvConnectionError`;
 * an error reply (bad episode index, the simulator raised) -> :class:`EnvAdapterError` with the server's
   message.
+
+A pool (``env.endpoints``): the client takes the first free server (one that answers ``hello`` within
+``busy_timeout_s``; a server serves one client at a time, so one episode at a time) and keeps it. A server
+that refuses, drops or garbles the connection is dead: it leaves the pool (one warning line), and the running
+episode moves to another server: reset there and its steps so far replayed, each checked against the
+feedback it gave (a simulator that answers otherwise fails the episode), then the interrupted step is sent
+again. The agent and the results see one episode. A lifelong sequence's house lives on one server: if that
+server dies, the episodes that would continue it fail instead.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from pydantic import ValidationError
 
 from envs.base import Budget, Env, Observation, StepResult
 from envs.bridge.config import BridgeConfig
+from envs.bridge.pool import Address, BusyError, PoolMixin
 from envs.bridge.server import EB_MAX_INVALID, EB_MAX_STEPS, MAX_LINE_BYTES, PROTOCOL_VERSION
 from envs.registry import ENVS
 from envs.task import Task
@@ -42,7 +51,7 @@ def _start_hint(profile: str, port: int) -> str:
     )
 
 
-class BridgeEnv(Env):
+class BridgeEnv(PoolMixin, Env):
     """One TCP connection to a bridge server, opened lazily and re-opened at the next reset after a loss."""
 
     def __init__(self, config: BridgeConfig) -> None:
@@ -50,6 +59,16 @@ class BridgeEnv(Env):
         self.profile = config.profile
         self.where = f"{config.host}:{config.port}"
         self._start_hint = _start_hint(config.profile, config.port)
+        #: The servers still alive (a pool), in the order they are tried.
+        self.pool: list[Address] = list(config.addresses())
+        self._pooled = config.endpoints is not None
+        self._at: Address | None = None  # the server connected to
+        if self._pooled:
+            self.where = self._name(self.pool[0])
+        #: The running episode's reset arguments and (action, feedback) so far: to move it to another server.
+        self._episode: dict[str, Any] | None = None
+        self._trail: list[tuple[int | str, str]] = []
+        self._house: Address | None = None  # the server holding the persistent house (lifelong)
         #: The server's ``hello`` answer (protocol, backend, profile, python), once connected.
         self.server_info: dict[str, Any] | None = None
         #: The environment's own ``info`` dict of the last step (JSON-safe), for logs and debugging.
@@ -106,8 +125,22 @@ class BridgeEnv(Env):
             "keep_world": keep_world,
             "task_id": task.task_id,
         }
+        while True:
+            try:
+                return self._reset(task, args, keep_world)
+            except EnvConnectionError as err:
+                if not self._lost(err):
+                    raise
+
+    def _reset(self, task: Task, args: dict[str, Any], keep_world: bool) -> Observation:
         self._skills = ()
         self._used, self._over = (0, 0), True
+        self._episode, self._trail = None, []
+        if keep_world and self._pooled and self._house is not None and self._house != self._at:
+            raise EnvConnectionError(
+                f"the house of this lifelong sequence was on {self._name(self._house)}, which left the pool; "
+                f"{task.task_id} cannot continue it on {self.where}"
+            )
         observation = self._observation(self._call("reset", args, self.config.setup_timeout_s))
         if observation.instruction != task.instruction:
             # The server reset to another episode than it listed: acting on (and scoring) it under this
@@ -121,13 +154,25 @@ class BridgeEnv(Env):
         self._skills = tuple(str(s) for s in self._call("skills", {}, self.config.setup_timeout_s))
         # EmbodiedBench refuses keep_world; robomem's simulator behind the bridge honours it.
         self.world_persists = keep_world
+        if not keep_world:
+            self._house = self._at
+        self._episode = None if keep_world else args  # a continued house cannot be rebuilt elsewhere
         return observation
 
     def step(self, action: int | str, *, timeout_s: float | None = None) -> StepResult:
         if isinstance(action, bool) or not isinstance(action, int | str):
             raise EnvAdapterError(f"an action is a skill id or its text, got {action!r}")
         timeout = self.config.step_timeout_s if timeout_s is None else timeout_s
-        reply = self._call("step", {"action": action}, timeout)
+        try:
+            reply = self._call("step", {"action": action}, timeout)
+        except EnvConnectionError as err:
+            if self._episode is None or not self._lost(err):
+                raise
+            self._move()
+            reply = self._call("step", {"action": action}, timeout)
+        except EnvTimeoutError:
+            self._episode = None  # the server finishes the step unseen: its outcome cannot be replayed
+            raise
         if not isinstance(reply, dict):
             raise self._garbage(f"step answered {type(reply).__name__}, not an object")
         raw = reply.get("raw_info")
@@ -140,6 +185,7 @@ class BridgeEnv(Env):
             ) from None
         self._used = (result.info["env_step"], result.info["num_invalid_actions"])
         self._over = result.done
+        self._trail.append((action, result.info["env_feedback"]))
         return result
 
     def budget(self) -> Budget:
@@ -168,11 +214,11 @@ class BridgeEnv(Env):
         return self
 
     # ---- wire ------------------------------------------------------------------------------------------
-    def _connect(self) -> None:
+    def _open(self, address: Address, hello_timeout_s: float) -> None:
+        self._at, self.where = address, self._name(address)
+        self._start_hint = _start_hint(self.profile, address[1])
         try:
-            sock = socket.create_connection(
-                (self.config.host, self.config.port), timeout=self.config.connect_timeout_s
-            )
+            sock = socket.create_connection(address, timeout=self.config.connect_timeout_s)
         except OSError as err:
             reason = err.strerror or type(err).__name__
             raise EnvConnectionError(
@@ -181,9 +227,11 @@ class BridgeEnv(Env):
         self._sock, self._stuck = sock, False
         self._buffer.clear()
         try:
-            hello = self._call("hello", {}, self.config.connect_timeout_s)
+            hello = self._call("hello", {}, hello_timeout_s)
         except EnvTimeoutError:
             self._drop()
+            if self._pooled:
+                raise BusyError from None
             raise EnvConnectionError(
                 f"something at {self.where} accepted the connection but did not answer hello within "
                 f"{self.config.connect_timeout_s:g} s: is it a bridge server, or busy with another client?",

@@ -1,7 +1,8 @@
 """Agents: ``agent.type`` in the config selects an entry of :data:`AGENTS`.
 
 Factories take the agent's config and keyword options from the run (``fresh_memory``, ``run_seed``: the
-run's ``eval.seed``); agents ignore the options they have no use for.
+run's ``eval.seed``; ``work_dir``: a parallel worker's own folder in the run, robomem/eval/parallel.py);
+agents ignore the options they have no use for.
 """
 
 from typing import Any
@@ -22,11 +23,11 @@ def _random(config: RandomAgentConfig, *, run_seed: int = 0, **_options: Any) ->
     return RandomAgent(config, run_seed=run_seed)
 
 
-def _robomem(config: Any, *, fresh_memory: bool = False, **_options: Any) -> Agent:
+def _robomem(config: Any, *, fresh_memory: bool = False, work_dir: Any = None, **_options: Any) -> Agent:
     # Imported on use: the LangGraph agent pulls in langgraph, the memory stores and the embedder.
     from robomem.agents.robomemory import RoboMemoryAgent
 
-    return RoboMemoryAgent(config, fresh_memory=fresh_memory)
+    return RoboMemoryAgent(config, fresh_memory=fresh_memory, work_dir=work_dir)
 
 
 AGENTS.add("random", _random, RandomAgentConfig)

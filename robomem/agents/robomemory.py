@@ -56,6 +56,7 @@ class RoboMemoryAgent(Agent):
         *,
         fresh_memory: bool = False,
         node_middleware: Sequence[NodeMiddleware] = (),
+        work_dir: Path | None = None,
     ) -> None:
         if config.uses_llm() and config.llm is None:
             raise RobomemError("an LLM role is configured but agent.llm is not set (base_url, model)")
@@ -65,6 +66,9 @@ class RoboMemoryAgent(Agent):
         self.config = config
         self.fresh_memory = fresh_memory
         self.run_dir: Path | None = None
+        #: A parallel run's worker keeps its state (checkpoints, usage, a default memory) in its own folder
+        #: inside the run's (robomem/eval/parallel.py); episode ids still name the run.
+        self.work_dir = work_dir
         self.memory: MemorySystem | None = None
         self.llm: LLMClient | None = None
         self.accounting = LLMAccounting()
@@ -93,18 +97,20 @@ class RoboMemoryAgent(Agent):
     def begin_run(self, run_dir: Path) -> None:
         cfg = self.config
         self.run_dir = run_dir
+        own = self.work_dir = self.work_dir or run_dir
+        own.mkdir(parents=True, exist_ok=True)
         # Before anything is accounted: an endpoint embedder may be, even when no LLM role is.
-        _keep_earlier_usage(run_dir)
+        _keep_earlier_usage(own)
         if cfg.llm is not None and cfg.may_use_llm():  # a plug-in planner or critic may call it too
             self.llm = self.trace.wrap_llm(make_llm(cfg.llm, accounting=self.accounting))
         if cfg.memory.stores:
-            memory_dir = Path(cfg.memory.dir) if cfg.memory.dir else run_dir / "memory"
+            memory_dir = Path(cfg.memory.dir) if cfg.memory.dir else own / "memory"
             self.memory = open_memory(
                 cfg.memory, memory_dir, llm=self.llm, fresh=self.fresh_memory, accounting=self.accounting
             )
         checkpointer = None
         if cfg.checkpoint:
-            self._conn = sqlite3.connect(run_dir / "checkpoints.sqlite", check_same_thread=False)
+            self._conn = sqlite3.connect(own / "checkpoints.sqlite", check_same_thread=False)
             # The saver switches to WAL; in WAL, NORMAL does not fsync every commit (six per step) yet keeps
             # every committed checkpoint across a killed process, which is what `--resume` needs.
             self._conn.execute("PRAGMA synchronous = NORMAL")
@@ -135,7 +141,7 @@ class RoboMemoryAgent(Agent):
                 _compact(self._conn)
                 self._conn.close()
             if self.run_dir is not None and (self.llm is not None or self.accounting.snapshot()["roles"]):
-                self.accounting.write(self.run_dir / "llm_usage.json")
+                self.accounting.write((self.work_dir or self.run_dir) / "llm_usage.json")
             close = getattr(self.llm, "close", None)
             if callable(close):
                 close()

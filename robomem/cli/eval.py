@@ -31,7 +31,7 @@ from robomem.cli._parser import Subcommands
 from robomem.config import Config, apply_overrides, config_error, dump_config, load_config, resolve_run_dir
 from robomem.errors import ConfigError, StoreError
 from robomem.eval._progress import RunProgress
-from robomem.eval.harness import PlannedEpisode, evaluate, format_table, plan_episodes
+from robomem.eval.harness import PlannedEpisode, check_worker_count, evaluate, format_table, plan_episodes
 from robomem.eval.metrics import Summary
 from robomem.eval.results import EpisodeRecord
 from robomem.llm.config import LLMConfig
@@ -66,6 +66,12 @@ def add_eval_parser(commands: Subcommands) -> None:
     )
     parser.add_argument("--run-dir", metavar="DIR", help="output folder [run.dir]")
     parser.add_argument("--lifelong", action="store_true", help="lifelong mode [eval.mode=lifelong]")
+    parser.add_argument(
+        "--workers",
+        metavar="N",
+        help="run N episodes at once, each worker with its own env, agent and memory folder (lifelong: a "
+        "task sequence stays on one worker) [eval.workers; eval.executor: processes, threads or dask]",
+    )
     parser.add_argument(
         "--no-progress", dest="progress", action="store_false", help="no progress line on stderr"
     )
@@ -107,6 +113,8 @@ def overrides_from_args(args: argparse.Namespace, extra: list[str]) -> list[str]
         overrides.append(f"run.dir={json.dumps(args.run_dir)}")
     if args.lifelong:
         overrides.append("eval.mode=lifelong")
+    if getattr(args, "workers", None) is not None:
+        overrides.append(f"eval.workers={args.workers}")
     for item in extra:
         if item.startswith("-") and "=" not in item:
             raise ConfigError(f"unrecognized argument {item!r}; overrides look like dotted.key=value")
@@ -211,11 +219,14 @@ def _run(
     from robomem.trace import format_record
 
     with ENVS.build(cfg.env) as env:
-        agent = AGENTS.build(cfg.agent, fresh_memory=fresh_memory, run_seed=cfg.eval.seed)
+        # Parallel workers build their own agents (and wipe their own memory folders); this one checks tasks.
+        parallel = cfg.eval.workers > 1 or cfg.eval.executor == "dask"
+        agent = AGENTS.build(cfg.agent, fresh_memory=fresh_memory and not parallel, run_seed=cfg.eval.seed)
         planned = plan_episodes(cfg, env)
         _notices(cfg, env, planned)  # a bad subset selection fails before a run folder exists
         if resume:
             run_dir = Path(resume)
+            check_worker_count(run_dir, cfg.eval.workers)  # before the config of the rest is recorded
             _record_resume_config(run_dir, cfg)
         else:
             run_dir = _make_run_dir(cfg)
@@ -223,19 +234,38 @@ def _run(
             write_bytes_atomic(run_dir / "config.yaml", _config_yaml(cfg))
         bar = RunProgress(len(planned[1]), enabled=progress)
         trace: Any = getattr(agent, "trace", None)
-        if verbose and trace is not None:
-            trace.listeners.append(lambda episode, record: bar.log(format_record(episode, record)))
+        if verbose and (parallel or trace is None):
+            why = "parallel workers keep their own traces" if parallel else "this agent keeps no step trace"
+            print(f"robomem: --verbose: {why}; nothing is printed per step", file=sys.stderr)
         elif verbose:
-            agent_type = getattr(cfg.agent, "type", "?")
-            print(f"robomem: --verbose: agent {agent_type!r} keeps no step trace", file=sys.stderr)
-        summary = evaluate(cfg, env, agent, run_dir, progress=bar, resume=bool(resume))
+            trace.listeners.append(lambda episode, record: bar.log(format_record(episode, record)))
+        summary = evaluate(
+            cfg, env, agent, run_dir, progress=bar, resume=bool(resume), fresh_memory=fresh_memory
+        )
     return summary, run_dir
 
 
 def _check_resumable(run_dir: Path) -> None:
     """What a resume reads back must be whole: fail on a damaged checkpoint or result file before anything is
     opened, instead of with a traceback halfway through (the run folder and the memory stay as they are)."""
-    checkpoints = run_dir / "checkpoints.sqlite"
+    # A parallel run's workers keep theirs in workers/<k>/ (robomem/eval/parallel.py).
+    for checkpoints in [
+        run_dir / "checkpoints.sqlite",
+        *sorted(run_dir.glob("workers/*/checkpoints.sqlite")),
+    ]:
+        _check_checkpoints(run_dir, checkpoints)
+    for path in sorted(run_dir.glob("*/results/episode_*_final_res.json")):
+        try:
+            EpisodeRecord.model_validate_json(path.read_bytes())
+        except ValidationError as err:
+            reason = err.errors()[0]["msg"]
+            raise StoreError(
+                f"cannot resume {str(run_dir)!r}: {path} is damaged (not a result file: {reason})",
+                hint="restore it, or start a new run",
+            ) from None
+
+
+def _check_checkpoints(run_dir: Path, checkpoints: Path) -> None:
     problem = check_sqlite_file(checkpoints) if checkpoints.exists() else None
     if problem is None and checkpoints.exists() and checkpoints.stat().st_size == 0:
         problem = "it is empty"  # a valid SQLite file to SQLite, but every checkpoint in it is gone
@@ -246,15 +276,6 @@ def _check_resumable(run_dir: Path) -> None:
             f"cannot resume {str(run_dir)!r}: {checkpoints} is damaged ({problem})",
             hint="restore it from a backup, or start a new run (finished episodes' results stay in this one)",
         )
-    for path in sorted(run_dir.glob("*/results/episode_*_final_res.json")):
-        try:
-            EpisodeRecord.model_validate_json(path.read_bytes())
-        except ValidationError as err:
-            reason = err.errors()[0]["msg"]
-            raise StoreError(
-                f"cannot resume {str(run_dir)!r}: {path} is damaged (not a result file: {reason})",
-                hint="restore it, or start a new run",
-            ) from None
 
 
 def _record_resume_config(run_dir: Path, cfg: Config) -> None:

@@ -27,6 +27,8 @@ from robomem.storage import write_json_atomic
 
 __all__ = ("SETUP_SUFFIX", "PlannedEpisode", "RecordingEnv", "evaluate", "format_table", "plan_episodes")
 
+#: A parallel run's record of its worker count (robomem/eval/parallel.py), checked by ``--resume``.
+WORKERS_FILE = "workers.json"
 #: Label suffix of lifelong tasks that prepare another subset's tasks (``recall_setup`` for ``recall``).
 SETUP_SUFFIX = "_setup"
 
@@ -220,6 +222,7 @@ def evaluate(
     stream: TextIO | None = None,
     clock: Callable[[], float] = time.perf_counter,
     resume: bool = False,
+    fresh_memory: bool = False,
 ) -> Summary:
     """Run every planned episode, write per-episode and summary files under ``run_dir``, return the
     summary. An episode aborted by an :class:`EnvAdapterError` is recorded as failed and the run goes on;
@@ -227,41 +230,31 @@ def evaluate(
 
     With ``resume``, episodes whose result file exists are not run again (in lifelong mode their logged
     actions are replayed so the house is where they left it); the first unfinished one continues from the
-    agent's checkpoint."""
+    agent's checkpoint.
+
+    With ``eval.workers`` > 1 (or ``eval.executor: dask``) the episodes run in parallel workers, each
+    building its own env and agent from ``cfg`` (robomem/eval/parallel.py): ``agent`` only checks the tasks,
+    and ``fresh_memory`` is handed to every worker's agent."""
     subsets, plan = plan_episodes(cfg, env)
     agent.check_tasks([item.task for item in plan])
-    recorder = RecordingEnv(env)
-    by_subset: dict[str, list[EpisodeRecord]] = {s: [] for s in subsets}
+    numbered = number_episodes(plan)
     if isinstance(progress, RunProgress):  # the caller's, e.g. to print --verbose lines through it
         bar, bar.total = progress, len(plan)
     else:
         bar = RunProgress(len(plan), enabled=progress, stream=stream)
     started = clock()
-    agent.begin_run(run_dir)
     try:
-        for item in plan:
-            records = by_subset[item.subset]
-            n = len(records) + 1
-            key = f"{item.subset}/{n}"
-            result_path = episode_result_path(run_dir, item.subset, n)
-            if resume and result_path.exists():
-                records.append(EpisodeRecord.model_validate_json(result_path.read_text(encoding="utf-8")))
-                if cfg.eval.mode == "lifelong":
-                    _fast_forward(item, env, step_log_path(run_dir, item.subset, n))
-                agent.episode_saved(key)
-                bar.episode_finished(key, success=records[-1].task_success >= 1.0, skipped=True)
-                continue
-            bar.episode_started(key, f"{item.subset} {item.task.task_id}")
-            recorder.on_step = lambda step, key=key: bar.step(key, step)
-            record = _run_episode(item, env, recorder, agent, clock, episode_id=key)
-            records.append(record)
-            write_json_atomic(step_log_path(run_dir, item.subset, n), recorder.steps)
-            write_json_atomic(result_path, record.to_json())
-            agent.episode_saved(key)
-            bar.episode_finished(key, success=record.task_success >= 1.0)
+        if cfg.eval.workers > 1 or cfg.eval.executor == "dask":
+            from robomem.eval.parallel import run_parallel
+
+            records = run_parallel(cfg, env, run_dir, numbered, bar, resume=resume, fresh_memory=fresh_memory)
+        else:
+            records = _run_sequential(cfg, env, agent, run_dir, numbered, bar, clock=clock, resume=resume)
     finally:
         bar.close()
-        agent.end_run()
+    by_subset: dict[str, list[EpisodeRecord]] = {s: [] for s in subsets}
+    for record, (item, _) in zip(records, numbered, strict=True):
+        by_subset[item.subset].append(record)
     everything = [r for records in by_subset.values() for r in records]
     attempts = sorted({r.attempt for r in everything if r.attempt is not None})
     summary = Summary(
@@ -279,6 +272,92 @@ def evaluate(
         f" ({overall.errors} env errors) -> {run_dir}"
     )
     return summary
+
+
+def number_episodes(plan: tuple[PlannedEpisode, ...]) -> list[tuple[PlannedEpisode, int]]:
+    """Each planned episode with its number within its subset (from 1, in plan order): its result file's
+    ``N``, the same however many workers run the plan."""
+    counts: dict[str, int] = {}
+    numbered = []
+    for item in plan:
+        counts[item.subset] = counts.get(item.subset, 0) + 1
+        numbered.append((item, counts[item.subset]))
+    return numbered
+
+
+def _run_sequential(
+    cfg: Config,
+    env: Env,
+    agent: Agent,
+    run_dir: Path,
+    numbered: list[tuple[PlannedEpisode, int]],
+    bar: RunProgress,
+    *,
+    clock: Callable[[], float],
+    resume: bool,
+) -> list[EpisodeRecord]:
+    if resume:
+        check_worker_count(run_dir, 1)
+    recorder = RecordingEnv(env)
+    records = []
+    agent.begin_run(run_dir)
+    try:
+        for item, n in numbered:
+            key = f"{item.subset}/{n}"
+            if not (resume and episode_result_path(run_dir, item.subset, n).exists()):
+                bar.episode_started(key, f"{item.subset} {item.task.task_id}")
+            recorder.on_step = lambda step, key=key: bar.step(key, step)
+            record, reused = run_planned(
+                cfg, item, n, env, recorder, agent, run_dir, clock=clock, resume=resume
+            )
+            records.append(record)
+            bar.episode_finished(key, success=record.task_success >= 1.0, skipped=reused)
+    finally:
+        agent.end_run()
+    return records
+
+
+def check_worker_count(run_dir: Path, workers: int) -> None:
+    """A run resumes with the worker count it started with: the deal of episodes to workers, and so where
+    each worker's checkpoints and memory are, depends on it (robomem/eval/parallel.py)."""
+    path = run_dir / WORKERS_FILE
+    found = json.loads(path.read_text(encoding="utf-8")).get("workers") if path.exists() else 1
+    if found != workers:
+        raise ConfigError(
+            f"{str(run_dir)!r} was run with {found} worker(s); resume it with eval.workers={found}",
+            key="eval.workers",
+        )
+
+
+def run_planned(
+    cfg: Config,
+    item: PlannedEpisode,
+    n: int,
+    env: Env,
+    recorder: RecordingEnv,
+    agent: Agent,
+    run_dir: Path,
+    *,
+    clock: Callable[[], float],
+    resume: bool,
+) -> tuple[EpisodeRecord, bool]:
+    """Run episode ``n`` of its subset and write its step log and result file (in that order: a result
+    file means the episode is finished); with ``resume``, one whose result file exists is read back
+    instead (``True``: it was)."""
+    key = f"{item.subset}/{n}"
+    result_path = episode_result_path(run_dir, item.subset, n)
+    if resume and result_path.exists():
+        record = EpisodeRecord.model_validate_json(result_path.read_text(encoding="utf-8"))
+        if cfg.eval.mode == "lifelong":
+            _fast_forward(item, env, step_log_path(run_dir, item.subset, n))
+        agent.episode_saved(key)
+        return record, True
+    record = _run_episode(item, env, recorder, agent, clock, episode_id=key)
+    write_json_atomic(step_log_path(run_dir, item.subset, n), recorder.steps)
+    write_json_atomic(result_path, record.to_json())
+    # Only now may the agent drop the episode's checkpoints: a kill before the result is written resumes.
+    agent.episode_saved(key)
+    return record, False
 
 
 def step_log_path(run_dir: Path, subset: str, n: int) -> Path:
