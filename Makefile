@@ -54,6 +54,11 @@ $(VENV)/.studio: $(VENV)/.core
 	$(PIP) -e '.[studio]'
 	touch $@
 
+# Dask distributed for `eval.executor: dask` (its test runs a LocalCluster on 127.0.0.1).
+$(VENV)/.dask: $(VENV)/.core
+	$(PIP) -e '.[dask]'
+	touch $@
+
 ## Install `langgraph dev` (LangGraph's in-memory server) to open the agent's loop in LangGraph Studio.
 studio: $(VENV)/.studio
 
@@ -93,7 +98,7 @@ typecheck: $(VENV)/.dev
 	$(BIN)/mypy
 	$(BIN)/mypy examples/robomem_example_plugins/robomem_example_plugins
 
-pytest: $(VENV)/.dev $(VENV)/.local-llm $(VENV)/.ros $(VENV)/.studio $(MEM0_VENV)/.installed
+pytest: $(VENV)/.dev $(VENV)/.local-llm $(VENV)/.ros $(VENV)/.studio $(VENV)/.dask $(MEM0_VENV)/.installed
 	$(BIN)/pytest
 
 ## The fast tier (under a minute on 2 cores): every test not marked slow, chroma, local_llm, ros or browser
