@@ -11,7 +11,7 @@ normalisation. Only standard ONNX operators (opset 17) are used; onnxruntime's o
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,23 +22,39 @@ from robomem.embeddings import _onnx_proto as p
 if TYPE_CHECKING:
     from robomem.embeddings.minilm import F32, _Layer
 
-__all__ = ("OPSET", "build_minilm_onnx", "make_session")
+__all__ = ("OPSET", "OnnxModel", "build_minilm_onnx", "make_session")
 
 #: Standard-domain opset: 17 is the first with ``LayerNormalization``; onnxruntime >= 1.14 runs it.
 OPSET = 17
 _IR_VERSION = 8  # the IR version of opset 17 (ONNX 1.12)
 _MS = "com.microsoft"  # onnxruntime's contrib operators
+# Tensors this large are passed to onnxruntime as arrays rather than serialized: the 47 MB word table stays
+# memory-mapped, and no 90 MB model is assembled in memory (which took ~0.5 s and three copies).
+_EXTERNAL_MIN_SIZE = 1024
+
+
+@dataclass(frozen=True)
+class OnnxModel:
+    """A serialized ONNX model and the weights it names as external (see :func:`make_session`)."""
+
+    proto: bytes
+    external: dict[str, npt.NDArray[np.generic]]
 
 
 class _Builder:
     def __init__(self) -> None:
         self.nodes: list[bytes] = []
         self.initializers: list[bytes] = []
+        #: Weights handed to onnxruntime as arrays, by name (not serialized into the model).
+        self.external: dict[str, npt.NDArray[np.generic]] = {}
         self._count = 0
         self._consts: set[str] = set()
 
     def const(self, name: str, array: npt.NDArray[np.generic]) -> str:
-        self.initializers.append(p.tensor(name, array))
+        external = array.size >= _EXTERNAL_MIN_SIZE
+        if external:
+            self.external[name] = np.ascontiguousarray(array)
+        self.initializers.append(p.tensor(name, array, external=external))
         return name
 
     def const_once(self, name: str, array: npt.NDArray[np.generic]) -> str:
@@ -81,7 +97,7 @@ def build_minilm_onnx(
     eps: float,
     mask_bias: float,
     fused: bool = True,
-) -> bytes:
+) -> OnnxModel:
     """A serialized ONNX model: inputs ``input_ids`` (int64, batch × tokens) and ``mask`` (float32, 1 for real
     tokens, 0 for padding); output ``embeddings`` (float32, batch × hidden, unit length)."""
     hidden = word.shape[1]
@@ -132,7 +148,9 @@ def build_minilm_onnx(
         ],
         outputs=[p.value_info("embeddings", p.FLOAT, ["batch", hidden])],
     )
-    return p.model(graph, {"": OPSET, _MS: 1}, ir_version=_IR_VERSION, producer="robomem")
+    return OnnxModel(
+        p.model(graph, {"": OPSET, _MS: 1}, ir_version=_IR_VERSION, producer="robomem"), g.external
+    )
 
 
 def _fused_layer(
@@ -187,7 +205,7 @@ def _standard_layer(
     return g.layer_norm(ff, w["ln2_g"], w["ln2_b"], eps)
 
 
-def make_session(model: bytes, *, threads: int | None) -> Any:
+def make_session(model: OnnxModel, *, threads: int | None) -> Any:
     """An onnxruntime CPU session over ``model`` (raises ImportError without onnxruntime).
 
     ``threads`` sets intra-op threads (None: onnxruntime's default, one per core). Spinning is switched off:
@@ -202,4 +220,12 @@ def make_session(model: bytes, *, threads: int | None) -> Any:
     options.inter_op_num_threads = 1
     options.log_severity_level = 3  # errors only: warnings go to stderr, not to robomem's log
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+    names = list(model.external)
+    # The OrtValues wrap the arrays without copying: the arrays must outlive the session (the caller keeps
+    # ``model``), and the OrtValues are kept on the session for the same reason.
+    values = [ort.OrtValue.ortvalue_from_numpy(model.external[name]) for name in names]
+    if names:
+        options.add_external_initializers(names, values)
+    session = ort.InferenceSession(model.proto, options, providers=["CPUExecutionProvider"])
+    session.robomem_weights = (model, values)
+    return session

@@ -94,14 +94,23 @@ def node(
     return body
 
 
-def tensor(name: str, array: npt.NDArray[np.generic]) -> bytes:
-    """A ``TensorProto`` holding ``array`` as little-endian raw data."""
+def tensor(name: str, array: npt.NDArray[np.generic], *, external: bool = False) -> bytes:
+    """A ``TensorProto`` holding ``array`` as little-endian raw data. ``external``: only its name, type and
+    shape, the data being marked external; the caller hands the array itself to onnxruntime
+    (``SessionOptions.add_external_initializers``), so the weights are never copied into the model bytes."""
     data = np.asarray(array, order="C")  # not ascontiguousarray: it turns a scalar into shape (1,)
     elem_type = _DTYPES.get(data.dtype)
     if elem_type is None:
         raise ValueError(f"unsupported tensor dtype {data.dtype}")
     body = b"".join(_int_field(1, int(d)) for d in data.shape)
-    return body + _int_field(2, elem_type) + _str_field(8, name) + _bytes_field(9, data.tobytes())
+    body += _int_field(2, elem_type) + _str_field(8, name)
+    if external:  # external_data {location}, data_location = EXTERNAL; the location is never read
+        return (
+            body
+            + _bytes_field(13, _str_field(1, "location") + _str_field(2, "in-memory"))
+            + _int_field(14, 1)
+        )
+    return body + _bytes_field(9, data.tobytes())
 
 
 def value_info(name: str, elem_type: int, dims: Sequence[int | str]) -> bytes:

@@ -185,7 +185,6 @@ class MiniLMEmbedder:
             self._no_onnx(required, exc, f"{type(exc).__name__}: {exc}".splitlines()[0])
             return
         self.backend = "onnx"
-        self._layers.clear()  # onnxruntime holds its own copy of the weights
 
     @staticmethod
     def _no_onnx(required: bool, exc: Exception, reason: str) -> None:

@@ -85,9 +85,21 @@ def test_onnx_equals_numpy_on_a_full_batch_of_short_sentences(
     assert float(diff) <= 1e-5
 
 
-def test_onnx_backend_frees_the_numpy_layers(onnx_model: MiniLMEmbedder) -> None:
-    # onnxruntime keeps its own copy of the weights; the 42 MB numpy copies would be dead weight.
-    assert onnx_model._layers == []
+def test_the_weights_are_not_serialized_into_the_model(numpy_model: MiniLMEmbedder) -> None:
+    built = _onnx_graph.build_minilm_onnx(
+        word=numpy_model._word,
+        position=numpy_model._pos,
+        type0=numpy_model._type0,
+        embedding_ln=numpy_model._emb_ln,
+        layers=numpy_model._layers,
+        heads=numpy_model._heads,
+        eps=numpy_model._eps,
+        mask_bias=-1e9,
+    )
+    assert len(built.proto) < 100_000  # the graph only: 22.7M weights are handed over as arrays
+    assert sum(a.size for a in built.external.values()) > 22_000_000
+    # The 47 MB word table is passed as the memory-mapped array itself, not a copy.
+    assert np.shares_memory(built.external["word"], numpy_model._word)
 
 
 _NO_ONNXRUNTIME = textwrap.dedent(
@@ -126,7 +138,7 @@ def test_an_onnxruntime_failure_falls_back_to_numpy(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Simulated: a valid graph gives onnxruntime no reason to fail here (an old or broken build would).
-    def refuse(model: bytes, *, threads: int | None) -> None:
+    def refuse(model: _onnx_graph.OnnxModel, *, threads: int | None) -> None:
         raise RuntimeError("[ONNXRuntimeError] : 1 : FAIL : unsupported op\nsecond line")
 
     monkeypatch.setattr(_onnx_graph, "make_session", refuse)
