@@ -8,8 +8,10 @@ one per core).
 Each setting runs ``--repeats`` times, the backends taking turns within each repeat so that a change in the
 machine's load hits them alike; the JSON keeps every run, the median and the onnx/numpy ratio. Throughput
 depends heavily on the CPU and on what else is running (the load average is recorded before and after), so
-compare numbers from one run only. The target is sentence-transformers + torch's 524 sentences/s at batch 32
-on this machine (2 cores).
+compare numbers from one run only. Each row also gives sentences per CPU second of the process (all its
+threads): on a machine shared with other work, wall time mostly measures the waiting, CPU time much less so
+(for one thread it approximates the idle machine's wall rate). The target is sentence-transformers +
+torch's 524 sentences/s at batch 32 on this machine (2 cores).
 """
 
 from __future__ import annotations
@@ -58,21 +60,25 @@ def short_sentences(n: int) -> list[str]:
     return out
 
 
-def _throughput(model: MiniLMEmbedder, sentences: list[str], batch: int, callers: int = 1) -> float:
-    """Sentences/s when ``callers`` threads split ``sentences`` and embed ``batch`` at a time."""
+def _throughput(
+    model: MiniLMEmbedder, sentences: list[str], batch: int, callers: int = 1
+) -> tuple[float, float]:
+    """Sentences per wall second and per CPU second (all the process's threads) when ``callers`` threads
+    split ``sentences`` and embed ``batch`` at a time."""
 
     def work(part: list[str]) -> None:
         for i in range(0, len(part), batch):
             model.embed(part[i : i + batch])
 
     parts = [sentences[k::callers] for k in range(callers)]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     if callers == 1:
         work(parts[0])
     else:
         with ThreadPoolExecutor(max_workers=callers) as pool:
             list(pool.map(work, parts))
-    return len(sentences) / (time.perf_counter() - start)
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return len(sentences) / wall, len(sentences) / max(cpu, 1e-9)
 
 
 def _load_average() -> list[float] | None:
@@ -102,11 +108,13 @@ def run(*, quick: bool, repeats: int, blas_threads: int | None, backends: list[s
     tokens = [len(ids) for ids in any_model.tokenize(sentences)]
     load_before = _load_average()
     runs: dict[tuple[str, int, int], list[float]] = {}
+    cpu_runs: dict[tuple[str, int, int], list[float]] = {}
     for (batch, callers), count in counts.items():
         for _ in range(repeats):
             for name, model in models.items():  # taking turns: drifting load hits every backend alike
-                rate = _throughput(model, sentences[:count], batch, callers)
+                rate, cpu_rate = _throughput(model, sentences[:count], batch, callers)
                 runs.setdefault((name, batch, callers), []).append(rate)
+                cpu_runs.setdefault((name, batch, callers), []).append(cpu_rate)
     results: list[dict[str, Any]] = [
         {
             "backend": name,
@@ -115,6 +123,7 @@ def run(*, quick: bool, repeats: int, blas_threads: int | None, backends: list[s
             "sentences": counts[batch, callers],
             "sentences_per_s_median": round(statistics.median(rates), 2),
             "sentences_per_s_runs": [round(r, 2) for r in rates],
+            "sentences_per_cpu_s_median": round(statistics.median(cpu_runs[name, batch, callers]), 2),
         }
         for (name, batch, callers), rates in sorted(runs.items(), key=lambda kv: backends.index(kv[0][0]))
     ]
