@@ -169,3 +169,27 @@ def test_config_selects_the_backend() -> None:
     default = make_embedder(EmbedderConfig())
     assert isinstance(default, CachedEmbedder)
     assert isinstance(default.inner, MiniLMEmbedder) and default.inner.backend == "onnx"
+
+
+def test_the_standard_operator_graph_gives_the_same_vectors(numpy_model: MiniLMEmbedder) -> None:
+    # fused=False builds the layers from standard ONNX operators only (no onnxruntime contrib kernels).
+    built = _onnx_graph.build_minilm_onnx(
+        word=numpy_model._word,
+        position=numpy_model._pos,
+        type0=numpy_model._type0,
+        embedding_ln=numpy_model._emb_ln,
+        layers=numpy_model._layers,
+        heads=numpy_model._heads,
+        eps=numpy_model._eps,
+        mask_bias=-1e9,
+        fused=False,
+    )
+    session = _onnx_graph.make_session(built, threads=1)
+    ids = numpy_model.tokenize(VARIED)
+    longest = max(len(row) for row in ids)
+    batch = np.zeros((len(ids), longest), dtype=np.int64)
+    mask = np.zeros((len(ids), longest), dtype=np.float32)
+    for r, row in enumerate(ids):
+        batch[r, : len(row)], mask[r, : len(row)] = row, 1.0
+    vectors = session.run(["embeddings"], {"input_ids": batch, "mask": mask})[0]
+    assert float(np.abs(vectors - numpy_model.embed(VARIED)).max()) <= 1e-5
