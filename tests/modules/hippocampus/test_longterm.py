@@ -193,3 +193,41 @@ def test_an_llm_decision_made_stale_by_another_robot_is_taken_again(
     finally:
         robot_a.store.close()
         robot_b.store.close()
+
+
+def test_a_full_memory_evicts_a_batch_so_the_full_read_is_rare(tmp_path: Path) -> None:
+    # Choosing what to evict reads every item (~1 s of CPU at the 20k-lesson cap); it used to happen after
+    # every episode of a full memory. Going 1% below the cap makes it happen once per 1% of new items.
+    index = LongTermIndex(memory_store(), EMBEDDER, tmp_path / "archive.jsonl")
+    reads = 0
+    whole = index.store.get
+
+    def counting_get(
+        ids: Sequence[str] | None = None, where: dict[str, str] | None = None
+    ) -> list[VectorItem]:
+        nonlocal reads
+        reads += ids is None and where is None
+        return whole(ids, where)
+
+    index.store.get = counting_get  # type: ignore[method-assign, assignment]  # a spy on the real store's reads
+
+    def add(first: int, n: int) -> None:
+        items = [
+            VectorItem(f"i{k}", f"lesson {k}", {"count": 1, "updated": float(k)})
+            for k in range(first, first + n)
+        ]
+        index.store.upsert(items, EMBEDDER.embed([i.text for i in items]))
+
+    add(0, 203)
+    assert index.evict_over(200) == 5  # the 3 over the cap and 1% of 200 more
+    assert index.store.count() == 198
+    # The oldest (least recently updated) went, and are archived whole.
+    assert [r["id"] for r in index.archived()] == ["i0", "i1", "i2", "i3", "i4"]
+    assert index.archived()[0]["text"] == "lesson 0"
+    add(203, 2)  # one new lesson per episode, say: the next two episodes evict nothing and read nothing
+    reads = 0
+    assert index.evict_over(200) == 0
+    assert reads == 0 and index.store.count() == 200
+    add(205, 1)
+    assert index.evict_over(200) == 3 and index.store.count() == 198
+    assert reads == 1

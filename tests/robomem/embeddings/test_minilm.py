@@ -46,9 +46,12 @@ REFERENCE_LONG_FIRST_8 = np.array(
 TOL = 1e-5
 
 
-@pytest.fixture(scope="module")
-def model() -> MiniLMEmbedder:
-    return shared_minilm()
+@pytest.fixture(scope="module", params=["numpy", "onnx"])
+def model(request: pytest.FixtureRequest) -> MiniLMEmbedder:
+    """Every test below runs on both backends (they load the same weights)."""
+    embedder = shared_minilm(32, request.param)
+    assert embedder.backend == request.param
+    return embedder
 
 
 def test_matches_sentence_transformers_reference(model: MiniLMEmbedder) -> None:
@@ -89,7 +92,7 @@ def test_batching_does_not_change_vectors(model: MiniLMEmbedder) -> None:
     np.testing.assert_allclose(together[1], model.embed([b])[0], atol=1e-5)
     # Length-sorted chunks of 2 (with padding inside each chunk) give the same rows, in input order.
     texts = [b, "", a, "go", "word " * 30, a]
-    small_batches = MiniLMEmbedder(batch_size=2).embed(texts)
+    small_batches = MiniLMEmbedder(batch_size=2, backend=model.backend).embed(texts)
     one_by_one = np.concatenate([model.embed([t]) for t in texts])
     np.testing.assert_allclose(small_batches, one_by_one, atol=1e-5)
     np.testing.assert_array_equal(model.embed(texts), model.embed(texts))  # deterministic
