@@ -49,10 +49,11 @@ from bench._common import (
     svg_line_plot,
     write_json,
 )
-from envs.base import Budget, Env, Observation, StepResult
+from envs.base import StepResult
 from envs.household.config import HouseholdConfig
 from envs.household.env import HouseholdEnv
 from envs.task import Task
+from envs.wrapper import EnvWrapper
 from modules.hippocampus.config import MemoryConfig
 from modules.prefrontal.base import Plan, Planner, PlanningInput
 from modules.prefrontal.llm_planner import LLMPlanner, LLMPlannerConfig
@@ -116,34 +117,17 @@ class Lifetime:
     calls: list[Call] = field(default_factory=list)
 
 
-class LifetimeEnv(Env):
+class LifetimeEnv(EnvWrapper):
     """Forwards to the household env, counting every executed step of the robot's life."""
 
     def __init__(self, inner: HouseholdEnv, life: Lifetime) -> None:
-        self.inner = inner
-        self.profile = inner.profile
+        super().__init__(inner, owns_inner=False)
         self.life = life
-
-    @property
-    def skills(self) -> tuple[str, ...]:
-        return self.inner.skills
-
-    def reset(self, task: Task, *, keep_world: bool = False) -> Observation:
-        return self.inner.reset(task, keep_world=keep_world)
 
     def step(self, action: int | str, *, timeout_s: float | None = None) -> StepResult:
         result = self.inner.step(action, timeout_s=timeout_s)
         self.life.steps += 1
         return result
-
-    def action_id(self, action: int | str) -> int:
-        return self.inner.action_id(action)
-
-    def budget(self) -> Budget:
-        return self.inner.budget()
-
-    def skill_guide(self) -> str:
-        return self.inner.skill_guide()
 
 
 class PromptProbe:
@@ -315,9 +299,12 @@ def run(
         memory_dir = Path(tmp) / "memory"
         run_dir = Path(tmp) / "run"
         run_dir.mkdir()
-        agent = RoboMemoryAgent(RoboMemoryAgentConfig(memory=MemoryConfig(dir=str(memory_dir))))
+        wordpieces = WordPieces()
+        agent = RoboMemoryAgent(
+            RoboMemoryAgentConfig(memory=MemoryConfig(dir=str(memory_dir))),
+            planner_wrapper=lambda planner: PromptProbe(planner, life, wordpieces),
+        )
         agent.begin_run(run_dir)
-        agent.planner = PromptProbe(agent.planner, life, WordPieces())
         try:
             while life.steps < steps:
                 life.attempt += 1

@@ -34,6 +34,7 @@ __all__ = (
     "PERCEPTION_FIELDS",
     "Budget",
     "Env",
+    "EnvCapabilities",
     "Observation",
     "PerceivedEntity",
     "Perception",
@@ -149,6 +150,20 @@ class Budget(_Frozen):
     invalid_actions_left: int | None = Field(default=None, ge=0)
 
 
+class EnvCapabilities(_Frozen):
+    """The optional parts of :class:`Env` an environment has, declared rather than found out by calling a
+    method that raises ``NotImplementedError``."""
+
+    #: :meth:`Env.tasks` / :meth:`Env.subsets`: built-in task suites.
+    tasks: bool = False
+    #: :meth:`Env.lifelong_sequences`.
+    lifelong: bool = False
+    #: :meth:`Env.perturb`: objects can be moved as "someone else" would.
+    perturb: bool = False
+    #: :meth:`Env.budget` reports the environment's own limits.
+    budget: bool = False
+
+
 class Env(ABC):
     """Contract for every environment. Implementations register in :data:`envs.registry.ENVS`."""
 
@@ -198,6 +213,17 @@ class Env(ABC):
     def perturb(self, k: int, seed: int) -> tuple[str, ...]:
         """Move ``k`` objects as "someone else" would (seeded); returns human-readable descriptions."""
         raise NotImplementedError(f"{type(self).__name__} cannot perturb its world")
+
+    def capabilities(self) -> EnvCapabilities:
+        """Which optional parts this environment has. Default: the methods its class implements (an env
+        whose support depends on what it connects to, a robot's skill server, says so itself)."""
+        cls = type(self)
+        return EnvCapabilities(
+            tasks=cls.tasks is not Env.tasks,
+            lifelong=cls.lifelong_sequences is not Env.lifelong_sequences,
+            perturb=cls.perturb is not Env.perturb,
+            budget=cls.budget is not Env.budget,
+        )
 
     def close(self) -> None:
         """Release resources (processes, sockets, robot connections). Safe to call twice."""

@@ -21,7 +21,7 @@ from typing import Any, Concatenate, NoReturn, ParamSpec, TypeVar
 
 from pydantic import BaseModel
 
-from envs.base import Budget, Env, Observation, StepInfo, StepResult
+from envs.base import Budget, Env, EnvCapabilities, Observation, StepInfo, StepResult
 from envs.ros.config import RosConfig
 from envs.ros.contract import (
     CONTRACT_VERSION,
@@ -97,6 +97,16 @@ class RosEnv(Env):
     def server(self) -> Describe:
         """What the skill server announced on ``describe``."""
         return self._describe
+
+    def capabilities(self) -> EnvCapabilities:
+        """What the skill server's ``describe`` offers (a task file stands in for its suites)."""
+        ops = self._describe.ops
+        return EnvCapabilities(
+            tasks=self._task_file is not None or "tasks" in ops,
+            lifelong="lifelong" in ops,
+            perturb="perturb" in ops,
+            budget=True,
+        )
 
     # ---- suites ------------------------------------------------------------------------------------
     def subsets(self) -> tuple[str, ...]:

@@ -10,13 +10,15 @@ has saved an episode's result (:meth:`RoboMemoryAgent.episode_saved`), its check
 needs only the unfinished episode's, and a long run's folder stays small.
 
 Every step is traced to ``<run>/<subset>/trace/episode_<N>_trace.jsonl`` (:mod:`robomem.trace`).
-``node_middleware`` wraps the loop's nodes (timing, tracing, tests) without patching :mod:`robomem.nodes`.
+``node_middleware`` wraps the loop's nodes (timing, tracing, tests) without patching :mod:`robomem.nodes`;
+``memory_opener`` opens the memory system (default :func:`open_memory`; a bench wraps it to time the stores)
+and ``planner_wrapper`` wraps the built planner (a bench measures its inputs): the composition root's seams.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,7 @@ from modules.cerebellum.registry import EXECUTORS
 from modules.hippocampus.base import EpisodeContext
 from modules.hippocampus.factory import check_wipeable, open_memory
 from modules.hippocampus.system import MemorySystem
+from modules.prefrontal.base import Planner
 from modules.prefrontal.registry import CRITICS, PLANNERS
 from modules.thalamus.base import Thalamus
 from modules.thalamus.deterministic import DeterministicThalamus
@@ -46,7 +49,12 @@ from robomem.nodes import episode_outcome
 from robomem.state import AgentState, initial_state
 from robomem.trace import TraceRecorder, trace_path
 
-__all__ = ("RoboMemoryAgent",)
+__all__ = ("MemoryOpener", "PlannerWrapper", "RoboMemoryAgent")
+
+#: Opens the run's memory system; called as :func:`modules.hippocampus.factory.open_memory` is.
+MemoryOpener = Callable[..., MemorySystem]
+#: ``planner -> planner``: what the loop plans with instead of the configured planner (usually wrapping it).
+PlannerWrapper = Callable[[Planner], Planner]
 
 
 class RoboMemoryAgent(Agent):
@@ -57,6 +65,8 @@ class RoboMemoryAgent(Agent):
         fresh_memory: bool = False,
         node_middleware: Sequence[NodeMiddleware] = (),
         work_dir: Path | None = None,
+        memory_opener: MemoryOpener = open_memory,
+        planner_wrapper: PlannerWrapper | None = None,
     ) -> None:
         if config.uses_llm() and config.llm is None:
             raise RobomemError("an LLM role is configured but agent.llm is not set (base_url, model)")
@@ -75,6 +85,8 @@ class RoboMemoryAgent(Agent):
         #: The step trace; add listeners to see each step as it is written (``robomem eval --verbose``).
         self.trace = TraceRecorder()
         self.node_middleware = tuple(node_middleware)
+        self.memory_opener = memory_opener
+        self.planner_wrapper = planner_wrapper
         self._conn: sqlite3.Connection | None = None
         self._checkpointer: SqliteSaver | None = None
         self._graph: CompiledStateGraph[AgentState, EpisodeRuntime, AgentState, AgentState] | None = None
@@ -105,7 +117,7 @@ class RoboMemoryAgent(Agent):
             self.llm = self.trace.wrap_llm(make_llm(cfg.llm, accounting=self.accounting))
         if cfg.memory.stores:
             memory_dir = Path(cfg.memory.dir) if cfg.memory.dir else own / "memory"
-            self.memory = open_memory(
+            self.memory = self.memory_opener(
                 cfg.memory, memory_dir, llm=self.llm, fresh=self.fresh_memory, accounting=self.accounting
             )
         checkpointer = None
@@ -121,6 +133,8 @@ class RoboMemoryAgent(Agent):
         self._graph = build_graph(middleware).compile(checkpointer=checkpointer)
         self.thalamus = self._thalamus()
         self.planner = PLANNERS.build(cfg.planner, llm=self.llm)
+        if self.planner_wrapper is not None:
+            self.planner = self.planner_wrapper(self.planner)
         self.critic = CRITICS.build(cfg.critic, llm=self.llm) if cfg.critic is not None else None
         self.executor = EXECUTORS.build(cfg.executor)
 

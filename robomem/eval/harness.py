@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from envs.base import Budget, Env, Observation, StepInfo, StepResult
+from envs.base import Env, Observation, StepInfo, StepResult
 from envs.task import LifelongSequence, Task
+from envs.wrapper import EnvWrapper
 from robomem.agents.base import Agent, EpisodeStats
 from robomem.config import Config
 from robomem.errors import ConfigError, EnvAdapterError, EnvTimeoutError
@@ -33,14 +34,12 @@ WORKERS_FILE = "workers.json"
 SETUP_SUFFIX = "_setup"
 
 
-class RecordingEnv(Env):
-    """Forwards to ``inner`` and records what happened. ``close`` is a no-op: the env belongs to whoever
-    built it, not to the agent."""
+class RecordingEnv(EnvWrapper):
+    """Forwards to ``inner`` and records what happened. ``close`` does not close ``inner``: the env belongs
+    to whoever built it, not to the agent."""
 
     def __init__(self, inner: Env) -> None:
-        self.inner = inner
-        self.profile = inner.profile
-        self.privileged_success = inner.privileged_success
+        super().__init__(inner, owns_inner=False)
         #: Called with the env's step counter after every step (the progress line's current step).
         self.on_step: Callable[[int], None] | None = None
         self.start_episode()
@@ -58,16 +57,10 @@ class RecordingEnv(Env):
         #: Every step of the episode as ``{"action", "feedback", "success", "step"}`` (the step log).
         self.steps: list[dict[str, object]] = []
 
-    @property
-    def skills(self) -> tuple[str, ...]:
-        return self.inner.skills
-
     def reset(self, task: Task, *, keep_world: bool = False) -> Observation:
         self.done = False
         self._step_since_reset = 0
-        observation = self.inner.reset(task, keep_world=keep_world)
-        self.world_persists = self.inner.world_persists
-        return observation
+        return self.inner.reset(task, keep_world=keep_world)
 
     def step(self, action: int | str, *, timeout_s: float | None = None) -> StepResult:
         if self.done:
@@ -109,21 +102,6 @@ class RecordingEnv(Env):
     def _skill_text(self, action: int | str) -> str:
         skills = self.inner.skills
         return skills[action] if isinstance(action, int) and 0 <= action < len(skills) else str(action)
-
-    def tasks(self, subset: str) -> tuple[Task, ...]:
-        return self.inner.tasks(subset)
-
-    def subsets(self) -> tuple[str, ...]:
-        return self.inner.subsets()
-
-    def action_id(self, action: int | str) -> int:
-        return self.inner.action_id(action)
-
-    def budget(self) -> Budget:
-        return self.inner.budget()
-
-    def skill_guide(self) -> str:
-        return self.inner.skill_guide()
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from envs.base import Budget, Env, Observation, StepResult
+from envs.base import Env
 from envs.household.config import HouseholdConfig
 from envs.household.env import HouseholdEnv
 from envs.task import LifelongSequence, Task
+from envs.wrapper import EnvWrapper
 from modules.hippocampus.base import EpisodeContext, EpisodeOutcome, StepRecord
 from modules.hippocampus.config import MemoryConfig
 from modules.hippocampus.factory import open_memory
@@ -40,35 +41,11 @@ class PrivilegedAccessError(AssertionError):
     """The agent loop touched simulator internals."""
 
 
-class GuardedEnv(Env):
+class GuardedEnv(EnvWrapper):
     """Forwards the :class:`Env` contract only; privileged attributes (``world``, ``bindings``) raise."""
 
     def __init__(self, inner: HouseholdEnv) -> None:
-        self._inner = inner
-        self.profile = inner.profile
-
-    @property
-    def skills(self) -> tuple[str, ...]:
-        return self._inner.skills
-
-    def reset(self, task: Task, *, keep_world: bool = False) -> Observation:
-        return self._inner.reset(task, keep_world=keep_world)
-
-    @property
-    def world_persists(self) -> bool:  # type: ignore[override]  # part of the contract, not privileged
-        return self._inner.world_persists
-
-    def step(self, action: int | str, *, timeout_s: float | None = None) -> StepResult:
-        return self._inner.step(action, timeout_s=timeout_s)
-
-    def tasks(self, subset: str) -> tuple[Task, ...]:
-        return self._inner.tasks(subset)
-
-    def budget(self) -> Budget:
-        return self._inner.budget()
-
-    def skill_guide(self) -> str:
-        return self._inner.skill_guide()
+        super().__init__(inner)
 
     def __getattr__(self, name: str) -> object:
         raise PrivilegedAccessError(f"the agent loop read env.{name}")
