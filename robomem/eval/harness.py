@@ -129,8 +129,8 @@ def plan_episodes(cfg: Config, env: Env) -> tuple[tuple[str, ...], tuple[Planned
         )
         return subsets, episodes
     try:
-        sequences = env.lifelong_sequences()
-    except NotImplementedError:
+        sequences = env.lifelong_sequences() if env.capabilities().lifelong else ()
+    except NotImplementedError:  # an env that declares the capability yet lacks it (a third party's)
         sequences = ()
     # Lifelong tasks carry their own subset labels; those are what `eval.subsets` selects from.
     labels = tuple(dict.fromkeys(t.subset for seq in sequences for t in seq.tasks))

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from envs.base import Env, Observation
+from envs.base import Env, EnvCapabilities, Observation
 from envs.task import LifelongSequence, Task
 from robomem.agents.base import Agent, EpisodeStats
 from robomem.config import Config, load_config
@@ -347,3 +347,22 @@ def test_setup_tasks_go_with_the_subset_they_prepare(tmp_path: Path) -> None:
     assert list(summary.subsets) == ["recall", "recall_setup"]
     # The setup task still runs first, and the recall task continues its world.
     assert [c[1:] for c in env.calls if c[0] == "reset"] == [("s1", False), ("r1", True)]
+
+
+def test_lifelong_follows_the_declared_capability(tmp_path: Path) -> None:
+    seq = LifelongSequence(
+        sequence_id="s", profile="test", scene="house_1", tasks=(make_task("l1", "lifelong"),)
+    )
+
+    class Undeclared(ScriptedTestEnv):
+        def capabilities(self) -> EnvCapabilities:
+            return super().capabilities().model_copy(update={"lifelong": False})
+
+        def lifelong_sequences(self) -> tuple[LifelongSequence, ...]:
+            raise AssertionError("an env that declares no lifelong sequences is not asked for them")
+
+    assert ScriptedTestEnv(sequences=(seq,)).capabilities().lifelong
+    with pytest.raises(ConfigError, match=r"^eval\.mode: env Undeclared has no lifelong sequences$"):
+        evaluate(
+            _config("eval.mode=lifelong"), Undeclared(sequences=(seq,)), ScriptedAgent({}), tmp_path / "r"
+        )
