@@ -65,7 +65,7 @@ class RoboMemoryAgent(Agent):
         fresh_memory: bool = False,
         node_middleware: Sequence[NodeMiddleware] = (),
         work_dir: Path | None = None,
-        memory_opener: MemoryOpener = open_memory,
+        memory_opener: MemoryOpener | None = None,
         planner_wrapper: PlannerWrapper | None = None,
     ) -> None:
         if config.uses_llm() and config.llm is None:
@@ -117,7 +117,10 @@ class RoboMemoryAgent(Agent):
             self.llm = self.trace.wrap_llm(make_llm(cfg.llm, accounting=self.accounting))
         if cfg.memory.stores:
             memory_dir = Path(cfg.memory.dir) if cfg.memory.dir else own / "memory"
-            self.memory = self.memory_opener(
+            # The module's `open_memory` looked up now (not bound as a default): bench/step_overhead.py
+            # still replaces it (a follow-up moves it to `memory_opener=`).
+            opener = self.memory_opener or open_memory
+            self.memory = opener(
                 cfg.memory, memory_dir, llm=self.llm, fresh=self.fresh_memory, accounting=self.accounting
             )
         checkpointer = None
