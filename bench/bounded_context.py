@@ -40,15 +40,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench._common import (
-    RESULTS_DIR,
-    add_standard_args,
-    machine_info,
-    now_iso,
-    parse_counts,
-    svg_line_plot,
-    write_json,
-)
+from bench._plots import svg_line_plot
+from bench._script import RESULTS_DIR, add_standard_args, machine_info, now_iso, parse_counts, write_json
 from envs.base import StepResult
 from envs.household.config import HouseholdConfig
 from envs.household.env import HouseholdEnv

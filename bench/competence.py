@@ -38,19 +38,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from bench._common import (
+from bench._harness import HarnessRun, eval_command, run_harness
+from bench._plots import svg_bar_chart
+from bench._script import (
     RESULTS_DIR,
-    HarnessRun,
     add_standard_args,
-    eval_command,
     fmt_mean,
     fmt_rate,
     machine_info,
     markdown_table,
     now_iso,
     outcome_stats,
-    run_harness,
-    svg_bar_chart,
     write_json,
 )
 from robomem.eval.stats import mean_ci, paired_steps_delta

@@ -44,11 +44,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from bench._common import (
+from bench._harness import HarnessRun, eval_command, run_harness
+from bench._plots import svg_bar_chart, svg_stack
+from bench._script import (
     RESULTS_DIR,
-    HarnessRun,
     add_standard_args,
-    eval_command,
     fmt_mean,
     fmt_rate,
     machine_info,
@@ -56,9 +56,6 @@ from bench._common import (
     mean_ci,
     now_iso,
     outcome_stats,
-    run_harness,
-    svg_bar_chart,
-    svg_stack,
     write_json,
 )
 

@@ -7,7 +7,7 @@
 
 One site — a building of many households from the simulator's scene generator, names tagged per household
 (``Mug_2_h17``) — grows in steps. Before each measurement window the graph is brought to the window's size
-by bulk-writing households as the real update path stores them (``bench._common.house_rows``); then a robot
+by bulk-writing households as the real update path stores them (``bench._houses.house_rows``); then a robot
 runs ``--updates`` real steps through ``SpatialMemory.update`` (deterministic extractor and resolver, the
 default spatial configuration, vectors from ``--embedder``): it walks into new households (30%) or back into
 known ones, finds receptacles, opens them, picks objects up and puts them down elsewhere, with the
@@ -32,19 +32,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench._common import (
+from bench._houses import HouseRows, bench_house, house_rows, tag_perception, tagged
+from bench._plots import svg_line_plot
+from bench._script import (
     RESULTS_DIR,
-    HouseRows,
     add_standard_args,
-    bench_house,
     distribution,
-    house_rows,
     machine_info,
     now_iso,
     parse_counts,
-    svg_line_plot,
-    tag_perception,
-    tagged,
     write_json,
 )
 from envs.base import Observation

@@ -47,7 +47,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from bench._common import RESULTS_DIR, add_standard_args, gold_episodes, machine_info, now_iso, write_json
+from bench._replies import gold_episodes
+from bench._script import RESULTS_DIR, add_standard_args, machine_info, now_iso, write_json
 from bench.llm_replies import agent_rules, planner_reply
 from envs.base import Env, Observation
 from envs.task import Task

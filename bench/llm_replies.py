@@ -5,7 +5,7 @@ The planner answers with the next (at most ``plan_len``) actions of the task's o
 the instruction and the action list in its prompt, resuming after the steps its history section lists or
 says temporal memory holds; the critic approves; the thalamus turns the observation into a first-person
 summary and 4 queries; the episodic Creator lists what was done and what failed; the other memory
-operations answer as in ``bench/_common.py``.
+operations answer as in ``bench/_replies.py``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import json
 import re
 from typing import Any
 
-from bench._common import memory_reply_rules
+from bench._replies import memory_reply_rules
 from robomem.testing.scripted_llm import RecordedRequest, Rule
 
 __all__ = (

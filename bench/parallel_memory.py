@@ -54,18 +54,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench._common import (
-    MEMORY_ROLE_STORES,
-    RESULTS_DIR,
-    GoldEpisode,
-    add_standard_args,
-    distribution,
-    gold_episodes,
-    machine_info,
-    memory_reply_rules,
-    now_iso,
-    write_json,
-)
+from bench._replies import MEMORY_ROLE_STORES, GoldEpisode, gold_episodes, memory_reply_rules
+from bench._script import RESULTS_DIR, add_standard_args, distribution, machine_info, now_iso, write_json
 from modules.hippocampus.base import (
     EpisodeContext,
     EpisodeOutcome,

@@ -57,7 +57,7 @@ from typing import Any
 
 import numpy as np
 
-from bench._common import RESULTS_DIR, add_standard_args, distribution, machine_info, now_iso, write_json
+from bench._script import RESULTS_DIR, add_standard_args, distribution, machine_info, now_iso, write_json
 from envs.household.catalog import CATALOGS, Catalog, TypeSpec
 from envs.household.wording import TEMPLATES, article, noun
 from modules.hippocampus.base import EpisodeContext, EpisodeOutcome, StepRecord

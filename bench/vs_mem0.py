@@ -22,7 +22,7 @@ step summary and the step's retrieval queries — the same text for both systems
 What is faked, so what this compares: the model. Every chat call of both systems goes to
 :class:`~robomem.testing.scripted_llm.ScriptedLLMServer`, which answers after L seconds with what a
 careful model would: the relations the step summary states (one function,
-``bench._common._relations_from_summary``, answers robomem's spatial call and Mem0's extraction, which
+``bench._replies.relations_from_summary``, answers robomem's spatial call and Mem0's extraction, which
 writes them as sentences and leaves out those already among the memories it was shown); robomem's other
 memory operations as in ``bench.parallel_memory``. Embeddings are the server's lexical hashed vectors,
 served at once. So the figures compare the structure of the memory operations (how many model calls in a
@@ -51,18 +51,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from bench._common import (
-    MEMORY_ROLE_STORES,
-    RESULTS_DIR,
-    _relations_from_summary,
-    _section,
-    add_standard_args,
-    distribution,
-    machine_info,
-    memory_reply_rules,
-    now_iso,
-    write_json,
-)
+from bench._replies import MEMORY_ROLE_STORES, memory_reply_rules, relations_from_summary, section
+from bench._script import RESULTS_DIR, add_standard_args, distribution, machine_info, now_iso, write_json
 from bench.parallel_memory import OPS
 from modules.hippocampus.base import EpisodeContext, EpisodeOutcome, StepRecord, StepSummary
 from robomem.testing.scripted_llm import RecordedRequest, Rule, ScriptedLLMServer
@@ -159,7 +149,7 @@ def house_steps(limit: int) -> House:
 
 def _note_seen(seen: dict[str, list[str]], summary: str) -> None:
     """Where the step summary puts things (as the fake model reads it for both systems); ``held``: in hand."""
-    for fact in _relations_from_summary(summary)["relations"]:
+    for fact in relations_from_summary(summary)["relations"]:
         subject, relation, obj = fact["subject"], fact["relation"], fact["object"]
         if subject == "I" and relation == "holding":
             subject, obj = obj, "held"
@@ -191,14 +181,14 @@ def mem0_reply(request: RecordedRequest) -> str:
     """Mem0's extraction call, answered as a careful model would: the relations the new message states, as
     sentences, without those the memories shown already say."""
     text = request.last_user_text
-    summary = _section(text, "## New Messages\n", "\n\n## ").strip().removeprefix("user: ").strip()
+    summary = section(text, "## New Messages\n", "\n\n## ").strip().removeprefix("user: ").strip()
     try:
         shown = {
-            str(m.get("text", "")) for m in json.loads(_section(text, "## Existing Memories\n", "\n\n## "))
+            str(m.get("text", "")) for m in json.loads(section(text, "## Existing Memories\n", "\n\n## "))
         }
     except (ValueError, AttributeError):
         shown = set()
-    facts = _relations_from_summary(summary)["relations"]
+    facts = relations_from_summary(summary)["relations"]
     sentences = dict.fromkeys(_sentence(f["subject"], f["relation"], f["object"]) for f in facts)
     memory = [{"id": str(i), "text": s} for i, s in enumerate(s for s in sentences if s not in shown)]
     return json.dumps({"memory": memory})

@@ -9,7 +9,7 @@ import json
 import re
 from pathlib import Path
 
-from bench._common import memory_reply_rules
+from bench._replies import memory_reply_rules
 from modules.hippocampus.base import UpdateStats
 from modules.hippocampus.deciders import LLMDecider
 from modules.hippocampus.longterm import stable_id

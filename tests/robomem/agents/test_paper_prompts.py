@@ -12,7 +12,7 @@ also asks for lessons and their decisions in separate calls (``semantic.decide_c
 decides in the lesson call itself): golden ``memory_lessons_separate.txt`` and ``memory_semantic.txt``.
 
 The scripted replies are computed from each prompt as a careful model would answer (``bench.llm_replies``:
-the thalamus, the episodic Creator's account and, from ``bench._common``, the other memory operations), so
+the thalamus, the episodic Creator's account and, from ``bench._replies``, the other memory operations), so
 every reply is usable under the preset's ``on_failure: stop``. After an intended prompt change, regenerate
 and review the diff like code:
 
@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bench._common import memory_reply_rules
+from bench._replies import memory_reply_rules
 from bench.llm_replies import episode_account, queries_reply, summary_reply
 from robomem.testing.scripted_llm import RecordedRequest
 from tests.robomem.agents.prompt_scenario import SCENARIOS, ScenarioRun, run_scenario
