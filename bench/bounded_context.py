@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._plots import svg_line_plot
-from bench._script import RESULTS_DIR, add_standard_args, machine_info, now_iso, parse_counts, write_json
+from bench._script import RESULTS_DIR, bench_main, machine_info, now_iso, parse_counts
 from envs.base import StepResult
 from envs.household.config import HouseholdConfig
 from envs.household.env import HouseholdEnv
@@ -407,9 +407,7 @@ def _probes(text: str) -> list[int]:
     return probes
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    add_standard_args(parser, DEFAULT_OUT)
+def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--probes",
         type=_probes,
@@ -430,7 +428,9 @@ def main(argv: list[str] | None = None) -> int:
         help="the lifelong sequences only (default), or also every suite task, grouped by house",
     )
     parser.add_argument("--plot", type=Path, default=None, help="SVG plot (default: next to --out)")
-    args = parser.parse_args(argv)
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str, Any]:
     probes = args.probes or ([10, 40, 70] if args.quick else [10, 1_000, 10_000])
     steps = args.steps or (80 if args.quick else probes[-1] + 60)
     window = args.window or (3 if args.quick else 9)
@@ -441,17 +441,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     plot_path = args.plot or args.out.with_suffix(".svg")
     report["plot"] = str(plot_path)
-    write_json(report, args.out)
     plot_path.parent.mkdir(parents=True, exist_ok=True)
     plot_path.write_text(plot(report), encoding="utf-8")
+    return report
+
+
+def _summary(report: dict[str, Any], args: argparse.Namespace) -> str:
     target = report["target"]
     sizes = ", ".join(f"step {p['step']}: {p['tokens_median']:g}" for p in report["probes"])
-    print(
-        f"bounded_context: planner prompt tokens (len/4, median of {window} calls) {sizes}; "
+    return (
+        f"bounded_context: planner prompt tokens (len/4, median of {report['window']} calls) {sizes}; "
         f"ratio {target['ratio']} (target <= {TARGET_RATIO}: {'met' if target['met'] else 'MISSED'}), "
-        f"{report['lifetime_steps']} steps in {report['seconds']:.0f} s -> {args.out}, {plot_path}"
+        f"{report['lifetime_steps']} steps in {report['seconds']:.0f} s -> {args.out}, {report['plot']}"
     )
-    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return bench_main(__doc__, DEFAULT_OUT, argv, arguments=_arguments, run=_run, summary=_summary)
 
 
 if __name__ == "__main__":

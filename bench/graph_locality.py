@@ -36,12 +36,11 @@ from bench._houses import HouseRows, bench_house, house_rows, tag_perception, ta
 from bench._plots import svg_line_plot
 from bench._script import (
     RESULTS_DIR,
-    add_standard_args,
+    bench_main,
     distribution,
     machine_info,
     now_iso,
     parse_counts,
-    write_json,
 )
 from envs.base import Observation
 from envs.household.perception import perceive, render_text
@@ -315,9 +314,7 @@ def _sizes(text: str) -> list[int]:
     return sizes
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    add_standard_args(parser, DEFAULT_OUT)
+def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plot", type=Path, default=None, help="SVG plot (default: next to --out)")
     parser.add_argument(
         "--sizes",
@@ -331,7 +328,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--embedder", choices=("minilm", "hashing"), default="minilm")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work-dir", type=Path, default=None, help="where the graph is built (default: tmp)")
-    args = parser.parse_args(argv)
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str, Any]:
     sizes = args.sizes or ([100, 300] if args.quick else [100, 300, 1_000, 3_000, 10_000, 30_000, 100_000])
     updates = args.updates or (20 if args.quick else 200)
     if updates < 1:
@@ -346,19 +345,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     plot_path = args.plot or args.out.with_suffix(".svg")
     report["plot"] = str(plot_path)
-    write_json(report, args.out)
     plot_path.parent.mkdir(parents=True, exist_ok=True)
     plot_path.write_text(plot(report), encoding="utf-8")
+    return report
+
+
+def _summary(report: dict[str, Any], args: argparse.Namespace) -> str:
     target = report["target"]
     first, last = report["windows"][0], report["windows"][-1]
-    print(
+    return (
         f"graph_locality: touched per update median {first['touched']['median']} at "
         f"{first['graph_nodes']['start']} nodes -> {last['touched']['median']} at "
         f"{last['graph_nodes']['start']} nodes (worst p95 {target['worst_p95']}; paper ~{PAPER_TOUCHED}; "
         f"target flat and <= {TARGET_MAX_TOUCHED}: {'met' if target['met'] else 'MISSED'}) "
-        f"-> {args.out}, {plot_path}"
+        f"-> {args.out}, {report['plot']}"
     )
-    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return bench_main(__doc__, DEFAULT_OUT, argv, arguments=_arguments, run=_run, summary=_summary)
 
 
 if __name__ == "__main__":
