@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._replies import gold_episodes
-from bench._script import RESULTS_DIR, add_standard_args, machine_info, now_iso, write_json
+from bench._script import RESULTS_DIR, bench_main, machine_info, now_iso
 from bench.llm_replies import agent_rules, planner_reply
 from envs.base import Env, Observation
 from envs.task import Task
@@ -325,9 +325,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    add_standard_args(parser, DEFAULT_OUT)
+def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--subset", action="append", help="household subset (repeatable; default base and long_horizon)"
     )
@@ -344,31 +342,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--preset", action="append", choices=sorted(PRESETS), help="repeatable; default: both"
     )
-    args = parser.parse_args(argv)
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str, Any]:
     args.preset = list(dict.fromkeys(args.preset or PRESETS))
     args.subset = args.subset or (["base"] if args.quick else ["base", "long_horizon"])
     args.episodes = args.episodes if args.episodes is not None else (1 if args.quick else 5)
     args.max_steps = args.max_steps if args.max_steps is not None else (6 if args.quick else 30)
     if args.episodes < 1 or args.max_steps < 1 or args.plan_len < 1:
         parser.error("--episodes, --max-steps and --plan-len must be >= 1")
-    report = run(args)
-    write_json(report, args.out)
+    return run(args)
+
+
+def _summary(report: dict[str, Any], args: argparse.Namespace) -> str:
+    lines = []
     for result in report["presets"].values():
-        print(f"\n{result['config']}")
+        lines.append(f"\n{result['config']}")
         head = ("calls/step", "calls/ep", "prompt tok/step", "compl tok/step")
-        print(f"{'role':26s} {head[0]:>10s} {head[1]:>9s} {head[2]:>16s} {head[3]:>15s}")
+        lines.append(f"{'role':26s} {head[0]:>10s} {head[1]:>9s} {head[2]:>16s} {head[3]:>15s}")
         rows = [*result["roles"].items(), ("total (chat model)", result["total"])]
         for role, r in rows:
-            print(
+            lines.append(
                 f"{role:26s} {r['calls_per_step']!s:>10s} {r['calls_per_episode_median']!s:>9s} "
                 f"{r['prompt_tokens_per_step']!s:>16s} {r['completion_tokens_per_step']!s:>15s}"
             )
-        print(
+        lines.append(
             f"{result['episodes']} episodes, {result['env_steps']} steps, SR {result['success_rate']}, "
             f"{result['seconds']} s"
         )
-    print(f"tokens = words (scripted server) -> {args.out}")
-    return 0
+    lines.append(f"tokens = words (scripted server) -> {args.out}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return bench_main(__doc__, DEFAULT_OUT, argv, arguments=_arguments, run=_run, summary=_summary)
 
 
 if __name__ == "__main__":

@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._replies import MEMORY_ROLE_STORES, GoldEpisode, gold_episodes, memory_reply_rules
-from bench._script import RESULTS_DIR, add_standard_args, distribution, machine_info, now_iso, write_json
+from bench._script import RESULTS_DIR, bench_main, distribution, machine_info, now_iso
 from modules.hippocampus.base import (
     EpisodeContext,
     EpisodeOutcome,
@@ -421,9 +421,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    add_standard_args(parser, DEFAULT_OUT)
+def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--delay",
         type=float,
@@ -449,7 +447,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--embedder", choices=("minilm", "hashing"), default="minilm")
     parser.add_argument("--vector", choices=("chroma", "exact"), default="chroma")
-    args = parser.parse_args(argv)
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str, Any]:
     args.delay = args.delay if args.delay is not None else (0.05 if args.quick else 0.2)
     args.repeats = args.repeats if args.repeats is not None else (1 if args.quick else 5)
     args.warmup = args.warmup if args.warmup is not None else (0 if args.quick else 1)
@@ -463,18 +463,24 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--repeats must be >= 1, --warmup >= 0 and --delay > 0")
     if args.max_steps is not None and args.max_steps < 3:
         parser.error("--max-steps must be >= 3 (temporal compresses from step 2)")
-    report = run(args)
-    write_json(report, args.out)
-    for ops, kinds in report["ratios"].items():
-        for kind, r in kinds.items():
-            print(
-                f"{ops:9s} {kind:17s} parallel {r['parallel_s']} s = {r['parallel_over_L']} L, "
-                f"sequential/parallel {r['sequential_over_parallel']}"
-            )
-    print(
+    return run(args)
+
+
+def _summary(report: dict[str, Any], args: argparse.Namespace) -> str:
+    lines = [
+        f"{ops:9s} {kind:17s} parallel {r['parallel_s']} s = {r['parallel_over_L']} L, "
+        f"sequential/parallel {r['sequential_over_parallel']}"
+        for ops, kinds in report["ratios"].items()
+        for kind, r in kinds.items()
+    ]
+    lines.append(
         f"L = {report['delay_s']} s, median of {args.repeats} episodes, {report['seconds']} s -> {args.out}"
     )
-    return 0
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return bench_main(__doc__, DEFAULT_OUT, argv, arguments=_arguments, run=_run, summary=_summary)
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ from typing import Any
 
 import numpy as np
 
-from bench._script import RESULTS_DIR, add_standard_args, distribution, machine_info, now_iso, write_json
+from bench._script import RESULTS_DIR, bench_main, distribution, machine_info, now_iso
 from envs.household.catalog import CATALOGS, Catalog, TypeSpec
 from envs.household.wording import TEMPLATES, article, noun
 from modules.hippocampus.base import EpisodeContext, EpisodeOutcome, StepRecord
@@ -608,9 +608,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    add_standard_args(parser, DEFAULT_OUT)
+def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n", type=int, default=None, help="stored episodes (default 100000, quick 500)")
     parser.add_argument(
         "--queries-per-style", type=int, default=None, help="queries per style (default 100, quick 10)"
@@ -637,7 +635,9 @@ def main(argv: list[str] | None = None) -> int:
         "--cache-dir", type=Path, default=DEFAULT_CACHE, help=f"vector cache (default {DEFAULT_CACHE})"
     )
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the vector cache")
-    args = parser.parse_args(argv)
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str, Any]:
     args.n = args.n if args.n is not None else (500 if args.quick else 100_000)
     args.queries_per_style = (
         args.queries_per_style if args.queries_per_style is not None else (10 if args.quick else 100)
@@ -650,24 +650,32 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--ef and --scales take comma-separated integers")
     if args.n < 10 or args.queries_per_style < 1 or not args.ef or min(args.ef) < 10:
         parser.error("--n must be >= 10, --queries-per-style >= 1 and every --ef >= 10")
-    report = run(args)
-    write_json(report, args.out)
+    return run(args)
+
+
+def _summary(report: dict[str, Any], args: argparse.Namespace) -> str:
     exact = report["backends"]["exact"]
     lat = exact["latency_ms"]["query_filtered"]
-    print(f"exact: recall@5 {exact['recall_at_5']['all']}, query {lat['median']} ms (p95 {lat['p95']})")
-    print(f"exact: recall@5 with the thalamus' queries {exact['recall_at_5_thalamus_queries']}")
+    lines = [
+        f"exact: recall@5 {exact['recall_at_5']['all']}, query {lat['median']} ms (p95 {lat['p95']})",
+        f"exact: recall@5 with the thalamus' queries {exact['recall_at_5_thalamus_queries']}",
+    ]
     for entry in report["backends"]["chroma"]:
         lat = entry["latency_ms"]["query_filtered"]
-        print(
+        lines.append(
             f"chroma ef_search {entry['ef_search']}: recall@5 {entry['recall_at_5']['all']}, "
             f"query {lat['median']} ms (p95 {lat['p95']}), "
             f"top-5 overlap with exact {entry['top5_overlap_with_exact']}"
         )
-    print(
+    lines.append(
         f"{report['n_items']} items, {sum(report['queries'].values())} queries, "
         f"{report['seconds']} s -> {args.out}"
     )
-    return 0
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return bench_main(__doc__, DEFAULT_OUT, argv, arguments=_arguments, run=_run, summary=_summary)
 
 
 if __name__ == "__main__":

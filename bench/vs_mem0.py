@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from bench._replies import MEMORY_ROLE_STORES, memory_reply_rules, relations_from_summary, section
-from bench._script import RESULTS_DIR, add_standard_args, distribution, machine_info, now_iso, write_json
+from bench._script import RESULTS_DIR, bench_main, distribution, machine_info, now_iso
 from bench.parallel_memory import OPS
 from modules.hippocampus.base import EpisodeContext, EpisodeOutcome, StepRecord, StepSummary
 from robomem.testing.scripted_llm import RecordedRequest, Rule, ScriptedLLMServer
@@ -408,9 +408,7 @@ def table(report: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    add_standard_args(parser, DEFAULT_OUT)
+def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--delay", type=float, default=None, help="L: seconds per chat reply (0.2; quick 0.02)"
     )
@@ -421,16 +419,24 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_MEM0_PYTHON,
         help=f"Mem0's venv python ({DEFAULT_MEM0_PYTHON})",
     )
-    args = parser.parse_args(argv)
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str, Any]:
     args.delay = args.delay if args.delay is not None else (0.02 if args.quick else 0.2)
     args.steps = args.steps if args.steps is not None else (14 if args.quick else 100)
     if args.delay <= 0 or args.steps < 2:
         parser.error("--delay must be > 0 and --steps >= 2")
-    report = run(args)
-    write_json(report, args.out)
-    print(table(report))
-    print(f"L = {args.delay} s, {report['steps']} steps, {report['seconds']} s -> {args.out}")
-    return 0
+    return run(args)
+
+
+def _summary(report: dict[str, Any], args: argparse.Namespace) -> str:
+    return (
+        f"{table(report)}\nL = {args.delay} s, {report['steps']} steps, {report['seconds']} s -> {args.out}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    return bench_main(__doc__, DEFAULT_OUT, argv, arguments=_arguments, run=_run, summary=_summary)
 
 
 if __name__ == "__main__":
