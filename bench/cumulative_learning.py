@@ -48,7 +48,7 @@ from bench._harness import HarnessRun, eval_command, run_harness
 from bench._plots import svg_bar_chart, svg_stack
 from bench._script import (
     RESULTS_DIR,
-    add_standard_args,
+    bench_main,
     fmt_mean,
     fmt_rate,
     machine_info,
@@ -56,7 +56,6 @@ from bench._script import (
     mean_ci,
     now_iso,
     outcome_stats,
-    write_json,
 )
 
 __all__ = ("PAPER", "VARIANTS", "main", "mcnemar_p", "overrides_for", "paired", "run", "steps_by_position")
@@ -391,9 +390,7 @@ def plot(report: dict[str, Any]) -> str:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    add_standard_args(parser, DEFAULT_OUT)
+def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sequences", type=int, help="houses (lifelong sequences) per profile (default all 5, quick 1)"
     )
@@ -423,7 +420,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="the memory suite's sequences (memory_v2: recall, moved, lesson, with their setups)",
     )
-    args = parser.parse_args(argv)
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str, Any]:
     sequences = args.sequences or (1 if args.quick else None)
     tasks = args.tasks_per_sequence or (2 if args.quick else None)
     for name, value in (("--sequences", sequences), ("--tasks-per-sequence", tasks)):
@@ -452,12 +451,17 @@ def main(argv: list[str] | None = None) -> int:
     plot_path.parent.mkdir(parents=True, exist_ok=True)
     plot_path.write_text(plot(report), encoding="utf-8")
     report["plot"] = str(plot_path)
-    write_json(report, args.out)
-    text = format_report(report)
-    args.out.with_suffix(".md").write_text(text, encoding="utf-8")
-    print(text)
-    print(f"-> {args.out} (and {args.out.with_suffix('.md')}, {plot_path})")
-    return 0
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".md").write_text(format_report(report), encoding="utf-8")
+    return report
+
+
+def _summary(report: dict[str, Any], args: argparse.Namespace) -> str:
+    return f"{format_report(report)}\n-> {args.out} (and {args.out.with_suffix('.md')}, {report['plot']})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    return bench_main(__doc__, DEFAULT_OUT, argv, arguments=_arguments, run=_run, summary=_summary)
 
 
 if __name__ == "__main__":
