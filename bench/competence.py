@@ -42,14 +42,13 @@ from bench._harness import HarnessRun, eval_command, run_harness
 from bench._plots import svg_bar_chart
 from bench._script import (
     RESULTS_DIR,
-    add_standard_args,
+    bench_main,
     fmt_mean,
     fmt_rate,
     machine_info,
     markdown_table,
     now_iso,
     outcome_stats,
-    write_json,
 )
 from robomem.eval.stats import mean_ci, paired_steps_delta
 
@@ -348,9 +347,7 @@ def sr_svg(report: dict[str, Any]) -> str:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    add_standard_args(parser, DEFAULT_OUT)
+def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--episodes", type=int, help="tasks per subset, from the start (default 20, quick 2)")
     parser.add_argument(
         "--memory",
@@ -392,11 +389,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="JSON",
         help="do not run: merge these reports (one per profile) into --out, with its .md and .svg",
     )
-    args = parser.parse_args(argv)
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str, Any]:
     if args.merge:
         report = merge([json.loads(p.read_text(encoding="utf-8")) for p in args.merge])
         _write(report, args.out, svg=report["suite"].startswith("memory"))
-        return 0
+        return report
     episodes = args.episodes or (2 if args.quick else 20 if not args.memory else MEMORY_SEQUENCES)
     if episodes < 1:
         parser.error("--episodes must be >= 1")
@@ -425,17 +424,23 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="robomem-competence-") as tmp:
             report = run(**options, runs_dir=Path(tmp))
     _write(report, args.out, svg=args.memory)
-    return 0
+    return report
 
 
 def _write(report: dict[str, Any], out: Path, *, svg: bool) -> None:
-    write_json(report, out)
-    text = format_report(report)
-    out.with_suffix(".md").write_text(text, encoding="utf-8")
+    """The report's Markdown and (memory suite) SVG beside the JSON :func:`bench_main` writes."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".md").write_text(format_report(report), encoding="utf-8")
     if svg:
         out.with_suffix(".svg").write_text(sr_svg(report), encoding="utf-8")
-    print(text)
-    print(f"-> {out} (and {out.with_suffix('.md')})")
+
+
+def _summary(report: dict[str, Any], args: argparse.Namespace) -> str:
+    return f"{format_report(report)}\n-> {args.out} (and {args.out.with_suffix('.md')})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    return bench_main(__doc__, DEFAULT_OUT, argv, arguments=_arguments, run=_run, summary=_summary)
 
 
 if __name__ == "__main__":
