@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from envs.registry import ENVS
 from modules.hippocampus.factory import open_memory
 from modules.hippocampus.system import MemorySystem
@@ -26,6 +28,7 @@ class _Counting:
         return self.inner.plan(inp)
 
 
+@pytest.mark.slow  # a whole episode of the real agent (about 1.5 s)
 def test_the_planner_wrapper_and_memory_opener_are_what_the_loop_uses(tmp_path: Path) -> None:
     cfg = load_config(None, ["agent.type=robomem", "eval.subsets=[base]", "eval.episodes=1"])
     assert isinstance(cfg.agent, RoboMemoryAgentConfig)
