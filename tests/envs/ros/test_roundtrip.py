@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from envs.base import EnvCapabilities
 from envs.ros.config import RosConfig
 from envs.ros.contract import CONTRACT_VERSION, Describe, Heartbeat, Response, Topic, decode
 from envs.ros.env import RosEnv
@@ -33,6 +34,7 @@ def test_reset_step_and_close_over_ros(start_server: StartServer, stop_listener:
         assert env.profile == "alfred"
         assert env.server.contract == 1
         assert "base" in env.subsets()
+        assert env.capabilities() == EnvCapabilities(tasks=True, lifelong=True, perturb=True, budget=True)
         task = env.tasks("base")[0]
         observation = env.reset(task)
         assert observation.instruction == task.instruction
@@ -165,6 +167,8 @@ def test_a_robot_without_suites_takes_its_tasks_from_a_file(ros_env: dict[str, s
     with _minimal_robot() as namespace:
         no_file = pytest.raises(ConfigError, match=r"env.tasks_file: the skill server has no task suites")
         with RosEnv(RosConfig(namespace=namespace, connect_timeout_s=30)) as env, no_file:
+            # What the robot offers is declared, from its `describe`: nothing optional but the budget.
+            assert env.capabilities() == EnvCapabilities(budget=True)
             env.subsets()
         tasks = tmp_path / "tasks.yaml"
         tasks.write_text(
@@ -172,6 +176,7 @@ def test_a_robot_without_suites_takes_its_tasks_from_a_file(ros_env: dict[str, s
             encoding="utf-8",
         )
         with RosEnv(RosConfig(namespace=namespace, connect_timeout_s=30, tasks_file=str(tasks))) as env:
+            assert env.capabilities() == EnvCapabilities(tasks=True, budget=True)
             assert env.subsets() == ("kitchen",)
             assert [t.task_id for t in env.tasks("kitchen")] == ["k1"]
             # The preset selects no subset: the task file's run, whatever they are called.
