@@ -173,7 +173,9 @@ class RosEnv(Env):
         text = self._skills[action_id] if action_id >= 0 else str(action)
         if action_id < 0:
             # Never sent: a robot only ever receives skills from the list it published.
-            result = SkillResult(success=False, feedback=f"The action {action!r} is not in the skill set.")
+            # EmbodiedBench's invalid-action prefix, which planners, critics and memory read.
+            feedback = f"Last action is invalid. The action {action!r} is not in the skill set."
+            result = SkillResult(success=False, feedback=feedback)
             observation = self._observe(None)
         else:
             limit = timeout_s if timeout_s is not None else self.config.step_timeout_s
