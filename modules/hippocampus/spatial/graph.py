@@ -29,6 +29,11 @@ class SiteGraph:
         self.g: nx.MultiDiGraph[str] = nx.MultiDiGraph()
         # networkx counts edges by summing all degrees (O(V)); keep the count instead.
         self._edges = 0
+        # The graph's own adjacency dicts, read-only here: ``g.succ[n]`` builds networkx view objects on every
+        # access, a third of a retrieval's CPU on the hot paths below (every write goes through ``g``).
+        raw: Any = self.g  # networkx's stubs do not declare the adjacency dicts
+        self._succ: dict[str, dict[str, dict[str, dict[str, Any]]]] = raw._succ
+        self._pred: dict[str, dict[str, dict[str, dict[str, Any]]]] = raw._pred
 
     # ---- nodes -------------------------------------------------------------------------------------------
     def __contains__(self, name: object) -> bool:
@@ -74,7 +79,7 @@ class SiteGraph:
     def edge(self, subject: str, relation: str, obj: str) -> EdgeData | None:
         if subject not in self.g or obj not in self.g:
             return None
-        attrs: Any = self.g.succ[subject].get(obj, {}).get(relation)
+        attrs: Any = self._succ[subject].get(obj, {}).get(relation)
         return None if attrs is None else cast(EdgeData, attrs["data"])
 
     def set_edge(self, subject: str, relation: str, obj: str, data: EdgeData) -> None:
@@ -94,14 +99,14 @@ class SiteGraph:
     def out_edges(self, name: str) -> Iterator[tuple[EdgeKey, EdgeData]]:
         if name not in self.g:
             return
-        for obj, by_key in self.g.succ[name].items():
+        for obj, by_key in self._succ[name].items():
             for rel, attrs in by_key.items():
                 yield (name, str(rel), obj), cast(EdgeData, attrs["data"])
 
     def in_edges(self, name: str) -> Iterator[tuple[EdgeKey, EdgeData]]:
         if name not in self.g:
             return
-        for subj, by_key in self.g.pred[name].items():
+        for subj, by_key in self._pred[name].items():
             for rel, attrs in by_key.items():
                 yield (subj, str(rel), name), cast(EdgeData, attrs["data"])
 
