@@ -203,6 +203,7 @@ def execute(state: AgentState, runtime: Runtime[EpisodeRuntime]) -> AgentState:
         "feedback": result.feedback,
         "success": result.success,
         "step": step,
+        "action_id": result.info["action_id"] if result.info is not None else ctx.env.action_id(action),
     }
     update: AgentState = {
         "step": step,

@@ -27,6 +27,9 @@ class ExecutedAction:
     feedback: str
     success: bool
     step: int
+    #: The action's id in the skill list it was chosen from, recorded when it ran (the list may change from
+    #: step to step); ``None`` in a history from before it was recorded: looked up in the current list.
+    action_id: int | None = None
 
 
 @dataclass(frozen=True)

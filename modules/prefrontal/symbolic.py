@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from envs.skill_language import COOLERS, HEATERS, WASHERS
 from envs.task import Condition
 from modules.prefrontal.agenda import Item, agenda, satisfying
 from modules.prefrontal.base import Plan, PlanningInput
@@ -21,7 +22,6 @@ from modules.prefrontal.beliefs import BeliefState
 from modules.prefrontal.episodes import bring_back, heading_back, taken
 from modules.prefrontal.explore import explore_container, explore_object
 from modules.prefrontal.resolve import candidates
-from modules.prefrontal.skills import COOLERS, HEATERS, WASHERS
 from modules.prefrontal.tactics import Builder
 
 __all__ = ("SymbolicPlanner", "SymbolicPlannerConfig")

@@ -10,9 +10,9 @@ guessing on would cost invalid actions.
 
 from __future__ import annotations
 
+from envs.skill_language import COOLERS, FAUCETS, HEATERS, WASHERS
 from modules.prefrontal.beliefs import BeliefState
 from modules.prefrontal.episode import FLOOR
-from modules.prefrontal.skills import COOLERS, FAUCETS, HEATERS, WASHERS
 
 __all__ = ("Builder",)
 
