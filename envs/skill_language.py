@@ -28,6 +28,7 @@ __all__ = (
     "COOLERS",
     "DROP",
     "EB_GRAMMAR",
+    "EB_ROBOT",
     "FAUCETS",
     "HABITAT",
     "HEATERS",
@@ -43,6 +44,7 @@ __all__ = (
     "invalid",
     "parse_action",
     "parse_skill",
+    "profile_grammar",
     "require_grammar",
     "strip_invalid",
 )
@@ -62,6 +64,15 @@ def invalid(message: str) -> str:
 def strip_invalid(feedback: str) -> str:
     """The reason in a failed step's feedback, without the invalid-action prefix."""
     return feedback.removeprefix(INVALID_PREFIX).strip()
+
+
+#: How prompts name the agent of an environment speaking this language ("You are a household robot").
+EB_ROBOT = "household robot"
+
+
+def profile_grammar(profile: str) -> str:
+    """The grammar an action profile implies: EmbodiedBench's for ``alfred`` and ``habitat``, else none."""
+    return EB_GRAMMAR if profile in ("alfred", "habitat") else ""
 
 
 class UnknownGrammarError(ConfigError):

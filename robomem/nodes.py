@@ -142,6 +142,8 @@ def _planning_input(state: AgentState, ctx: EpisodeRuntime) -> PlanningInput:
         invalid_left=budget.invalid_actions_left,
         skill_guide=ctx.env.skill_guide(),
         vetoed=tuple(state.get("vetoed", ())),
+        grammar=ctx.env.grammar,
+        robot=ctx.env.robot,
     )
 
 

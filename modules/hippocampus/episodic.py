@@ -200,6 +200,7 @@ class LLMEpisodeCreator:
             role=CREATOR_ROLE,
             prompt="episodic_create",
             schema=ACCOUNT_SCHEMA,
+            robot=outcome.context.robot,
             instruction=outcome.context.instruction,
             site=outcome.context.site,
             outcome=outcome_text(outcome),

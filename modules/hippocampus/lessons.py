@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from envs.skill_language import Feedback, strip_invalid
+from envs.skill_language import EB_GRAMMAR, Feedback, require_grammar, strip_invalid
 from modules.hippocampus.base import EpisodeOutcome
 from modules.hippocampus.longterm import Candidate
 from modules.hippocampus.prompting import ask_json
@@ -123,6 +123,9 @@ def _lesson(level: str, site: str, key: str, text: str, **extra: str | bool) -> 
 
 class DeterministicLessonCreator:
     def create(self, outcome: EpisodeOutcome, facts: list[StepFact]) -> list[Candidate]:
+        require_grammar(
+            outcome.context.grammar, "deterministic lesson creator", key="agent.memory.semantic.creator"
+        )
         site = outcome.context.site
         found: dict[str, Candidate] = {}
         for fact in facts:
@@ -190,6 +193,8 @@ class LLMLessonCreator:
         lessons, _ = attempt(self.llm, ROLE, lambda: self._ask(outcome, facts))
         if lessons is None:
             self.failures += 1
+            if outcome.context.grammar != EB_GRAMMAR:
+                return []  # the rules cannot read this env's skill texts: no lessons rather than a crash
             return self.fallback.create(outcome, facts)
         return lessons
 
@@ -203,6 +208,7 @@ class LLMLessonCreator:
             role=ROLE,
             prompt="semantic_lessons",
             schema=LESSONS_SCHEMA,
+            robot=outcome.context.robot,
             site=site,
             instruction=outcome.context.instruction,
             outcome=outcome_text(outcome),

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from envs.skill_language import COOLERS, HEATERS, WASHERS
+from envs.skill_language import COOLERS, HEATERS, WASHERS, require_grammar
 from envs.task import Condition
 from modules.prefrontal.agenda import Item, agenda, satisfying
 from modules.prefrontal.base import Plan, PlanningInput
@@ -45,6 +45,7 @@ class SymbolicPlanner:
         self.config = config or SymbolicPlannerConfig()
 
     def plan(self, inp: PlanningInput) -> Plan:
+        require_grammar(inp.grammar, "symbolic planner", key="agent.planner.type")
         beliefs = BeliefState.from_input(inp)
         notes: list[str] = [f"critic: {inp.reflection}"] if inp.reflection else []
         goal = self._remembered(inp, beliefs, notes)

@@ -7,6 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from envs.base import Env, Observation, StepResult
+from envs.bridge.client import BridgeEnv
+from envs.bridge.config import BridgeConfig
+from envs.household.config import HouseholdConfig
+from envs.household.env import HouseholdEnv
 from envs.skill_language import (
     EB_GRAMMAR,
     INVALID_PREFIX,
@@ -19,6 +24,7 @@ from envs.skill_language import (
     require_grammar,
     strip_invalid,
 )
+from envs.task import Task
 from robomem.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,3 +91,22 @@ def test_an_unknown_grammar_is_refused_with_a_config_error() -> None:
         require_grammar("textworld", "symbolic planner", key="agent.planner.type")
     assert isinstance(caught.value, ConfigError)
     assert str(caught.value).startswith("agent.planner.type: the symbolic planner reads only")
+
+
+def test_environments_declare_their_grammar_and_wording() -> None:
+    household = HouseholdEnv(HouseholdConfig(profile="habitat"))
+    assert (household.grammar, household.robot) == (EB_GRAMMAR, "household robot")
+    assert BridgeEnv(BridgeConfig()).grammar == EB_GRAMMAR  # connects lazily: nothing is opened here
+
+    class TextAdventure(Env):
+        profile = "textworld"
+        skills = ("go north", "take lamp")
+
+        def reset(self, task: Task, *, keep_world: bool = False) -> Observation:
+            raise NotImplementedError  # never called: only the declarations are read
+
+        def step(self, action: int | str, *, timeout_s: float | None = None) -> StepResult:
+            raise NotImplementedError
+
+    # The default reads the profile: an env of another grammar is not taken for an EB one.
+    assert (TextAdventure().grammar, TextAdventure().robot) == ("", "robot")

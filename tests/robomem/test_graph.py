@@ -8,14 +8,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import cast
 
+import pytest
+
 from envs.base import StepResult
 from envs.household.config import HouseholdConfig
 from envs.household.env import HouseholdEnv
+from envs.skill_language import UnknownGrammarError
 from envs.task import Task
 from modules.cerebellum.executor import SkillExecutor
 from modules.hippocampus.base import EpisodeContext
 from modules.prefrontal.base import Plan, PlanningInput, Verdict
 from modules.prefrontal.prompting import history_section
+from modules.prefrontal.symbolic import SymbolicPlanner
 from modules.thalamus.deterministic import DeterministicThalamus
 from robomem.context import EpisodeRuntime
 from robomem.graph import build_graph
@@ -181,3 +185,28 @@ def test_the_action_id_is_the_one_the_action_had_when_it_ran() -> None:
     assert second.skills.index(FIND) != env.ran[0]  # the list changed since FIND ran
     section = history_section(second.history, second.skills, max_steps=10, chars=10_000)
     assert f"Step 1, action id {env.ran[0]}, {FIND}," in section
+
+
+class _OtherGrammarEnv(HouseholdEnv):
+    @property
+    def grammar(self) -> str:
+        return "textworld"
+
+
+def test_the_symbolic_planner_says_why_it_will_not_plan_for_an_unknown_grammar() -> None:
+    """It used to end the episode at step 0 with an empty plan and no word."""
+    env = _OtherGrammarEnv(HouseholdConfig())
+    task: Task = env.tasks("base")[0]
+    observation = env.reset(task)
+    runtime = EpisodeRuntime(
+        env=env,
+        task=task,
+        episode=EpisodeContext(site=task.scene, episode_id="t", instruction=task.instruction),
+        thalamus=DeterministicThalamus(),
+        planner=SymbolicPlanner(),
+        executor=SkillExecutor(),
+    )
+    with pytest.raises(UnknownGrammarError, match=r"^agent\.planner\.type: .*'textworld'"):
+        build_graph().compile().invoke(
+            initial_state(observation.model_dump(mode="json")), {"recursion_limit": 500}, context=runtime
+        )
