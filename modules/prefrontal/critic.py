@@ -23,8 +23,8 @@ from pydantic import BaseModel, ConfigDict
 
 from envs.skill_language import KNIVES, SkillCall, SkillSet, parse_skill
 from modules.prefrontal.base import PlanningInput, Verdict
-from modules.prefrontal.beliefs import BeliefState
 from modules.prefrontal.failures import lasting_failures
+from modules.prefrontal.symbolic.beliefs import BeliefState
 
 __all__ = ("DeterministicCritic", "DeterministicCriticConfig")
 
