@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from typing_extensions import TypedDict
 
 from envs.guides import profile_guide
+from envs.skill_language import EB_GRAMMAR, EB_ROBOT, profile_grammar
 from envs.task import LifelongSequence, Task
 
 __all__ = (
@@ -188,6 +189,20 @@ class Env(ABC):
     @abstractmethod
     def step(self, action: int | str, *, timeout_s: float | None = None) -> StepResult:
         """Execute one skill, given by id or by its exact text."""
+
+    @property
+    def grammar(self) -> str:
+        """The skill grammar the environment speaks: :data:`envs.skill_language.EB_GRAMMAR` for
+        EmbodiedBench's skill texts; ``""`` for any other. The offline operations that read skill texts
+        without a model (symbolic planner, deterministic spatial extractor and lesson rules) refuse any
+        grammar but EB's.
+        Default: what :attr:`profile` implies (``alfred`` and ``habitat`` speak EB's)."""
+        return profile_grammar(self.profile)
+
+    @property
+    def robot(self) -> str:
+        """How prompts name the agent ("You are a household robot"). Default: by :attr:`grammar`."""
+        return EB_ROBOT if self.grammar == EB_GRAMMAR else "robot"
 
     def budget(self) -> Budget:
         """The current episode's remaining budget, as the environment itself counts it (a planner is told

@@ -142,6 +142,8 @@ def _planning_input(state: AgentState, ctx: EpisodeRuntime) -> PlanningInput:
         invalid_left=budget.invalid_actions_left,
         skill_guide=ctx.env.skill_guide(),
         vetoed=tuple(state.get("vetoed", ())),
+        grammar=ctx.env.grammar,
+        robot=ctx.env.robot,
     )
 
 
@@ -203,6 +205,7 @@ def execute(state: AgentState, runtime: Runtime[EpisodeRuntime]) -> AgentState:
         "feedback": result.feedback,
         "success": result.success,
         "step": step,
+        "action_id": result.info["action_id"] if result.info is not None else ctx.env.action_id(action),
     }
     update: AgentState = {
         "step": step,

@@ -36,6 +36,7 @@ from envs.bridge.config import BridgeConfig
 from envs.bridge.pool import Address, BusyError, PoolMixin
 from envs.bridge.server import EB_MAX_INVALID, EB_MAX_STEPS, MAX_LINE_BYTES, PROTOCOL_VERSION
 from envs.registry import ENVS
+from envs.skill_language import EB_GRAMMAR
 from envs.task import Task
 from robomem.errors import EnvAdapterError, EnvConnectionError, EnvTimeoutError
 
@@ -53,6 +54,10 @@ def _start_hint(profile: str, port: int) -> str:
 
 class BridgeEnv(PoolMixin, Env):
     """One TCP connection to a bridge server, opened lazily and re-opened at the next reset after a loss."""
+
+    @property
+    def grammar(self) -> str:
+        return EB_GRAMMAR  # both profiles (EB-ALFRED, EB-Habitat) speak EmbodiedBench's skill language
 
     def __init__(self, config: BridgeConfig) -> None:
         self.config = config

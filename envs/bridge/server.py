@@ -395,6 +395,7 @@ class EBBackend(Backend):
             # only, and leaves env_step alone.
             obs, env_done, raw = self._last_obs, False, {}  # type: Any, bool, Json
             success, progress = self._success, self._progress
+            # envs.skill_language.INVALID_PREFIX, spelled out: this file imports nothing of robomem.
             ok, feedback = False, f"Last action is invalid. The action {action!r} is not in the skill set."
             description, reward = str(action), EB_UNKNOWN_ACTION_REWARD  # type: str, float | None
         else:

@@ -61,6 +61,14 @@ class HouseholdEnv(Env):
 
     # ---- the Env contract ------------------------------------------------------------------------------
     @property
+    def grammar(self) -> str:
+        return self._profile.grammar
+
+    @property
+    def robot(self) -> str:
+        return self._profile.robot
+
+    @property
     def skills(self) -> tuple[str, ...]:
         return self._skill_texts
 

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from envs.base import Env
+from envs.skill_language import invalid
 from modules.cerebellum.base import Execution, ExecutorConfig
 from modules.cerebellum.registry import EXECUTORS
 from robomem.errors import EnvTimeoutError
@@ -31,7 +32,7 @@ class SkillExecutor:
             return Execution(
                 action=action,
                 success=False,
-                feedback=f"Last action is invalid. The skill did not finish in time ({err}).",
+                feedback=invalid(f"The skill did not finish in time ({err})."),
                 done=err.done,
                 timed_out=True,
             )

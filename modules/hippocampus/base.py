@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from envs.base import Perception
+from envs.skill_language import EB_GRAMMAR, EB_ROBOT
 
 __all__ = (
     "EpisodeContext",
@@ -38,6 +39,10 @@ class EpisodeContext:
     #: ``False`` when the episode starts in a restored scene (EmbodiedBench, the simulator's episodic mode):
     #: what spatial memory knew of the site's previous world no longer holds.
     world_persists: bool = True
+    #: The skill grammar the environment speaks and how prompts name the agent (:attr:`envs.base.Env.grammar`,
+    #: :attr:`envs.base.Env.robot`).
+    grammar: str = EB_GRAMMAR
+    robot: str = EB_ROBOT
 
 
 @dataclass(frozen=True)

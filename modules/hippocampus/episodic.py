@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from envs.skill_language import INVALID_PREFIX
 from modules.hippocampus.base import (
     EpisodeContext,
     EpisodeOutcome,
@@ -110,7 +111,7 @@ def _head(outcome: EpisodeOutcome) -> str:
 
 def render_trajectory(outcome: EpisodeOutcome) -> str:
     steps = "; ".join(
-        f"{i}. {s.action} -> {'ok' if s.success else s.feedback.removeprefix('Last action is invalid. ')}"
+        f"{i}. {s.action} -> {'ok' if s.success else s.feedback.removeprefix(f'{INVALID_PREFIX} ')}"
         for i, s in enumerate(outcome.steps, 1)
     )
     return f"{_head(outcome)} | {steps}"
@@ -199,6 +200,7 @@ class LLMEpisodeCreator:
             role=CREATOR_ROLE,
             prompt="episodic_create",
             schema=ACCOUNT_SCHEMA,
+            robot=outcome.context.robot,
             instruction=outcome.context.instruction,
             site=outcome.context.site,
             outcome=outcome_text(outcome),

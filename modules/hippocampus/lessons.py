@@ -11,13 +11,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from envs.skill_language import EB_GRAMMAR, Feedback, require_grammar, strip_invalid
 from modules.hippocampus.base import EpisodeOutcome
 from modules.hippocampus.longterm import Candidate
 from modules.hippocampus.prompting import ask_json
 from robomem.llm.base import LLMClient
 from robomem.llm.policy import attempt
 
-__all__ = ("STUCK", "DeterministicLessonCreator", "LLMLessonCreator", "StepFact", "outcome_text")
+__all__ = ("DeterministicLessonCreator", "LLMLessonCreator", "StepFact", "outcome_text")
 
 ROLE = "memory.lessons"
 
@@ -90,11 +91,6 @@ ACTION_RULES: tuple[tuple[str, str, str], ...] = (
         "Only actions from the skill list can be executed; invented or misspelled actions are invalid.",
     ),
 )
-_ABSENT = re.compile(r"Cannot find (\S+)\. This object may not exist")
-#: Feedback saying a receptacle of this house does not open by itself ("The drawer 3 is jammed"): a
-#: house-specific failure that will happen again, kept per action (the critic reads it back,
-#: :mod:`modules.prefrontal.failures`; the planner's own history too).
-STUCK = re.compile(r"\bThe (.+?) (?:is jammed|is stuck|is locked|will not open|does not open)", re.IGNORECASE)
 _SUFFIX = re.compile(r"(_\d+| \d+)$")
 
 LESSONS_SCHEMA: dict[str, Any] = {
@@ -127,17 +123,20 @@ def _lesson(level: str, site: str, key: str, text: str, **extra: str | bool) -> 
 
 class DeterministicLessonCreator:
     def create(self, outcome: EpisodeOutcome, facts: list[StepFact]) -> list[Candidate]:
+        require_grammar(
+            outcome.context.grammar, "deterministic lesson creator", key="agent.memory.semantic.creator"
+        )
         site = outcome.context.site
         found: dict[str, Candidate] = {}
         for fact in facts:
             if fact.success:
                 continue
-            if fact.action.startswith("open ") and STUCK.search(fact.feedback):
+            if fact.action.startswith("open ") and Feedback.STUCK.search(fact.feedback):
                 key = f"task:fails:{site}:{fact.action}"
-                why = fact.feedback.removeprefix("Last action is invalid.").strip()
+                why = strip_invalid(fact.feedback)
                 found[key] = _lesson("task", site, key, f"In {site}, '{fact.action}' fails: {why}")
                 continue
-            absent = _ABSENT.search(fact.feedback)
+            absent = Feedback.MISSING_WORD.search(fact.feedback)
             if absent:
                 thing = _SUFFIX.sub("", absent.group(1))
                 key = f"task:absent:{site}:{thing}"
@@ -177,7 +176,7 @@ class DeterministicLessonCreator:
 
 def _generic(feedback: str) -> str:
     """Feedback without instance ids, so the same failure on Cabinet and Cabinet_2 is one lesson."""
-    text = feedback.removeprefix("Last action is invalid.").strip()
+    text = strip_invalid(feedback)
     return re.sub(r"\b([A-Z][A-Za-z]+)_\d+\b", r"\1", text)
 
 
@@ -194,6 +193,8 @@ class LLMLessonCreator:
         lessons, _ = attempt(self.llm, ROLE, lambda: self._ask(outcome, facts))
         if lessons is None:
             self.failures += 1
+            if outcome.context.grammar != EB_GRAMMAR:
+                return []  # the rules cannot read this env's skill texts: no lessons rather than a crash
             return self.fallback.create(outcome, facts)
         return lessons
 
@@ -207,6 +208,7 @@ class LLMLessonCreator:
             role=ROLE,
             prompt="semantic_lessons",
             schema=LESSONS_SCHEMA,
+            robot=outcome.context.robot,
             site=site,
             instruction=outcome.context.instruction,
             outcome=outcome_text(outcome),

@@ -116,6 +116,7 @@ class JointLessonCreator:
             prompt="semantic_lessons_update",
             schema=JOINT_SCHEMA,
             essential=("lessons",),  # a lesson without a usable decision is decided separately
+            robot=outcome.context.robot,
             site=site,
             instruction=outcome.context.instruction,
             outcome=outcome_text(outcome),

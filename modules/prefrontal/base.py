@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from envs.base import Observation
+from envs.skill_language import EB_GRAMMAR, EB_ROBOT
 from envs.task import Task
 from modules.hippocampus.base import StoreResult
 
@@ -27,6 +28,9 @@ class ExecutedAction:
     feedback: str
     success: bool
     step: int
+    #: The action's id in the skill list it was chosen from, recorded when it ran (the list may change from
+    #: step to step); ``None`` in a history from before it was recorded: looked up in the current list.
+    action_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,10 @@ class PlanningInput:
     #: Actions the critic vetoed this episode for good (:attr:`Verdict.lasting`): a planner should not
     #: propose them again (the critic cannot review the first action of a new plan).
     vetoed: tuple[str, ...] = ()
+    #: The skill grammar the environment speaks and how prompts name the agent (:attr:`envs.base.Env.grammar`,
+    #: :attr:`envs.base.Env.robot`).
+    grammar: str = EB_GRAMMAR
+    robot: str = EB_ROBOT
 
 
 @dataclass(frozen=True)

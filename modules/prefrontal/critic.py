@@ -21,10 +21,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from envs.skill_language import KNIVES, SkillCall, SkillSet, parse_skill
 from modules.prefrontal.base import PlanningInput, Verdict
-from modules.prefrontal.beliefs import BeliefState
 from modules.prefrontal.failures import lasting_failures
-from modules.prefrontal.skills import KNIVES, SkillCall, SkillSet, parse_skill
+from modules.prefrontal.symbolic.beliefs import BeliefState
 
 __all__ = ("DeterministicCritic", "DeterministicCriticConfig")
 

@@ -13,13 +13,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+from envs.skill_language import Feedback, SkillSet, parse_skill, strip_invalid
 from modules.hippocampus.base import StoreResult
-from modules.hippocampus.lessons import STUCK
 from modules.prefrontal.lessons import task_lessons
 from modules.prefrontal.recall import parse_trajectory
-from modules.prefrontal.skills import SkillSet, parse_skill
 
-__all__ = ("STUCK", "lasting_failures", "stuck_name")
+__all__ = ("lasting_failures", "stuck_name")
 
 #: A semantic lesson's record of such a failure (written by :mod:`modules.hippocampus.lessons`).
 _LESSON = re.compile(r"'(?P<action>[^']+)' fails(?:: (?P<why>.*))?$")
@@ -27,7 +26,7 @@ _LESSON = re.compile(r"'(?P<action>[^']+)' fails(?:: (?P<why>.*))?$")
 
 def stuck_name(feedback: str) -> str | None:
     """The receptacle the feedback says would not open, if it says so."""
-    match = STUCK.search(feedback)
+    match = Feedback.STUCK.search(feedback)
     return match.group(1) if match else None
 
 
@@ -62,4 +61,4 @@ def _from_episodes(result: StoreResult | None, site: str) -> Iterable[tuple[str,
         for action, failure in trajectory.steps:
             call = parse_skill(action)
             if failure is not None and call is not None and call.verb == "open" and stuck_name(failure):
-                yield action, failure.removeprefix("Last action is invalid.").strip()
+                yield action, strip_invalid(failure)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 
+from envs.skill_language import SkillSet
 from modules.hippocampus.base import StoreResult
-from modules.prefrontal.skills import SkillSet
 
 __all__ = ("kept_places", "task_lessons")
 

@@ -93,6 +93,7 @@ class LLMCritic:
             rest += f"\n- ... and {len(remaining) - len(shown)} more"
         return render(
             "critic",
+            robot=inp.robot,
             instruction=inp.task.instruction.strip(),
             observation=clip(inp.observation.text, cfg.observation_chars) or "(no text observation)",
             guide=section("What the actions do and when they are valid", inp.skill_guide),

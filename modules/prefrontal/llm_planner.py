@@ -96,6 +96,7 @@ class LLMPlanner:
         examples = examples_text(inp.task.profile, cfg.examples)
         return render(
             "planner",
+            robot=inp.robot,
             skills=skills or "(no actions available)",
             guide=section("What the actions do and when they are valid", inp.skill_guide),
             max_plan_len=cfg.max_plan_len,

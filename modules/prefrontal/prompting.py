@@ -130,7 +130,10 @@ def temporal_last_step(memory: Mapping[str, StoreResult]) -> int | None:
     return max(steps, default=None)
 
 
-def _action_id(action: str, skills: Sequence[str]) -> int:
+def _action_id(executed: ExecutedAction, skills: Sequence[str]) -> int:
+    if executed.action_id is not None:
+        return executed.action_id
+    action = executed.action
     try:
         return skills.index(action)
     except ValueError:
@@ -152,7 +155,7 @@ def history_section(
     pending = [h for h in history if after_step is None or h.step > after_step]
     recent = pending[-max_steps:] if max_steps > 0 else []
     lines = [
-        f"Step {h.step}, action id {_action_id(h.action, skills)}, {h.action}, "
+        f"Step {h.step}, action id {_action_id(h, skills)}, {h.action}, "
         f"env feedback: {' '.join(h.feedback.split()) or ('success' if h.success else 'failed')}"
         for h in recent
     ]

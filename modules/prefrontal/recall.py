@@ -18,11 +18,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from envs.skill_language import INVALID_PREFIX
 from modules.hippocampus.base import StoreResult
 
 __all__ = ("Trajectory", "estimate_tokens", "pack_episodes", "parse_trajectory", "render_compact")
 
-_INVALID = "Last action is invalid. "
 #: The episodic store's item text: ``Task: ... | site: ... | outcome: ... | 1. a -> ok; 2. b -> reason``.
 _ITEM = re.compile(
     r"^Task: (?P<task>.*?) \| site: (?P<site>.*?) \| outcome: (?P<outcome>.*?) \| (?P<steps>.*)$", re.S
@@ -69,7 +69,7 @@ def parse_trajectory(text: str) -> Trajectory | None:
         if not arrow:
             return None
         result = result.strip()
-        steps.append((action.strip(), None if result == "ok" else result.removeprefix(_INVALID)))
+        steps.append((action.strip(), None if result == "ok" else result.removeprefix(f"{INVALID_PREFIX} ")))
     return Trajectory(match["task"].strip(), match["site"].strip(), match["outcome"].strip(), tuple(steps))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from envs.base import Observation
+from envs.skill_language import INVALID_PREFIX
 from envs.task import Task
 from modules.hippocampus.base import EpisodeContext, StepSummary
 from modules.prefrontal.base import ExecutedAction
@@ -14,7 +15,7 @@ from modules.thalamus.base import Perceived
 __all__ = ("DeterministicThalamus", "goal_types", "instruction_queries")
 
 MAX_QUERIES = 6
-_INVALID = "Last action is invalid. "
+_INVALID = f"{INVALID_PREFIX} "
 #: Sentence ends, and a colon or semicolon before a new clause.
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+")
 #: A sentence opening with one of these carries a side clause before its first comma ("Although there is a

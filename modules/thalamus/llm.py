@@ -103,7 +103,7 @@ class LLMThalamus:
         time: float = 0.0,
     ) -> Perceived:
         base = self.fallback.perceive(context, task, step, observation, last, time=time)
-        variables = self._variables(task, step, observation, last)
+        variables = self._variables(task, step, observation, last) | {"robot": context.robot}
         summary_message = self._message("summary", variables, observation)
         queries_message = self._message("queries", variables, observation)
         # The queries call runs in a worker while this thread makes the summary call; leaving the block

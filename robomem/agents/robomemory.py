@@ -179,6 +179,8 @@ class RoboMemoryAgent(Agent):
             instruction=task.instruction,
             task_type=task.task_type,
             world_persists=env.world_persists,
+            grammar=env.grammar,
+            robot=env.robot,
         )
         outcome = self.config.memory.outcome
         if outcome == "auto":

@@ -8,12 +8,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import cast
 
+import pytest
+
+from envs.base import StepResult
 from envs.household.config import HouseholdConfig
 from envs.household.env import HouseholdEnv
+from envs.skill_language import UnknownGrammarError
 from envs.task import Task
 from modules.cerebellum.executor import SkillExecutor
 from modules.hippocampus.base import EpisodeContext
 from modules.prefrontal.base import Plan, PlanningInput, Verdict
+from modules.prefrontal.prompting import history_section
+from modules.prefrontal.symbolic import SymbolicPlanner
 from modules.thalamus.deterministic import DeterministicThalamus
 from robomem.context import EpisodeRuntime
 from robomem.graph import build_graph
@@ -139,3 +145,68 @@ def test_an_output_error_then_a_good_plan_recovers() -> None:
     assert state["planner_output_error"] == 1
     assert state["consecutive_output_errors"] == 0
     assert [h["action"] for h in state["history"]] == [FIND]
+
+
+class _ShuffledSkillsEnv(HouseholdEnv):
+    """Reverses its skill list after every step, as an env whose admissible commands change each step
+    (TextWorld) does."""
+
+    ran: list[int]
+
+    def step(self, action: int | str, *, timeout_s: float | None = None) -> StepResult:
+        self.ran = [*getattr(self, "ran", []), self.action_id(action)]
+        result = super().step(action, timeout_s=timeout_s)
+        self._skill_texts = tuple(reversed(self._skill_texts))
+        self._skill_index = {text: i for i, text in enumerate(self._skill_texts)}
+        self._skills = tuple(reversed(self._skills))
+        return result
+
+
+def test_the_action_id_is_the_one_the_action_had_when_it_ran() -> None:
+    env = _ShuffledSkillsEnv(HouseholdConfig())
+    task: Task = env.tasks("base")[0]
+    observation = env.reset(task)
+    planner = ScriptedPlanner([Plan((FIND,)), Plan(("find a Fridge",))])
+    runtime = EpisodeRuntime(
+        env=env,
+        task=task,
+        episode=EpisodeContext(site=task.scene, episode_id="t", instruction=task.instruction),
+        thalamus=DeterministicThalamus(),
+        planner=planner,
+        executor=SkillExecutor(),
+    )
+    build_graph().compile().invoke(
+        initial_state(observation.model_dump(mode="json")), {"recursion_limit": 500}, context=runtime
+    )
+    last = planner.inputs[-1]
+    assert [h.action for h in last.history] == [FIND, "find a Fridge"]
+    assert [h.action_id for h in last.history] == env.ran
+    second = planner.inputs[1]
+    assert second.skills.index(FIND) != env.ran[0]  # the list changed since FIND ran
+    section = history_section(second.history, second.skills, max_steps=10, chars=10_000)
+    assert f"Step 1, action id {env.ran[0]}, {FIND}," in section
+
+
+class _OtherGrammarEnv(HouseholdEnv):
+    @property
+    def grammar(self) -> str:
+        return "textworld"
+
+
+def test_the_symbolic_planner_says_why_it_will_not_plan_for_an_unknown_grammar() -> None:
+    """It used to end the episode at step 0 with an empty plan and no word."""
+    env = _OtherGrammarEnv(HouseholdConfig())
+    task: Task = env.tasks("base")[0]
+    observation = env.reset(task)
+    runtime = EpisodeRuntime(
+        env=env,
+        task=task,
+        episode=EpisodeContext(site=task.scene, episode_id="t", instruction=task.instruction),
+        thalamus=DeterministicThalamus(),
+        planner=SymbolicPlanner(),
+        executor=SkillExecutor(),
+    )
+    with pytest.raises(UnknownGrammarError, match=r"^agent\.planner\.type: .*'textworld'"):
+        build_graph().compile().invoke(
+            initial_state(observation.model_dump(mode="json")), {"recursion_limit": 500}, context=runtime
+        )

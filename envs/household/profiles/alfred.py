@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from envs.household.profiles.base import Outcome, Profile, Skill
 from envs.household.world import World
+from envs.skill_language import invalid
 
 __all__ = ("AlfredProfile",)
 
@@ -25,7 +26,7 @@ PUT_FAILURES_BEFORE_DROP = 3
 
 
 def _fail(message: str) -> Outcome:
-    return Outcome(False, f"Last action is invalid. {message}")
+    return Outcome(False, invalid(message))
 
 
 class AlfredProfile(Profile):

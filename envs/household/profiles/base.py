@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from envs.household.world import World
+from envs.skill_language import EB_GRAMMAR, EB_ROBOT
 
 __all__ = ("Outcome", "Profile", "Skill")
 
@@ -29,6 +30,9 @@ class Outcome:
 
 class Profile(ABC):
     name: str
+    #: The skill grammar the profile speaks and how prompts name its agent (:attr:`envs.base.Env.grammar`).
+    grammar: str = EB_GRAMMAR
+    robot: str = EB_ROBOT
     #: Rules of this simulator beyond the profile's shared guide (``envs/guides/<name>.txt``), for planners.
     guide_notes: str = ""
 

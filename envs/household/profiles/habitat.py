@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from envs.household.profiles.base import Outcome, Profile, Skill
 from envs.household.world import World
+from envs.skill_language import invalid
 
 __all__ = ("HabitatProfile",)
 
@@ -17,7 +18,7 @@ SUCCESS = "Last action executed successfully"
 
 
 def _fail(hint: str) -> Outcome:
-    return Outcome(False, f"Last action is invalid. {hint}")
+    return Outcome(False, invalid(hint))
 
 
 def _holding(world: World) -> Outcome:

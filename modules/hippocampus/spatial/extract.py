@@ -9,51 +9,15 @@ action when both speak about the same thing in the same step.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
 from envs.base import Perception
+from envs.skill_language import parse_action
 from modules.hippocampus.base import StepSummary
 from modules.hippocampus.spatial.config import SpatialConfig
 from modules.hippocampus.spatial.graph import SiteGraph
 from modules.hippocampus.spatial.observations import Clear, Fact, NodeInfo, Observations, StateObs
 from modules.hippocampus.spatial.rules import HOLDING, LOCATION_RELATIONS, normalize_relation
 
-__all__ = ("ParsedAction", "extract_deterministic", "observe_action", "observe_perception", "parse_action")
-
-
-@dataclass(frozen=True)
-class ParsedAction:
-    verb: str
-    arg: str | None
-
-
-# EB-ALFRED and EB-Habitat skill texts, plus the function-call style of the paper's Table IV.
-_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (verb, re.compile(pattern, re.IGNORECASE))
-    for verb, pattern in (
-        ("navigate", r"^(?:find|navigate to|navigate_to|go to)\s*(?:\(|an? |the )?\s*(.+?)\)?$"),
-        ("pick", r"^(?:pick up|pick_up|pick)\s*(?:\(|the |an? )?\s*(.+?)\)?$"),
-        ("drop", r"^(?:drop(?: the object in hand)?|drop\(\))$"),
-        ("put", r"^(?:put down the object in hand|put_down\(\)|put down)$"),
-        ("put", r"^(?:place at|place|put down to|put_down_to|put in|put on)\s*(?:\(|the )?\s*(.+?)\)?$"),
-        ("open", r"^open\s*(?:\(|the )?\s*(.+?)\)?$"),
-        ("close", r"^close\s*(?:\(|the )?\s*(.+?)\)?$"),
-        ("on", r"^(?:turn on|turn_on|switch on)\s*(?:\(|the )?\s*(.+?)\)?$"),
-        ("off", r"^(?:turn off|turn_off|switch off)\s*(?:\(|the )?\s*(.+?)\)?$"),
-        ("slice", r"^(?:slice|cut)\s*(?:\(|the )?\s*(.+?)\)?$"),
-    )
-)
-
-
-def parse_action(action: str) -> ParsedAction | None:
-    text = action.strip()
-    for verb, pattern in _PATTERNS:
-        match = pattern.match(text)
-        if match:
-            arg = match.group(1).strip().strip("'\"") if match.groups() else None
-            return ParsedAction(verb, arg or None)
-    return None
+__all__ = ("extract_deterministic", "observe_action", "observe_perception")
 
 
 def _resolve_name(name: str, graph: SiteGraph, near: str | None) -> str:

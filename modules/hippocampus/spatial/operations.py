@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from envs.skill_language import require_grammar
 from modules.hippocampus.base import StepSummary
 from modules.hippocampus.spatial.config import SpatialConfig
 from modules.hippocampus.spatial.extract import extract_deterministic
@@ -55,6 +56,9 @@ class _DeterministicExtractor:
     def extract(
         self, summary: StepSummary, graph: SiteGraph, index: NameIndex
     ) -> tuple[Observations | None, str | None]:
+        require_grammar(
+            summary.context.grammar, "deterministic spatial extractor", key="agent.memory.spatial.extractor"
+        )
         return extract_deterministic(summary, graph, self.config), None
 
 

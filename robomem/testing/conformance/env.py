@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from envs.base import Env, StepInfo, StepResult
+from envs.skill_language import INVALID_PREFIX
 from envs.task import Task
 
 __all__ = (
@@ -43,9 +44,6 @@ __all__ = (
     "run_env_suite",
 )
 
-#: EmbodiedBench's feedback prefix for an action that failed or is not in the skill set; planners, critics
-#: and memory read it.
-INVALID_PREFIX = "Last action is invalid."
 #: The robot itself in perception relations (``I in Kitchen``, ``I holding Mug_1``).
 AGENT_NODE = "I"
 #: A step limit no sane environment exceeds before ending an episode of invalid actions.

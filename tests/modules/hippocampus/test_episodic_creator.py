@@ -3,6 +3,7 @@ it cannot alter, while the raw trajectory is still logged; a failure follows the
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -212,3 +213,19 @@ def test_the_creator_and_the_decision_overlap_and_the_decision_is_taken_for_the_
     (item,) = memory.index.items()
     assert item.text.endswith(ACCOUNT)
     assert memory.decider.counts == {"preset": 1, "asked": 1}  # type: ignore[attr-defined]
+
+
+def test_the_prompt_names_the_agent_as_the_environment_does(tmp_path: Path) -> None:
+    rules = [Rule(role="memory.episodic.creator", reply=json.dumps({"account": ACCOUNT}))]
+    with (
+        ScriptedLLMServer(rules) as server,
+        OpenAICompatClient(LLMConfig(model="m", base_url=server.base_url)) as llm,
+    ):
+        memory = _memory(tmp_path, llm)
+        _end(memory, "e1", success=True)
+        ctx = dataclasses.replace(context("e2"), robot="text-adventure player")
+        memory.begin_episode(ctx)
+        memory.end_episode(outcome(STEPS, success=True, ctx=ctx))
+        first, second = (r.last_user_text for r in server.chat_requests)
+    assert first.startswith("You are the episodic memory of a household robot.")
+    assert second.startswith("You are the episodic memory of a text-adventure player.")

@@ -3,10 +3,10 @@ lesson naming the action (what the critic reads back), not a generic one without
 
 from __future__ import annotations
 
+from envs.skill_language import SkillSet
 from modules.hippocampus.base import EpisodeContext, EpisodeOutcome, StoreResult
 from modules.hippocampus.lessons import DeterministicLessonCreator, StepFact
 from modules.prefrontal.failures import lasting_failures
-from modules.prefrontal.skills import SkillSet
 
 
 def _fact(action: str, feedback: str, success: bool = False) -> StepFact:

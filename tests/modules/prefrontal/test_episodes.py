@@ -3,10 +3,10 @@ nothing else)."""
 
 from __future__ import annotations
 
+from envs.skill_language import SkillSet
 from envs.task import Condition, Ref
 from modules.hippocampus.base import StoreResult
-from modules.prefrontal.episodes import INSTANCE, bring_back, taken
-from modules.prefrontal.skills import SkillSet
+from modules.prefrontal.symbolic.episodes import INSTANCE, bring_back, taken
 
 ALFRED = SkillSet(
     (

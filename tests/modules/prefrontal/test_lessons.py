@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from envs.skill_language import SkillSet
 from modules.hippocampus.base import StoreResult
 from modules.prefrontal.lessons import kept_places, task_lessons
-from modules.prefrontal.skills import SkillSet
 
 ALFRED = SkillSet(
     (

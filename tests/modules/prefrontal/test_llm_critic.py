@@ -196,3 +196,11 @@ def test_the_critic_reads_the_validity_rules_and_not_the_steps_temporal_memory_h
     assert f"## What the actions do and when they are valid\n{guide}\n\n## Task" in prompt
     assert "## Recent actions\n(steps 1-2 are in temporal memory above)\n\n" in prompt
     assert "Step 2, action id" not in prompt
+
+
+def test_the_prompt_names_the_agent_as_the_environment_does(llm: OpenAICompatClient) -> None:
+    critic = LLMCritic(LLMCriticConfig(), llm=llm)
+    assert critic.prompt("go north", (), inp()).startswith("You are the critic of a household robot.")
+    worded = critic.prompt("go north", (), inp(robot="text-adventure player"))
+    assert worded.startswith("You are the critic of a text-adventure player.")
+    assert "household" not in worded

@@ -375,3 +375,10 @@ def test_guide_examples_and_budget_reach_the_prompt(
     for prompt in (bare, unknown_profile):
         assert "What the actions do" not in prompt and "Example 1" not in prompt
         assert "## Guidelines" in prompt and "steps left" not in prompt
+
+
+def test_the_prompt_names_the_agent_as_the_environment_does(llm: OpenAICompatClient) -> None:
+    assert planner(llm).prompt(inp()).startswith("You are a household robot.")
+    worded = planner(llm).prompt(inp(robot="text-adventure player"))
+    assert worded.startswith("You are a text-adventure player.")
+    assert "household robot" not in worded

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from envs.task import Condition
-from modules.prefrontal.agenda import agenda, satisfying
-from modules.prefrontal.beliefs import BeliefState
-from modules.prefrontal.resolve import MAYBE, NO, YES, candidates, match
+from modules.prefrontal.symbolic.agenda import agenda, satisfying
+from modules.prefrontal.symbolic.beliefs import BeliefState
+from modules.prefrontal.symbolic.resolve import MAYBE, NO, YES, candidates, match
 from tests.modules.prefrontal.symbolic_helpers import (
     Scene,
     alfred_skills,

@@ -12,9 +12,9 @@ from envs.base import Perception
 from envs.task import Condition, Task
 from modules.hippocampus.base import StoreResult
 from modules.prefrontal.base import ExecutedAction, Plan, Planner
-from modules.prefrontal.beliefs import BeliefState
 from modules.prefrontal.symbolic import SymbolicPlanner, SymbolicPlannerConfig
-from modules.prefrontal.tactics import Builder
+from modules.prefrontal.symbolic.beliefs import BeliefState
+from modules.prefrontal.symbolic.tactics import Builder
 from tests.modules.prefrontal.symbolic_helpers import (
     Scene,
     alfred_skills,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from envs.skill_language import ParsedAction, parse_action
 from modules.hippocampus.spatial import SpatialConfig
-from modules.hippocampus.spatial.extract import ParsedAction, observe_perception, parse_action
+from modules.hippocampus.spatial.extract import observe_perception
 from modules.hippocampus.spatial.rules import functional_group, normalize_relation, normalize_state
 from tests.modules.hippocampus.spatial.helpers import KITCHEN, perception
 

@@ -16,10 +16,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from envs.skill_language import SkillSet, parse_skill
 from envs.task import Condition, Ref
 from modules.hippocampus.base import StoreResult
 from modules.prefrontal.recall import parse_trajectory
-from modules.prefrontal.skills import SkillSet, parse_skill
 
 __all__ = ("INSTANCE", "Taken", "bring_back", "heading_back", "taken")
 

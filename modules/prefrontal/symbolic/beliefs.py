@@ -14,11 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from envs.base import PERCEPTION_FIELDS, Perception, PerceptionField
+from envs.skill_language import COOLERS, FAUCETS, HEATERS, WASHERS, SkillSet, parse_skill
 from modules.hippocampus.spatial.model import SpatialRecall
 from modules.prefrontal.base import ExecutedAction, PlanningInput
-from modules.prefrontal.episode import FLOOR, EpisodeFacts, replay
 from modules.prefrontal.lessons import kept_places
-from modules.prefrontal.skills import COOLERS, FAUCETS, HEATERS, WASHERS, SkillSet, parse_skill
+from modules.prefrontal.symbolic.episode import FLOOR, EpisodeFacts, replay
 
 __all__ = ("AGENT", "BeliefState", "Thing")
 

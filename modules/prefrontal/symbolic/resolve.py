@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from envs.task import Ref
-from modules.prefrontal.beliefs import BeliefState
+from modules.prefrontal.symbolic.beliefs import BeliefState
 
 __all__ = ("MAYBE", "NO", "YES", "Candidates", "Verdict3", "candidates", "match")
 

@@ -14,15 +14,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from envs.skill_language import COOLERS, HEATERS, WASHERS, require_grammar
 from envs.task import Condition
-from modules.prefrontal.agenda import Item, agenda, satisfying
 from modules.prefrontal.base import Plan, PlanningInput
-from modules.prefrontal.beliefs import BeliefState
-from modules.prefrontal.episodes import bring_back, heading_back, taken
-from modules.prefrontal.explore import explore_container, explore_object
-from modules.prefrontal.resolve import candidates
-from modules.prefrontal.skills import COOLERS, HEATERS, WASHERS
-from modules.prefrontal.tactics import Builder
+from modules.prefrontal.symbolic.agenda import Item, agenda, satisfying
+from modules.prefrontal.symbolic.beliefs import BeliefState
+from modules.prefrontal.symbolic.episodes import bring_back, heading_back, taken
+from modules.prefrontal.symbolic.explore import explore_container, explore_object
+from modules.prefrontal.symbolic.resolve import candidates
+from modules.prefrontal.symbolic.tactics import Builder
 
 __all__ = ("SymbolicPlanner", "SymbolicPlannerConfig")
 
@@ -36,7 +36,7 @@ class SymbolicPlannerConfig(BaseModel):
     type: Literal["symbolic"] = "symbolic"
     #: Longest plan proposed at once (EmbodiedBench tells its models at most 20).
     max_plan_len: int = Field(default=20, ge=1)
-    #: Search where things are usually kept first (:mod:`modules.prefrontal.priors`) when nothing is known.
+    #: Search where things are usually kept first (:mod:`.priors`) when nothing is known.
     commonsense_priors: bool = True
 
 
@@ -45,6 +45,7 @@ class SymbolicPlanner:
         self.config = config or SymbolicPlannerConfig()
 
     def plan(self, inp: PlanningInput) -> Plan:
+        require_grammar(inp.grammar, "symbolic planner", key="agent.planner.type")
         beliefs = BeliefState.from_input(inp)
         notes: list[str] = [f"critic: {inp.reflection}"] if inp.reflection else []
         goal = self._remembered(inp, beliefs, notes)

@@ -1,5 +1,15 @@
-"""The skill grammars the offline planner and critic speak (EB-ALFRED's ``find a X`` family and EB-Habitat's
-``navigate to the X`` family), read only from the skill list an episode offers.
+"""The EmbodiedBench skill language, in one place: the skill texts (EB-ALFRED's ``find a X`` family and
+EB-Habitat's ``navigate to the X`` family), instance names and their types, the feedback kinds the planner
+and memory read, and the invalid-action prefix every environment starts a failed step's feedback with.
+
+It lives with the environments because they define the language (the household profiles and the bridge
+speak it) and the brain modules read it: ``modules`` may import ``envs``, never the reverse (import-linter
+contract in ``pyproject.toml``), so this is the one layer both can import. The core (``robomem.*``) stays
+free of any environment's vocabulary.
+
+An environment declares the grammar it speaks (:attr:`envs.base.Env.grammar`); the offline operations that
+read skill texts without a model (symbolic planner, deterministic spatial extractor, lesson rules) refuse any
+grammar but :data:`EB_GRAMMAR` with :func:`require_grammar`.
 
 The skill list doubles as a small domain description: which types can be picked, opened, toggled or sliced,
 and (ALFRED's appended ``Cabinet_2`` actions, Habitat's per-name actions) which instances exist.
@@ -11,20 +21,75 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
+from robomem.errors import ConfigError
+
 __all__ = (
     "ALFRED",
     "COOLERS",
     "DROP",
+    "EB_GRAMMAR",
+    "EB_ROBOT",
     "FAUCETS",
     "HABITAT",
     "HEATERS",
+    "INVALID_PREFIX",
     "KNIVES",
     "PUT_DOWN",
     "WASHERS",
+    "Feedback",
+    "ParsedAction",
     "SkillCall",
     "SkillSet",
+    "UnknownGrammarError",
+    "invalid",
+    "parse_action",
     "parse_skill",
+    "profile_grammar",
+    "require_grammar",
+    "strip_invalid",
 )
+
+#: The grammar name environments speaking this language declare (:attr:`envs.base.Env.grammar`).
+EB_GRAMMAR = "embodiedbench"
+
+#: How every environment's feedback for a failed step starts (EmbodiedBench's wording).
+INVALID_PREFIX = "Last action is invalid."
+
+
+def invalid(message: str) -> str:
+    """A failed step's feedback: the invalid-action prefix, then why."""
+    return f"{INVALID_PREFIX} {message}"
+
+
+def strip_invalid(feedback: str) -> str:
+    """The reason in a failed step's feedback, without the invalid-action prefix."""
+    return feedback.removeprefix(INVALID_PREFIX).strip()
+
+
+#: How prompts name the agent of an environment speaking this language ("You are a household robot").
+EB_ROBOT = "household robot"
+
+
+def profile_grammar(profile: str) -> str:
+    """The grammar an action profile implies: EmbodiedBench's for ``alfred`` and ``habitat``, else none."""
+    return EB_GRAMMAR if profile in ("alfred", "habitat") else ""
+
+
+class UnknownGrammarError(ConfigError):
+    """An offline operation was configured for an environment whose skill grammar it cannot read."""
+
+
+def require_grammar(grammar: str, operation: str, *, key: str | None = None) -> None:
+    """Refuse, with a message saying what to do, a grammar ``operation`` cannot read (``key``: the config
+    key that chose the operation)."""
+    if grammar != EB_GRAMMAR:
+        raise UnknownGrammarError(
+            f"the {operation} reads only the {EB_GRAMMAR!r} skill grammar (EB-ALFRED / EB-Habitat skill "
+            f"texts), and this environment declares {grammar or 'no grammar'!r}",
+            key=key,
+            hint="choose the llm variant, which reads any skill list",
+        )
+
 
 ALFRED, HABITAT = "alfred", "habitat"
 PUT_DOWN = "put down the object in hand"
@@ -170,3 +235,65 @@ def _order(name: str) -> tuple[int, str]:
         if match:
             return int(match.group(2)), match.group(1)
     return 0, name
+
+
+@dataclass(frozen=True)
+class ParsedAction:
+    """A leniently parsed action (:func:`parse_action`): ``navigate`` also covers ALFRED's ``find``, and
+    ``put`` covers ``place at`` (with its target as ``arg``)."""
+
+    verb: str
+    arg: str | None
+
+
+# The skill texts above plus the function-call style of the paper's Table IV and a few synonyms: what a
+# model-free reader accepts from actions that may not come from an EB skill list verbatim.
+_LOOSE: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (verb, re.compile(pattern, re.IGNORECASE))
+    for verb, pattern in (
+        ("navigate", r"^(?:find|navigate to|navigate_to|go to)\s*(?:\(|an? |the )?\s*(.+?)\)?$"),
+        ("pick", r"^(?:pick up|pick_up|pick)\s*(?:\(|the |an? )?\s*(.+?)\)?$"),
+        ("drop", r"^(?:drop(?: the object in hand)?|drop\(\))$"),
+        ("put", r"^(?:put down the object in hand|put_down\(\)|put down)$"),
+        ("put", r"^(?:place at|place|put down to|put_down_to|put in|put on)\s*(?:\(|the )?\s*(.+?)\)?$"),
+        ("open", r"^open\s*(?:\(|the )?\s*(.+?)\)?$"),
+        ("close", r"^close\s*(?:\(|the )?\s*(.+?)\)?$"),
+        ("on", r"^(?:turn on|turn_on|switch on)\s*(?:\(|the )?\s*(.+?)\)?$"),
+        ("off", r"^(?:turn off|turn_off|switch off)\s*(?:\(|the )?\s*(.+?)\)?$"),
+        ("slice", r"^(?:slice|cut)\s*(?:\(|the )?\s*(.+?)\)?$"),
+    )
+)
+
+
+def parse_action(action: str) -> ParsedAction | None:
+    """Lenient reading for the spatial extractor (:func:`parse_skill` is the exact one the planner uses)."""
+    text = action.strip()
+    for verb, pattern in _LOOSE:
+        match = pattern.match(text)
+        if match:
+            arg = match.group(1).strip().strip("'\"") if match.groups() else None
+            return ParsedAction(verb, arg or None)
+    return None
+
+
+class Feedback:
+    """The kinds of failure feedback EmbodiedBench's environments give, as patterns (group 1 names the
+    thing). Searched in the feedback without its prefix, or with it."""
+
+    #: ``Cannot find X. This object may not exist`` (a name the house does not have).
+    MISSING = re.compile(r"Cannot find (.+?)\. This object may not exist")
+    #: The same for a one-word name (the lesson rules' reading, which keeps Habitat's ``table 2`` out).
+    MISSING_WORD = re.compile(r"Cannot find (\S+)\. This object may not exist")
+    #: ``X is not visible because it is in Y.``
+    HIDDEN = re.compile(r"^(.+?) is not visible because it is in (.+?)\.")
+    PUT_FAILED = re.compile(r"Putting the object on (.+?) failed")
+    NO_FIT = re.compile(r"The (.+?) does not fit at the (.+?)\.")
+    CLOSED = re.compile(r"The (.+?) is closed\. Open it")
+    #: ``Open action failed. The X is already open`` (group 2 the name, group 3 the state).
+    ALREADY = re.compile(
+        r"(Open|Close|Turn on|Turn off) action failed\. The (.+?) is already (open|closed|on|off)"
+    )
+    #: A receptacle of this house that does not open by itself ("The drawer 3 is jammed"): it will fail again.
+    STUCK = re.compile(
+        r"\bThe (.+?) (?:is jammed|is stuck|is locked|will not open|does not open)", re.IGNORECASE
+    )

@@ -8,28 +8,27 @@ do not exist, receptacles that did not take an object, and ALFRED's implicit ``p
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from envs.skill_language import (
+    COOLERS,
+    FAUCETS,
+    HEATERS,
+    WASHERS,
+    Feedback,
+    SkillSet,
+    parse_skill,
+    strip_invalid,
+)
 from modules.prefrontal.base import ExecutedAction
 from modules.prefrontal.failures import stuck_name
-from modules.prefrontal.skills import COOLERS, FAUCETS, HEATERS, WASHERS, SkillSet, parse_skill
 
 __all__ = ("EpisodeFacts", "replay")
 
 #: A name on the floor of whatever room the agent was in (ALFRED ``drop``; a put with no target).
 FLOOR = "<floor>"
-
-_MISSING = re.compile(r"Cannot find (.+?)\. This object may not exist")
-_HIDDEN = re.compile(r"^(.+?) is not visible because it is in (.+?)\.")
-_PUT_FAILED = re.compile(r"Putting the object on (.+?) failed")
-_NO_FIT = re.compile(r"The (.+?) does not fit at the (.+?)\.")
-_CLOSED = re.compile(r"The (.+?) is closed\. Open it")
-_ALREADY = re.compile(
-    r"(Open|Close|Turn on|Turn off) action failed\. The (.+?) is already (open|closed|on|off)"
-)
 
 
 @dataclass
@@ -88,17 +87,17 @@ def replay(
 
 
 def _learn_from_failure(facts: EpisodeFacts, skills: SkillSet, feedback: str) -> None:
-    feedback = feedback.removeprefix("Last action is invalid.").strip()
-    if match := _MISSING.search(feedback):
+    feedback = strip_invalid(feedback)
+    if match := Feedback.MISSING.search(feedback):
         facts.missing.add(match.group(1))
-    if match := _HIDDEN.search(feedback):
+    if match := Feedback.HIDDEN.search(feedback):
         facts.hidden_in[match.group(1)] = match.group(2)
         facts.closed.add(match.group(2))
         facts.at = match.group(2)  # ALFRED says so only when the agent stands at that receptacle
-    if match := _ALREADY.search(feedback):
+    if match := Feedback.ALREADY.search(feedback):
         state = "open" if match.group(3) in ("open", "closed") else "on"
         facts.set_states.setdefault(match.group(2), {})[state] = match.group(3) in ("open", "on")
-    if match := _PUT_FAILED.search(feedback):
+    if match := Feedback.PUT_FAILED.search(feedback):
         target = match.group(1)
         if facts.held is not None:
             # Open (we opened it, or it cannot be closed) and still refused: the object does not fit.
@@ -106,9 +105,9 @@ def _learn_from_failure(facts: EpisodeFacts, skills: SkillSet, feedback: str) ->
                 facts.unfit.add((skills.type_of(facts.held), target))
             else:
                 facts.closed.add(target)
-    if match := _NO_FIT.search(feedback):
+    if match := Feedback.NO_FIT.search(feedback):
         facts.unfit.add((skills.type_of(match.group(1)), match.group(2)))
-    if match := _CLOSED.search(feedback):
+    if match := Feedback.CLOSED.search(feedback):
         facts.closed.add(match.group(1))
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from envs.task import Condition, Ref
-from modules.prefrontal.beliefs import BeliefState
-from modules.prefrontal.resolve import YES, match
+from modules.prefrontal.symbolic.beliefs import BeliefState
+from modules.prefrontal.symbolic.resolve import YES, match
 
 __all__ = ("Item", "agenda", "satisfying")
 

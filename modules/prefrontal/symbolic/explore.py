@@ -12,9 +12,9 @@ everything was searched, the ones searched longest ago — memory may have lost 
 from __future__ import annotations
 
 from envs.task import Ref
-from modules.prefrontal.priors import is_likely, likely_places
-from modules.prefrontal.resolve import NO, YES, Candidates, match
-from modules.prefrontal.tactics import Builder
+from modules.prefrontal.symbolic.priors import is_likely, likely_places
+from modules.prefrontal.symbolic.resolve import NO, YES, Candidates, match
+from modules.prefrontal.symbolic.tactics import Builder
 
 __all__ = ("explore_container", "explore_object")
 

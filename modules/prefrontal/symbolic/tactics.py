@@ -10,9 +10,9 @@ guessing on would cost invalid actions.
 
 from __future__ import annotations
 
-from modules.prefrontal.beliefs import BeliefState
-from modules.prefrontal.episode import FLOOR
-from modules.prefrontal.skills import COOLERS, FAUCETS, HEATERS, WASHERS
+from envs.skill_language import COOLERS, FAUCETS, HEATERS, WASHERS
+from modules.prefrontal.symbolic.beliefs import BeliefState
+from modules.prefrontal.symbolic.episode import FLOOR
 
 __all__ = ("Builder",)
 

@@ -1,0 +1,46 @@
+"""The offline operations that read skill texts without a model refuse, with a message, a grammar they do not
+know: an environment whose skill list is not EmbodiedBench's (TextWorld's admissible commands) used to get a
+symbolic planner that quit at step 0 without a word, and rules that misread its actions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from envs.skill_language import EB_GRAMMAR, UnknownGrammarError
+from modules.hippocampus.base import EpisodeContext, EpisodeOutcome
+from modules.hippocampus.lessons import DeterministicLessonCreator, StepFact
+from modules.prefrontal.symbolic import SymbolicPlanner
+from tests.modules.hippocampus.spatial.helpers import KITCHEN, Driver, make_memory, perception
+from tests.modules.prefrontal.llm_helpers import inp
+
+TEXTWORLD = "textworld"
+
+
+def test_the_symbolic_planner_refuses_an_unknown_grammar() -> None:
+    with pytest.raises(UnknownGrammarError, match=r"^agent\.planner\.type: the symbolic planner reads only"):
+        SymbolicPlanner().plan(inp(grammar=TEXTWORLD))
+
+
+def test_the_deterministic_spatial_extractor_refuses_an_unknown_grammar(tmp_path: Path) -> None:
+    memory = make_memory(tmp_path)
+    try:
+        driver = Driver(memory)
+        driver.context = EpisodeContext(site="house", episode_id="ep-1", instruction="x", grammar=TEXTWORLD)
+        with pytest.raises(UnknownGrammarError, match=r"deterministic spatial extractor.*'textworld'"):
+            driver.step(perception("Kitchen", furniture=KITCHEN, place="Sink"))
+    finally:
+        memory.close()
+
+
+def test_the_lesson_rules_refuse_an_unknown_grammar() -> None:
+    facts = [StepFact("open the drawer 3", "Last action is invalid. It is jammed.", False, "drawer 3", None)]
+    for grammar, refused in ((EB_GRAMMAR, False), (TEXTWORLD, True)):
+        context = EpisodeContext(site="house_7", episode_id="e", instruction="x", grammar=grammar)
+        outcome = EpisodeOutcome(context, success=False, progress=0.0, steps=())
+        if refused:
+            with pytest.raises(UnknownGrammarError, match=r"^agent\.memory\.semantic\.creator: "):
+                DeterministicLessonCreator().create(outcome, facts)
+        else:
+            assert DeterministicLessonCreator().create(outcome, facts)
