@@ -30,18 +30,16 @@ import time
 import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from langgraph.runtime import Runtime
+
+from robomem.context import EpisodeRuntime
 from robomem.errors import EnvAdapterError, LLMError
+from robomem.graph import NodeFn
+from robomem.llm.base import ChatMessage, LLMClient, LLMReply
+from robomem.state import AgentState
 from robomem.storage import write_bytes_atomic
-
-if TYPE_CHECKING:  # the readers (robomem report) need none of the loop's imports
-    from langgraph.runtime import Runtime
-
-    from robomem.context import EpisodeRuntime
-    from robomem.graph import NodeFn
-    from robomem.llm.base import ChatMessage, LLMClient, LLMReply
-    from robomem.state import AgentState
 
 __all__ = (
     "STORES",
