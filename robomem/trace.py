@@ -2,15 +2,19 @@
 in ``<run>/<subset>/trace/episode_<N>_trace.jsonl`` beside the step files.
 
 One JSON object per loop iteration, appended (and flushed) when the iteration executes its action, so a killed
-run leaves a readable prefix. Keys: ``step`` (the environment's step counter after the iteration, as in the
-step file), ``summary`` and ``queries`` (thalamus), ``retrieved`` (``{store: text}`` as the planner saw it),
-``plan`` (the plan the action was taken from), ``critic`` (``{"verdict": accept|reject|skipped, "reason"}``),
-``action``, ``feedback``, ``success``, ``timings`` (``{node: seconds}``, summed when a node ran twice) and
-``llm`` (``[{role, reply, prompt_tokens, completion_tokens}]``: every model reply of the iteration, memory
-operations' included; never a prompt, never a key). Extra keys: ``replanned`` (the planner ran),
-``resumed`` (the iteration began in a killed process: its earlier nodes' timings and replies are lost), and
-on a last iteration that executes nothing (the planner declared the task done, or the step limit was
-reached, or the environment failed: then also ``error``) ``final: true`` with ``stop_reason``, ``action: ""``.
+run leaves a readable prefix. Once the harness has saved the episode's result the file is gzipped, byte for
+byte, to ``episode_<N>_trace.jsonl.gz`` (:func:`compress_trace`: the retrieved texts, most of a record, repeat
+from step to step); :func:`read_trace` reads either form.
+
+Keys: ``step`` (the environment's step counter after the iteration, as in the step file), ``summary`` and
+``queries`` (thalamus), ``retrieved`` (``{store: text}`` as the planner saw it), ``plan`` (the plan the action
+was taken from), ``critic`` (``{"verdict": accept|reject|skipped, "reason"}``), ``action``, ``feedback``,
+``success``, ``timings`` (``{node: seconds}``, summed when a node ran twice) and ``llm`` (``[{role, reply,
+prompt_tokens, completion_tokens}]``: every model reply of the iteration, memory operations' included; never a
+prompt, never a key). Extra keys: ``replanned`` (the planner ran), ``resumed`` (the iteration began in a
+killed process: its earlier nodes' timings and replies are lost), and on a last iteration that executes
+nothing (the planner declared the task done, or the step limit was reached, or the environment failed: then
+also ``error``) ``final: true`` with ``stop_reason``, ``action: ""``.
 
 The recorder is a node middleware (:func:`robomem.graph.build_graph`), so it times nodes without patching
 them. One recorder serves one episode at a time (an agent runs its episodes one after another).
@@ -19,9 +23,11 @@ them. One recorder serves one episode at a time (an agent runs its episodes one 
 from __future__ import annotations
 
 import functools
+import gzip
 import json
 import threading
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,7 +41,16 @@ from robomem.llm.base import ChatMessage, LLMClient, LLMReply
 from robomem.state import AgentState
 from robomem.storage import write_bytes_atomic
 
-__all__ = ("STORES", "TraceRecorder", "TracingLLM", "format_record", "trace_path")
+__all__ = (
+    "STORES",
+    "TraceRecorder",
+    "TracingLLM",
+    "compress_trace",
+    "format_record",
+    "read_run_traces",
+    "read_trace",
+    "trace_path",
+)
 
 STORES = ("spatial", "temporal", "episodic", "semantic")
 
@@ -50,6 +65,67 @@ def trace_path(run_dir: Path, episode_id: str) -> Path:
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in episode_id) or "episode"
         return run_dir / "trace" / f"{safe}_trace.jsonl"
     return run_dir / subset / "trace" / f"episode_{n}_trace.jsonl"
+
+
+def compressed_path(path: Path) -> Path:
+    """Where the trace at ``path`` (:func:`trace_path`) goes once its episode is finished."""
+    return path.with_name(path.name + ".gz")
+
+
+def compress_trace(path: Path) -> None:
+    """Gzip the finished episode's trace at ``path`` atomically, then remove the plain file (a process killed
+    in between leaves both, equal; the next call finishes the job). No name or time in the gzip header: a
+    resumed run's file is byte for byte an uninterrupted run's. Nothing to do when there is no plain file."""
+    if not path.exists():
+        return
+    write_bytes_atomic(compressed_path(path), gzip.compress(path.read_bytes(), compresslevel=9, mtime=0))
+    path.unlink()
+
+
+def read_trace(path: Path, problems: list[str] | None = None) -> list[dict[str, Any]]:
+    """The records of one episode's trace; ``path`` names either form (:func:`trace_path`'s, or with ``.gz``).
+    The plain file wins when both exist (it is being written; a leftover ``.gz`` is equal or stale). Blank
+    lines are ignored; a line that is no JSON object (cut short by a kill, edited by hand) is skipped and, if
+    ``problems`` is given, counted there, as is a damaged ``.gz``. No file: no records."""
+    plain = path.with_name(path.name.removesuffix(".gz"))
+    file = plain if plain.exists() else compressed_path(plain)
+    try:
+        data = file.read_bytes()
+        if file is not plain:
+            data = gzip.decompress(data)
+    except FileNotFoundError:
+        return []
+    except (OSError, EOFError, zlib.error) as err:  # a truncated or foreign .gz
+        if problems is not None:
+            problems.append(f"{file}: unreadable ({type(err).__name__})")
+        return []
+    records, bad = [], 0
+    # Split on "\n" only: a text may hold U+2028 and the like, which str.splitlines would also cut at.
+    for line in data.decode("utf-8", errors="replace").split("\n"):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            record = None
+        if isinstance(record, dict):
+            records.append(record)
+        else:
+            bad += 1
+    if bad and problems is not None:
+        problems.append(f"{file}: {bad} unreadable line(s) skipped")
+    return records
+
+
+def read_run_traces(run_dir: Path) -> dict[str, list[dict[str, Any]]]:
+    """Every episode trace in a run folder, plain or compressed: ``{"<subset>/<N>": records}``, sorted."""
+    found = {}
+    for file in run_dir.glob("*/trace/episode_*_trace.jsonl*"):
+        n = file.name.split("_")[1]
+        if file.name in (f"episode_{n}_trace.jsonl", f"episode_{n}_trace.jsonl.gz") and n.isdigit():
+            found[f"{file.parent.parent.name}/{n}"] = file
+    order = sorted(found, key=lambda key: (key.rpartition("/")[0], int(key.rpartition("/")[2])))
+    return {key: read_trace(found[key]) for key in order}
 
 
 class TracingLLM:
@@ -121,11 +197,12 @@ class TraceRecorder:
         self._path, self._episode = path, episode_id
         path.parent.mkdir(parents=True, exist_ok=True)
         self._current = _blank()
+        compressed_path(path).unlink(missing_ok=True)  # the episode runs again: a finished trace is stale
         if not saved:
             path.write_bytes(b"")
             return
         executed = len(saved.get("history") or [])
-        kept = _read_records(path)
+        kept = read_trace(path)
         steps = [r for r in kept if not r.get("final")][:executed]
         if finished:
             steps += [r for r in kept[len(steps) :] if r.get("final")][:1]
@@ -142,6 +219,12 @@ class TraceRecorder:
 
     def stop(self) -> None:
         self._path = None
+
+    def saved(self, path: Path) -> None:
+        """The episode traced to ``path`` has its result saved: nothing more is written there; compress it."""
+        if self._path == path:
+            self._path = None
+        compress_trace(path)
 
     # ---- the seams ---------------------------------------------------------------------------------------
     def wrap_llm(self, llm: LLMClient) -> TracingLLM:
@@ -243,22 +326,6 @@ def _retrieved(memory: dict[str, list[str]]) -> dict[str, str]:
 
 def _line(record: dict[str, Any]) -> bytes:
     return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
-
-
-def _read_records(path: Path) -> list[dict[str, Any]]:
-    """The whole records of a trace file; a line cut short by a kill ends the readable prefix."""
-    if not path.exists():
-        return []
-    records = []
-    for raw in path.read_bytes().split(b"\n"):
-        try:
-            record = json.loads(raw)
-        except ValueError:
-            break
-        if not isinstance(record, dict):
-            break
-        records.append(record)
-    return records
 
 
 def format_record(episode_id: str, record: dict[str, Any]) -> str:

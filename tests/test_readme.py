@@ -210,7 +210,7 @@ def check_python_api(tmp_path: Path) -> None:
     lines = done.stdout.splitlines()
     assert re.fullmatch(r"SR \d+% over 5 episodes", lines[0]), done.stdout
     assert lines[1].startswith("base SR ") and len(lines) == 2
-    assert len(list((work / "runs" / "api_demo" / "base" / "trace").glob("episode_*_trace.jsonl"))) == 5
+    assert len(list((work / "runs" / "api_demo" / "base" / "trace").glob("episode_*_trace.jsonl.gz"))) == 5
 
 
 def _resolved(line: str) -> Config:

@@ -9,7 +9,8 @@ fails it; an error that stops the run (an ``llm`` error, Ctrl-C) leaves it to ``
 has saved an episode's result (:meth:`RoboMemoryAgent.episode_saved`), its checkpoints are deleted: resume
 needs only the unfinished episode's, and a long run's folder stays small.
 
-Every step is traced to ``<run>/<subset>/trace/episode_<N>_trace.jsonl`` (:mod:`robomem.trace`).
+Every step is traced to ``<run>/<subset>/trace/episode_<N>_trace.jsonl`` (:mod:`robomem.trace`), gzipped
+once the episode is saved.
 ``node_middleware`` wraps the loop's nodes (timing, tracing, tests) without patching :mod:`robomem.nodes`;
 ``memory_opener`` opens the memory system (default :func:`open_memory`; a bench wraps it to time the stores)
 and ``planner_wrapper`` wraps the built planner (a bench measures its inputs): the composition root's seams.
@@ -144,9 +145,12 @@ class RoboMemoryAgent(Agent):
     def episode_saved(self, episode_id: str) -> None:
         """The harness has written this episode's result: a resume will not run it again, so its checkpoints
         go (deleted only now: a process killed between the episode's end and its result file resumes from
-        the finished checkpoint instead of running the episode again on top of its memory)."""
+        the finished checkpoint instead of running the episode again on top of its memory). Its step trace is
+        compressed."""
         if self._checkpointer is not None and self.run_dir is not None:
             self._checkpointer.delete_thread(self._thread_id(episode_id))
+        if self.run_dir is not None:
+            self.trace.saved(trace_path(self.run_dir, episode_id))
 
     def end_run(self) -> None:
         try:

@@ -2,9 +2,10 @@
 
 A run folder (``robomem eval``'s ``run.dir``) holds ``summary.json`` and, per subset,
 ``results/episode_N_final_res.json``, ``steps/episode_N_steps.json`` and (newer runs)
-``trace/episode_N_trace.jsonl``; ``llm_usage.json`` (plus ``llm_usage.partN.json`` after a resume) when the
-agent used an LLM. Only the result files are required; any other file may be absent or damaged (a crash, an
-older robomem) and the report shows what it could read and says what it could not.
+``trace/episode_N_trace.jsonl`` (``.jsonl.gz`` once the episode was saved); ``llm_usage.json`` (plus
+``llm_usage.partN.json`` after a resume) when the agent used an LLM. Only the result files are required; any
+other file may be absent or damaged (a crash, an older robomem) and the report shows what it could read and
+says what it could not.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pydantic import ValidationError
 
 from robomem.errors import ConfigError
 from robomem.eval.results import EpisodeRecord
+from robomem.trace import read_trace, trace_path
 
 __all__ = ("Episode", "RunData", "load_run")
 
@@ -85,7 +87,7 @@ def load_run(path: Path, label: str | None = None) -> RunData:
                     n,
                     record,
                     steps=[_clip(s) for s in steps if isinstance(s, dict)] if isinstance(steps, list) else [],
-                    trace=_trace(path / subset / "trace" / f"episode_{n}_trace.jsonl", problems),
+                    trace=[_clip(r) for r in read_trace(trace_path(path, f"{subset}/{n}"), problems)],
                 )
             )
     if not episodes:
@@ -110,34 +112,6 @@ def _json(file: Path, problems: list[str]) -> Any:
     except (OSError, ValueError) as err:
         problems.append(f"{file}: unreadable ({type(err).__name__})")
         return None
-
-
-def _trace(file: Path, problems: list[str]) -> list[dict[str, Any]]:
-    """One object per line; a torn last line (a crash mid-write) or a foreign line is skipped and noted."""
-    if not file.exists():
-        return []
-    rows: list[dict[str, Any]] = []
-    bad = 0
-    try:
-        text = file.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        problems.append(f"{file}: unreadable")
-        return []
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError:
-            bad += 1
-            continue
-        if isinstance(row, dict):
-            rows.append(_clip(row))
-        else:
-            bad += 1
-    if bad:
-        problems.append(f"{file}: {bad} unreadable line(s) skipped")
-    return rows
 
 
 def _clip(value: Any) -> Any:

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from robomem.storage import read_jsonl
+from robomem.trace import read_run_traces
 from tests.conftest import ChromaServer
 from tests.deploy._files import REPO, dockerfile_instructions, services, stages
 
@@ -66,8 +67,8 @@ def _retrieved(run_dir: Path, store: str) -> set[str]:
     """Every line of ``store`` the agent retrieved, from the run's step traces (the text the planner saw at
     each step)."""
     lines: set[str] = set()
-    for trace in run_dir.glob("*/trace/episode_*_trace.jsonl"):
-        for record in map(json.loads, trace.read_text(encoding="utf-8").splitlines()):
+    for records in read_run_traces(run_dir).values():
+        for record in records:
             lines.update(record["retrieved"][store].splitlines())
     return lines
 

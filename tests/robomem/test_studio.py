@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 from langgraph.graph.state import CompiledStateGraph
 
+from robomem.trace import read_trace, trace_path
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -48,8 +50,7 @@ def test_the_langgraph_json_factory_runs_episodes(tmp_path: Path, monkeypatch: p
         for n in (1, 2):  # each run is the next planned episode
             state = graph.invoke({}, {"recursion_limit": 1000})
             assert state["done"] and state["history"], state.get("stop_reason")
-            trace = run_dir / "base" / "trace" / f"episode_{n}_trace.jsonl"
-            records = [json.loads(line) for line in trace.read_text(encoding="utf-8").splitlines()]
+            records = read_trace(trace_path(run_dir, f"base/{n}"))
             assert [r["action"] for r in records if not r.get("final")] == [
                 h["action"] for h in state["history"]
             ]
@@ -110,6 +111,5 @@ def test_langgraph_dev_serves_the_loop_offline(tmp_path: Path) -> None:
         server.wait(timeout=60)
         log.close()
     assert state.get("done") and state.get("history"), state
-    trace = run_dir / "base" / "trace" / "episode_2_trace.jsonl"
-    records = [json.loads(line) for line in trace.read_text(encoding="utf-8").splitlines()]
+    records = read_trace(trace_path(run_dir, "base/2"))
     assert [r["action"] for r in records if not r.get("final")] == [h["action"] for h in state["history"]]

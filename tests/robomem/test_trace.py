@@ -1,10 +1,12 @@
 """The step trace (``<run>/<subset>/trace/episode_<N>_trace.jsonl``): one record per loop iteration that
 matches the step file, what the planner saw and the critic said, node timings, every model reply (and never
-the API key), ``--verbose`` lines; and finished episodes' checkpoints are pruned. Real runs: the household
+the API key), ``--verbose`` lines; and finished episodes' checkpoints are pruned and their traces gzipped
+(read back as written, by one reader for both forms). Real runs: the household
 simulator offline, and ``robomem eval`` against the scripted OpenAI-compatible server on 127.0.0.1."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,15 @@ from robomem.cli.main import main
 from robomem.config import load_config
 from robomem.eval.harness import evaluate
 from robomem.testing.scripted_llm import Rule, ScriptedLLMServer
-from robomem.trace import STORES, format_record, trace_path
+from robomem.trace import (
+    STORES,
+    TraceRecorder,
+    compress_trace,
+    format_record,
+    read_run_traces,
+    read_trace,
+    trace_path,
+)
 from tests.robomem.agents import resume_helpers as rh
 from tests.robomem.agents.test_robomemory_llm import _plan
 from tests.robomem.scripted_env import ScriptedTestEnv, make_task
@@ -29,7 +39,12 @@ NODES = {"perceive", "memory_update", "memory_retrieve", "plan", "critic", "exec
 
 
 def _records(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    """A finished episode's trace: gzipped, its plain file gone."""
+    packed = path.with_name(path.name + ".gz")
+    assert packed.is_file() and not path.exists(), path
+    records = [json.loads(line) for line in gzip.decompress(packed.read_bytes()).splitlines()]
+    assert read_trace(path) == records == read_trace(packed)
+    return records
 
 
 def _check_against_step_files(run_dir: Path) -> list[dict[str, Any]]:
@@ -70,7 +85,9 @@ def test_an_offline_run_traces_every_step_and_prunes_finished_checkpoints(tmp_pa
     with ENVS.build(cfg.env) as env:
         evaluate(cfg, env, agent, run_dir, progress=False)
     records = _check_against_step_files(run_dir)
-    assert len(list(run_dir.glob("*/trace/*.jsonl"))) == 4
+    assert len(list(run_dir.glob("*/trace/*.jsonl.gz"))) == 4 and not list(run_dir.glob("*/trace/*.jsonl"))
+    assert list(read_run_traces(run_dir)) == ["base/1", "base/2", "spatial/1", "spatial/2"]
+    assert [r for rs in read_run_traces(run_dir).values() for r in rs] == records
     assert len(seen) == len(records) and {e for e, _ in seen} == {
         "base/1",
         "base/2",
@@ -144,7 +161,8 @@ def test_llm_replies_critic_objections_and_verbose_lines_without_the_key(
     assert any(secret in str(req.headers) for req in server.chat_requests)
     for path in run_dir.rglob("*"):
         if path.is_file():
-            assert secret.encode() not in path.read_bytes(), path
+            data = path.read_bytes()
+            assert secret.encode() not in (gzip.decompress(data) if path.suffix == ".gz" else data), path
     out = capsys.readouterr()
     assert secret not in out.out + out.err
     # --verbose: each record, readably, as it was written.
@@ -186,3 +204,53 @@ def test_a_timed_out_skill_is_a_step_and_a_failed_env_ends_the_trace(tmp_path: P
     assert len(boom) == 1 and boom[0]["final"] and boom[0]["step"] == 0
     assert boom[0]["error"] == "EnvConnectionError: test server went away" == boom[0]["stop_reason"]
     assert boom[0]["llm"][0]["role"] == "planner" and "execute" in boom[0]["timings"]
+
+
+def test_a_finished_trace_is_gzipped_atomically_and_reads_back_as_written(tmp_path: Path) -> None:
+    """compress_trace keeps the file's bytes (a text with U+2028, which str.splitlines would cut, included),
+    writes the same bytes every time (a resumed run's file equals an uninterrupted run's), and finishes the
+    job when a kill left both forms; read_trace reads either form, prefers the plain file, and reports a
+    torn line or a damaged .gz instead of failing."""
+    path = trace_path(tmp_path, "base/3")
+    path.parent.mkdir(parents=True)
+    records = [
+        {"step": 1, "summary": "a\u2028b \u00e9", "retrieved": dict.fromkeys(STORES, "Egg in Fridge\n" * 50)},
+        {"step": 1, "final": True, "stop_reason": "done"},
+    ]
+    written = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode()
+    path.write_bytes(written)
+    assert read_trace(path) == records
+    compress_trace(path)
+    packed = path.with_name("episode_3_trace.jsonl.gz")
+    assert not path.exists() and gzip.decompress(packed.read_bytes()) == written
+    assert read_trace(path) == records == read_trace(packed) and len(packed.read_bytes()) < len(written) / 5
+    first = packed.read_bytes()
+    compress_trace(path)  # already done: nothing to do
+    assert packed.read_bytes() == first
+    path.write_bytes(written)  # killed between writing the .gz and removing the plain file
+    compress_trace(path)
+    assert packed.read_bytes() == first and not path.exists()
+
+    problems: list[str] = []
+    path.write_bytes(written + b'{"step": 2, "summ')  # the plain file (being written) wins, torn line noted
+    assert read_trace(packed, problems) == records
+    assert problems == [f"{path}: 1 unreadable line(s) skipped"]
+    path.unlink()
+    packed.write_bytes(first[: len(first) // 2])
+    problems.clear()
+    assert read_trace(path, problems) == [] and problems == [f"{packed}: unreadable (EOFError)"]
+    assert read_trace(tmp_path / "nothing.jsonl") == []
+
+
+def test_a_rerun_episode_drops_its_stale_finished_trace(tmp_path: Path) -> None:
+    """An episode traced again starts a plain file and removes an older .gz, which would otherwise be read
+    once the new plain file is compressed or removed."""
+    path = trace_path(tmp_path, "base/1")
+    path.parent.mkdir(parents=True)
+    path.write_text('{"step": 1, "action": "old"}\n', encoding="utf-8")
+    compress_trace(path)
+    recorder = TraceRecorder()
+    recorder.start(path, "base/1")
+    assert path.read_bytes() == b"" and not path.with_name(path.name + ".gz").exists()
+    recorder.saved(path)
+    assert read_trace(path) == []

@@ -26,6 +26,7 @@ from robomem.storage import read_jsonl
 from robomem.stores.config import VectorConfig
 from robomem.stores.factory import open_vector_store
 from robomem.testing.scripted_llm import RecordedRequest
+from robomem.trace import read_run_traces
 
 #: The roles of an episode's consolidation (episodic decision, lesson creation, lesson decisions).
 CONSOLIDATION_ROLES = frozenset({"memory.episodic", "memory.lessons", "memory.semantic"})
@@ -186,11 +187,10 @@ def traces(run_dir: Path) -> dict[str, Any]:
     The spatial store's retrieved text is left out: which of several equally ranked facts fill its budget
     differs between a process that built the graph and one that reloaded it (the stores' contents do not)."""
     out = {}
-    for path in sorted(run_dir.glob("*/trace/*.jsonl")):
-        records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    for episode, records in read_run_traces(run_dir).items():
         for record in records:
             record["retrieved"].pop("spatial")
-        out[str(path.relative_to(run_dir))] = [{k: r.get(k) for k in TRACE_KEYS} for r in records]
+        out[episode] = [{k: r.get(k) for k in TRACE_KEYS} for r in records]
     return out
 
 

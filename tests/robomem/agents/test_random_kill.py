@@ -111,6 +111,9 @@ def test_random_kills_then_resume_leave_the_memory_of_an_uninterrupted_run(
         # The step trace neither repeats nor loses a step, and only the unfinished episode kept checkpoints.
         assert rh.traces(killed) == rh.traces(reference), scenario.name
         assert len(rh.traces(reference)) == len(list(reference.glob("*/steps/*.json"))) > 0
+        # Every episode is saved: every trace is gzipped, the resumed run's too.
+        for run in (killed, reference):
+            assert not list(run.glob("*/trace/*.jsonl")), scenario.name
         assert rh.checkpoint_threads(killed) == rh.checkpoint_threads(reference) == []
     assert sum(fired_on.values()) >= 30, fired_on
     assert sum(fired_on[role] for role in rh.CONSOLIDATION_ROLES) >= 5, fired_on

@@ -62,6 +62,7 @@ def write_trace(run: Path, subset: str, n: int) -> list[dict[str, Any]]:
     ]
     path = run / subset / "trace" / f"episode_{n}_trace.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
+    path.with_name(path.name + ".gz").unlink(missing_ok=True)  # the run's own (gzipped) trace goes
     path.write_text("".join(json.dumps(r) + "\n" for r in rows) + '{"step": 3, "summ', encoding="utf-8")
     return rows
 

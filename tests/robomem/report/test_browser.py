@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from robomem.cli.main import main
+from robomem.trace import read_trace
 from tests.robomem.report.conftest import Ablations, write_trace
 
 pytestmark = pytest.mark.browser
@@ -98,9 +99,10 @@ def test_report_renders_charts_and_opens_an_episodes_steps(
     p.locator('#episodes tr.episode[data-episode="spatial/2"]').click()
     steps = json.loads((runs[2] / "spatial" / "steps" / "episode_2_steps.json").read_text(encoding="utf-8"))
     # The agent traced this episode too: a card per step, and one for its closing iteration.
-    trace_file = runs[2] / "spatial" / "trace" / "episode_2_trace.jsonl"
-    traced = trace_file.read_text(encoding="utf-8").splitlines()
-    assert len(traced) == len(steps) + 1 and json.loads(traced[-1])["final"]
+    # Saved, so gzipped (.jsonl.gz): the report reads it as a plain one.
+    trace_file = runs[2] / "spatial" / "trace" / "episode_2_trace.jsonl.gz"
+    traced = read_trace(trace_file)
+    assert trace_file.is_file() and len(traced) == len(steps) + 1 and traced[-1]["final"]
     assert p.locator("#steps .step").count() == len(traced)
     p.fill("#episode-filter", "spatial")
     assert rows.count() == 3

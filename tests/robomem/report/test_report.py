@@ -17,6 +17,7 @@ from robomem.report.build import make_report, unique_labels
 from robomem.report.load import load_run
 from robomem.report.model import build_model
 from robomem.report.page import unpack
+from robomem.trace import read_trace
 from tests.robomem.report.conftest import VARIANTS, Ablations, write_trace
 
 
@@ -98,6 +99,9 @@ def test_trace_is_embedded_and_missing_or_damaged_files_are_tolerated(
     report = make_report([run])
     episodes = {e["id"]: e for e in _data(report.html)[0]["episodes"]}
     assert episodes["base/1"]["trace"] == rows
+    # The run's own traces were gzipped when their episodes were saved: embedded all the same.
+    gzipped = read_trace(run / "spatial" / "trace" / "episode_1_trace.jsonl.gz")
+    assert gzipped and [r["action"] for r in episodes["spatial/1"]["trace"]] == [r["action"] for r in gzipped]
     assert episodes["spatial/1"]["step_log"] == [] and episodes["spatial/2"]["step_log"] == []
     assert "</script><b>" not in report.html  # a trace cannot end the data element
     assert "episode_1_trace.jsonl: 1 unreadable line(s) skipped" in report.html
