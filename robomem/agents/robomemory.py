@@ -225,6 +225,8 @@ class RoboMemoryAgent(Agent):
                 # A `done` checkpoint with nodes still to run: the last step has not reached memory yet.
                 start = None if saved else initial_state(observation.model_dump(mode="json"))
                 state = dict(self._graph.invoke(start, config, context=runtime, durability="sync"))
+            if self.run_dir is not None:
+                self.trace.close_episode(state)
         except EnvAdapterError:
             # The harness records the episode as failed (even an unreachable robot): what it taught is
             # written down.

@@ -254,3 +254,37 @@ def test_a_rerun_episode_drops_its_stale_finished_trace(tmp_path: Path) -> None:
     assert path.read_bytes() == b"" and not path.with_name(path.name + ".gz").exists()
     recorder.saved(path)
     assert read_trace(path) == []
+
+
+def test_a_resumed_episode_whose_closing_node_did_not_run_again_still_ends_with_its_closing_record(
+    tmp_path: Path,
+) -> None:
+    """The random-kill test lost an episode's closing record after a kill near the end (~1 run in 7): the
+    resumed graph had nothing left to run. Whatever the path, a done episode's trace ends closed."""
+    path = tmp_path / "base" / "trace" / "episode_1_trace.jsonl"
+    path.parent.mkdir(parents=True)
+    steps = [{"step": n, "action": f"a{n}", "final": None} for n in (1, 2)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in steps), encoding="utf-8")
+    saved = {
+        "history": [{}, {}],
+        "step": 2,
+        "done": True,
+        "env_done": True,
+        "summary": "I put the Mug down.",
+        "queries": ["Mug"],
+        "memory": {"episodic": ["Task: earlier"]},
+    }
+    recorder = TraceRecorder()
+    recorder.start(path, "base/1", saved, next_nodes=(), finished=False)
+    recorder.close_episode(saved)
+    recorder.close_episode(saved)  # once only
+    records = read_trace(path)
+    assert [r["step"] for r in records] == [1, 2, 2]
+    closing = records[-1]
+    assert closing["final"] is True and closing["action"] == ""
+    assert closing["stop_reason"] == "the environment ended the episode"
+    assert closing["summary"] == "I put the Mug down." and closing["retrieved"]["episodic"] == "Task: earlier"
+    # A trace that already ends closed is left as it is.
+    recorder.start(path, "base/1", saved, next_nodes=(), finished=True)
+    recorder.close_episode(saved)
+    assert read_trace(path) == records
