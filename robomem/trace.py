@@ -190,6 +190,7 @@ class TraceRecorder:
         saved: dict[str, Any] | None = None,
         next_nodes: Sequence[str] = (),
         finished: bool = False,
+        ran: Sequence[str] = (),
     ) -> None:
         """Begin an episode's trace. A fresh episode (``saved`` empty) starts an empty file. A resumed one
         keeps one record per step its checkpoint has executed (a record written after the last checkpoint
@@ -206,27 +207,35 @@ class TraceRecorder:
         executed = len(saved.get("history") or [])
         kept = read_trace(path)
         steps = [r for r in kept if not r.get("final")][:executed]
-        if finished:
+        # ``ran``: nodes of the interrupted super-step that finished before the kill. LangGraph saved their
+        # writes and applies them without running them again, so their records stay (``saved`` includes
+        # their writes) and, when one of them closed the episode, so does the closing record.
+        closed_before_kill = bool(saved.get("done")) and bool({"memory_retrieve", "plan"} & set(ran))
+        if finished or closed_before_kill:
             steps += [r for r in kept[len(steps) :] if r.get("final")][:1]
         write_bytes_atomic(path, b"".join(_line(r) for r in steps))
         self._closed = bool(steps) and bool(steps[-1].get("final"))
-        if next_nodes and "perceive" not in next_nodes:
-            # The interrupted iteration had perceived (and maybe retrieved) before the kill.
-            self._current |= {
-                "summary": saved.get("summary", ""),
-                "queries": list(saved.get("queries") or []),
-            }
-            if not {"memory_update", "memory_retrieve"} & set(next_nodes):
-                self._current["retrieved"] = _retrieved(saved.get("memory") or {})
-            self._current["resumed"] = True
+        if self._closed or not next_nodes:
+            return
+        current = next_nodes[0]
+        position = NODE_ORDER.index(current) + (current in ran) if current in NODE_ORDER else 0
+        if position == 0 or position >= len(NODE_ORDER):
+            return  # the interrupted iteration had not begun, or had acted: the next one starts afresh
+        # The interrupted iteration had perceived (and maybe retrieved) before the kill.
+        self._current |= {"summary": saved.get("summary", ""), "queries": list(saved.get("queries") or [])}
+        if position > NODE_ORDER.index("memory_retrieve"):
+            self._current["retrieved"] = _retrieved(saved.get("memory") or {})
+        self._current["resumed"] = True
 
     def stop(self) -> None:
         self._path = None
 
     def close_episode(self, state: dict[str, Any]) -> None:
         """The graph has ended the episode: make sure its trace ends with the closing record. The node that
-        ends the loop writes it; a run resumed after a kill near the end of an episode can skip that node
-        (the kill test lost it in ~1 of 7 runs), so it is rebuilt here from the final state."""
+        ends the loop writes it; a run resumed after a kill in the closing iteration can find the checkpoint
+        finished without that record in the file (the kill test lost it in ~1 run of 3, lifelong and
+        episodic; the exact LangGraph path is not pinned down), so it is rebuilt here from the final state —
+        the same record on every compared key, without that iteration's timings and LLM replies."""
         if self._path is None or self._closed or not state.get("done"):
             return
         reason = state.get("stop_reason") or (
@@ -236,7 +245,8 @@ class TraceRecorder:
             "step": int(state.get("step", 0)),
             "summary": state.get("summary", ""),
             "queries": list(state.get("queries") or []),
-            "retrieved": _retrieved(state.get("memory") or {}),
+            # The closing iteration retrieves nothing (nodes.memory_retrieve: nothing will be planned).
+            "retrieved": dict.fromkeys(STORES, ""),
             "final": True,
             "stop_reason": reason,
         }
@@ -324,6 +334,10 @@ class TraceRecorder:
                 handle.write(_line(record))
         for listener in self.listeners:
             listener(self._episode, record)
+
+
+#: The loop's nodes in the order an iteration runs them (plan and critic may be skipped).
+NODE_ORDER = ("perceive", "memory_update", "memory_retrieve", "plan", "critic", "execute")
 
 
 def _blank() -> dict[str, Any]:

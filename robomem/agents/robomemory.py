@@ -210,12 +210,20 @@ class RoboMemoryAgent(Agent):
             self.memory.begin_episode(episode)
         snapshot = self._graph.get_state(config) if self.config.checkpoint else None
         saved: dict[str, Any] = dict(snapshot.values) if snapshot is not None else {}
+        # Nodes of the interrupted super-step that finished before a kill: LangGraph saved their writes and
+        # applies them without running them again, so the episode is where those writes leave it (an
+        # `execute` whose writes were saved has acted: the restarted env must replay that action too).
+        ran: tuple[str, ...] = ()
+        for pending in snapshot.tasks if snapshot is not None else ():
+            if isinstance(pending.result, dict):
+                saved.update(pending.result)
+                ran += (pending.name,)
         state: dict[str, Any] = {}
         finished = bool(saved.get("done")) and snapshot is not None and not snapshot.next
         if self.run_dir is not None:
             next_nodes = tuple(snapshot.next) if snapshot is not None else ()
             path = trace_path(self.run_dir, episode_id)
-            self.trace.start(path, episode_id, saved, next_nodes=next_nodes, finished=finished)
+            self.trace.start(path, episode_id, saved, next_nodes=next_nodes, finished=finished, ran=ran)
         try:
             if saved:
                 _replay(env, saved.get("history", []))  # the environment restarted with the process
