@@ -39,6 +39,7 @@ from envs.ros.contract import (
 )
 from envs.ros.link import Link, ServerLostError
 from envs.ros.tasks import TaskFile, load_task_file
+from envs.skill_language import invalid
 from envs.task import LifelongSequence, Task
 from robomem.errors import ConfigError, EnvAdapterError, EnvConnectionError, EnvTimeoutError
 
@@ -174,7 +175,7 @@ class RosEnv(Env):
         if action_id < 0:
             # Never sent: a robot only ever receives skills from the list it published.
             # EmbodiedBench's invalid-action prefix, which planners, critics and memory read.
-            feedback = f"Last action is invalid. The action {action!r} is not in the skill set."
+            feedback = invalid(f"The action {action!r} is not in the skill set.")
             result = SkillResult(success=False, feedback=feedback)
             observation = self._observe(None)
         else:
