@@ -98,6 +98,10 @@ class RunConfig(_Frozen):
     dir: str | None = None
     #: Defaults to the preset's file name (``eb_alfred``), or ``default`` without a preset.
     name: str = Field(default="default", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    #: The run's id in memory (robomem/run_id.py); ``None``: the folder's name plus a random suffix. Give one
+    #: only if it is unique among every run that shares the memory: episodes already held under it are
+    #: skipped as replays.
+    id: str | None = Field(default=None, pattern=r"^[^/\s]([^/]*[^/\s])?$")
 
 
 class Config(_Frozen):

@@ -47,6 +47,7 @@ from robomem.llm.accounting import LLMAccounting
 from robomem.llm.base import LLMClient
 from robomem.llm.factory import make_llm
 from robomem.nodes import episode_outcome
+from robomem.run_id import read_run_id
 from robomem.state import AgentState, initial_state
 from robomem.trace import TraceRecorder, trace_path
 
@@ -77,6 +78,7 @@ class RoboMemoryAgent(Agent):
         self.config = config
         self.fresh_memory = fresh_memory
         self.run_dir: Path | None = None
+        self.run_id = "run"  # the run folder's id once begin_run has it (robomem/run_id.py)
         #: A parallel run's worker keeps its state (checkpoints, usage, a default memory) in its own folder
         #: inside the run's (robomem/eval/parallel.py); episode ids still name the run.
         self.work_dir = work_dir
@@ -110,6 +112,7 @@ class RoboMemoryAgent(Agent):
     def begin_run(self, run_dir: Path) -> None:
         cfg = self.config
         self.run_dir = run_dir
+        self.run_id = read_run_id(run_dir)
         own = self.work_dir = self.work_dir or run_dir
         own.mkdir(parents=True, exist_ok=True)
         # Before anything is accounted: an endpoint embedder may be, even when no LLM role is.
@@ -253,8 +256,7 @@ class RoboMemoryAgent(Agent):
         )
 
     def _thread_id(self, episode_id: str) -> str:
-        run = self.run_dir.name if self.run_dir is not None else "run"
-        return f"{run}/{episode_id}"
+        return f"{self.run_id}/{episode_id}"
 
     def _state_after_error(self, state: dict[str, Any], config: RunnableConfig) -> dict[str, Any]:
         if not state and self.memory is not None and self._graph is not None and self.config.checkpoint:

@@ -35,6 +35,7 @@ from robomem.eval.harness import PlannedEpisode, check_worker_count, evaluate, f
 from robomem.eval.metrics import Summary
 from robomem.eval.results import EpisodeRecord
 from robomem.llm.config import LLMConfig
+from robomem.run_id import create_run_id
 from robomem.storage import check_sqlite_file, write_bytes_atomic
 
 __all__ = ("add_eval_parser", "execute", "overrides_from_args", "run_eval")
@@ -332,6 +333,7 @@ def _make_run_dir(cfg: Config) -> Path:
             if base.exists() and (not base.is_dir() or any(base.iterdir())):
                 raise ConfigError(f"{str(base)!r} already exists and is not an empty folder", key="run.dir")
             base.mkdir(parents=True, exist_ok=True)
+            create_run_id(base, cfg.run.id)
             return base
         for attempt in range(1, 1000):
             path = base if attempt == 1 else base.with_name(f"{base.name}_{attempt}")
@@ -339,6 +341,7 @@ def _make_run_dir(cfg: Config) -> Path:
                 path.mkdir(parents=True)
             except FileExistsError:
                 continue
+            create_run_id(path, cfg.run.id)
             return path
     except OSError as err:
         raise ConfigError(f"cannot create {str(base)!r}: {err.strerror or err}", key="run.dir") from None

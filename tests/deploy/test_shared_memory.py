@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import socket
 import subprocess
@@ -192,6 +193,9 @@ def test_the_images_build_time_smoke_command_passes_natively(tmp_path: Path) -> 
     assert (run_dir / "summary.json").exists()
 
 
+RUN_SUFFIX = re.compile(r"~[0-9a-f]{8}(?=/)")
+
+
 def _long_term(
     server: ChromaServer, namespace: str, root: Path
 ) -> dict[str, list[tuple[str, int, list[str]]]]:
@@ -213,7 +217,8 @@ def _long_term(
                 (
                     str(item.metadata["key"]),
                     int(item.metadata["count"]),
-                    sorted(filter(None, str(item.metadata["episodes"]).split(","))),
+                    # Without each run's random id (robomem/run_id.py): the two fleets' runs differ in it.
+                    sorted(RUN_SUFFIX.sub("", e) for e in str(item.metadata["episodes"]).split(",") if e),
                 )
                 for item in store.get()
             )

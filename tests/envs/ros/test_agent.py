@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from robomem.run_id import read_run_id
 from robomem.storage import read_jsonl
 from tests.envs.ros.conftest import ROOT, SimServer, StartServer, StopListener
 
@@ -92,7 +93,8 @@ def test_the_agent_completes_episodes_on_the_ros_robot(
         assert "error" not in record  # the key is written only for failed episodes
         assert record["task_success"] == 1.0
     episodes = read_jsonl(run_dir / "memory" / "episodes.jsonl")
-    assert [e["episode_id"] for e in episodes] == ["run/base/1", "run/base/2"]  # type: ignore[index]
+    run_id = read_run_id(run_dir)
+    assert [e["episode_id"] for e in episodes] == [f"{run_id}/base/1", f"{run_id}/base/2"]  # type: ignore[index]
     # The env's close() stops the robot: the robot heard it, and so did every other participant.
     assert server.wait_for_line("STOP received: client closing", timeout_s=10)
     assert listener.wait_for(1, timeout_s=10) == ["client closing"]
@@ -149,7 +151,7 @@ def test_a_dead_or_wedged_skill_server_ends_the_episode_cleanly(
 
     # Memory saved: the failed episode, with the two steps it did, is in episodic memory on disk.
     (episode,) = read_jsonl(run_dir / "memory" / "episodes.jsonl")
-    assert episode["episode_id"] == "run/base/1"  # type: ignore[index]
+    assert episode["episode_id"] == f"{read_run_id(run_dir)}/base/1"  # type: ignore[index]
     assert episode["success"] is False  # type: ignore[index]
     assert "in 2 steps" in episode["text"]  # type: ignore[index]
 

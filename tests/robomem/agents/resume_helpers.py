@@ -42,6 +42,9 @@ def eval_command(run_dir: Path, base_url: str, *extra: str) -> list[str]:
         "--no-progress",
         "--run-dir",
         str(run_dir),
+        # The reference run and the interrupted one are compared memory for memory: one run id for both
+        # (by default each run folder gets its own random one; robomem/run_id.py).
+        f"run.id={run_dir.name}",
         "agent.type=robomem",
         "agent.planner.type=symbolic",
         "agent.critic=null",

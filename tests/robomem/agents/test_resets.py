@@ -20,6 +20,7 @@ from robomem.agents import AGENTS
 from robomem.agents.robomemory import RoboMemoryAgent
 from robomem.config import load_config
 from robomem.eval.harness import RecordingEnv
+from robomem.run_id import read_run_id
 from robomem.testing.scripted_llm import RecordedRequest, Rule, ScriptedLLMServer
 
 
@@ -197,7 +198,8 @@ def test_memory_show_lists_each_worlds_graph_and_no_empty_pointer_rows(
     assert main(["memory", "show", "--memory-dir", str(run / "memory")]) == 0
     sites = re.findall(r"^spatial \[([^\]]+)\]", capsys.readouterr().out, re.M)
     # Each restored scene has its own graph, named after the episode that began it.
-    assert sorted(sites) == sorted(f"{s}@run/base/{n}" for n, s in enumerate(_scenes(2), start=1))
+    run_id = read_run_id(run)
+    assert sorted(sites) == sorted(f"{s}@{run_id}/base/{n}" for n, s in enumerate(_scenes(2), start=1))
 
 
 def _scenes(n: int) -> list[str]:

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from robomem.run_id import read_run_id
+
 ROBOMEM = Path(sys.executable).with_name("robomem")
 CONFIGS = Path(__file__).resolve().parents[3] / "configs"
 #: The hashing embedder keeps these tests free of the MiniLM load; vectors stay in Chroma on disk.
@@ -198,7 +200,7 @@ def test_an_episode_logged_after_a_torn_last_line_is_kept(memory: Path) -> None:
     text = log.read_text(encoding="utf-8")
     assert text.endswith("\n")
     records = [json.loads(line) for line in text.splitlines()]  # every line whole: the torn one is gone
-    assert [r["episode_id"] for r in records][-1] == "new_run/base/1"
+    assert [r["episode_id"] for r in records][-1] == f"{read_run_id(memory.parent / 'new_run')}/base/1"
     assert len(records) == 3
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from robomem.cli.main import main
+from robomem.run_id import read_run_id
 from robomem.stores.config import VectorConfig
 from robomem.stores.factory import open_vector_store
 from robomem.testing.hashing import HashingEmbedder
@@ -57,7 +58,8 @@ def test_a_dask_local_cluster_runs_the_evaluation_with_memory_shared_on_a_chroma
     assert rh.results(run) == rh.results(tmp_path / "seq"), rh.first_difference(
         rh.results(run), rh.results(tmp_path / "seq")
     )
-    wanted = {f"run/{subset}/{n}" for subset in ("base", "spatial") for n in (1, 2, 3)}
+    run_id = read_run_id(run)
+    wanted = {f"{run_id}/{subset}/{n}" for subset in ("base", "spatial") for n in (1, 2, 3)}
     assert _episodes_in(chroma_server, namespace, tmp_path) == wanted
     assert sorted(p.name for p in (run / "workers").iterdir()) == ["1", "2"]
 

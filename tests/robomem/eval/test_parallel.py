@@ -89,6 +89,7 @@ def _command(run_dir: Path, *args: str) -> list[str]:
         "--no-progress",
         "--run-dir",
         str(run_dir),
+        f"run.id={run_dir.name}",  # the killed run's memory is compared with the reference run's
         *LIGHT,
         *args,
     ]
