@@ -12,7 +12,9 @@ failures itself: catching them is the critic's job, so ``agent.critic=null`` rea
 
 Whatever it does not know, it lets through: the paper's critic is told to
 encourage exploration, and a critic that blocks progress is worse than none. A hand or a location the
-perception does not report is unknown, not empty or nowhere (a robot may leave them out).
+perception does not report is unknown, not empty or nowhere (a robot may leave them out). A whole skill
+grammar it does not know is another matter: it refuses it (:func:`envs.skill_language.require_grammar`), as
+the symbolic planner does, rather than wave every action of that environment through unchecked.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from envs.skill_language import KNIVES, SkillCall, SkillSet, parse_skill
+from envs.skill_language import KNIVES, SkillCall, SkillSet, parse_skill, require_grammar
 from modules.prefrontal.base import PlanningInput, Verdict
 from modules.prefrontal.failures import lasting_failures
 from modules.prefrontal.symbolic.beliefs import BeliefState
@@ -42,6 +44,7 @@ class DeterministicCritic:
         self.config = config or DeterministicCriticConfig()
 
     def review(self, action: str, remaining: tuple[str, ...], inp: PlanningInput) -> Verdict:
+        _require(inp)
         b = BeliefState.from_input(inp)
         if action not in b.skills:
             return Verdict(False, f"'{action}' is not in the skill list; use one of the listed skills.")
@@ -58,10 +61,15 @@ class DeterministicCritic:
         """Only the lasting (memory-based) objections: the loop asks this about a new plan's first action,
         which :meth:`review` never sees (a lasting veto cannot start a replanning loop: the planner leaves
         the action out for the rest of the episode)."""
+        _require(inp)  # asked before the first action of each plan: an unknown grammar stops the run there
         call = parse_skill(action)
         if call is None or not inp.memory:
             return OK
         return _remembered(SkillSet(inp.skills, inp.task.profile), call, action, remaining, inp) or OK
+
+
+def _require(inp: PlanningInput) -> None:
+    require_grammar(inp.grammar, "deterministic critic", key="agent.critic.type")
 
 
 def _remembered(

@@ -11,6 +11,7 @@ import pytest
 from envs.skill_language import EB_GRAMMAR, UnknownGrammarError
 from modules.hippocampus.base import EpisodeContext, EpisodeOutcome
 from modules.hippocampus.lessons import DeterministicLessonCreator, StepFact
+from modules.prefrontal.critic import DeterministicCritic
 from modules.prefrontal.symbolic import SymbolicPlanner
 from tests.modules.hippocampus.spatial.helpers import KITCHEN, Driver, make_memory, perception
 from tests.modules.prefrontal.llm_helpers import inp
@@ -44,3 +45,23 @@ def test_the_lesson_rules_refuse_an_unknown_grammar() -> None:
                 DeterministicLessonCreator().create(outcome, facts)
         else:
             assert DeterministicLessonCreator().create(outcome, facts)
+
+
+def test_the_deterministic_critic_refuses_an_unknown_grammar() -> None:
+    """It used to let every action of an unknown grammar through, unchecked and without a word."""
+    critic = DeterministicCritic()
+    skills = ("take apple", "go north")
+    other = inp(grammar=TEXTWORLD, skills=skills)
+    refusal = r"^agent\.critic\.type: the deterministic critic reads only"
+    for ask in (critic.review, critic.lasting):
+        with pytest.raises(UnknownGrammarError, match=refusal):
+            ask("take apple", ("go north",), other)
+    # An EB grammar is read as before: an action outside the skill list is objected to.
+    assert not critic.review("take apple", (), inp()).ok
+
+
+def test_the_refusal_is_one_line_naming_the_grammar_and_what_to_choose_instead() -> None:
+    with pytest.raises(UnknownGrammarError) as caught:
+        DeterministicCritic().review("take apple", (), inp(grammar=TEXTWORLD, skills=("take apple",)))
+    text = str(caught.value)
+    assert "\n" not in text and "'textworld'" in text and "(choose the llm variant" in text
