@@ -170,8 +170,12 @@ class SemanticMemory(MemoryStore):
             return UpdateStats(self.name)
         perception = summary.perception
         holding_type, holding_attributes = None, {}
-        if perception is not None and perception.holding is not None:
-            held = next((e for e in perception.entities if e.name == perception.holding), None)
+        if perception is not None and perception.holding:
+            # The thing the step's action named if it is held (a pick), else the last one taken.
+            named = next(
+                (n for n in perception.holding if summary.action.endswith(n)), perception.holding[-1]
+            )
+            held = next((e for e in perception.entities if e.name == named), None)
             if held is not None:
                 holding_type, holding_attributes = held.type, dict(held.attributes)
         fact = StepFact(

@@ -126,10 +126,10 @@ def _check_find(b: BeliefState, call: SkillCall) -> Verdict:
 
 def _check_pick(b: BeliefState, call: SkillCall) -> Verdict:
     name = call.arg or ""
-    if b.holding is not None:
+    if b.holding:  # EB's robot holds one thing (the grammars this critic reads)
         release = "put it down or drop it" if b.skills.alfred else "place it somewhere"
         return _no(
-            f"I am holding {b.holding} and can hold only one thing: {release} before picking up {name}."
+            f"I am holding {_held(b)} and can hold only one thing: {release} before picking up {name}."
         )
     if not b.perceived or b.visible_of(_targets(b, name)):
         return OK
@@ -141,7 +141,11 @@ def _check_pick(b: BeliefState, call: SkillCall) -> Verdict:
 
 def _empty_hand(b: BeliefState) -> bool:
     """The hand is known to be empty; an unreported hand with nothing picked up this episode is unknown."""
-    return b.holding is None and b.knows("holding")
+    return not b.holding and b.knows("holding")
+
+
+def _held(b: BeliefState) -> str:
+    return " and ".join(b.holding)
 
 
 def _check_put(b: BeliefState, call: SkillCall) -> Verdict:
@@ -151,9 +155,10 @@ def _check_put(b: BeliefState, call: SkillCall) -> Verdict:
     if call.verb == "place" and b.perceived and b.knows("location") and target != b.location:
         return _no(f"I am not at the {target}: navigate to it before placing anything there.")
     if target is not None and b.is_open(target) is False and b.nearby(target):
-        return _no(f"{target} is closed: open it before putting {b.holding or 'anything'} in.")
-    if target is not None and b.holding is not None and (b.type_of(b.holding), target) in b.facts.unfit:
-        return _no(f"{b.holding} did not fit in {target} before; use another receptacle.")
+        return _no(f"{target} is closed: open it before putting {_held(b) or 'anything'} in.")
+    unfit = [h for h in b.holding if (b.type_of(h), target) in b.facts.unfit]
+    if target is not None and unfit:
+        return _no(f"{unfit[0]} did not fit in {target} before; use another receptacle.")
     return OK
 
 
@@ -185,9 +190,9 @@ def _check_toggle(b: BeliefState, call: SkillCall) -> Verdict:
 
 def _check_slice(b: BeliefState, call: SkillCall) -> Verdict:
     name = call.arg or ""
-    if _empty_hand(b) or (b.holding is not None and b.type_of(b.holding) not in KNIVES):
+    if _empty_hand(b) or (b.holding and not any(b.type_of(h) in KNIVES for h in b.holding)):
         return _no(f"Slicing needs a knife in hand; pick up a knife before slicing the {name}.")
-    if name == b.holding:
+    if name in b.holding:
         return _no(f"Put the {name} down before slicing it.")
     targets = _targets(b, name)
     if b.perceived and not b.visible_of(targets):
