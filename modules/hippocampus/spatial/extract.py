@@ -126,9 +126,12 @@ def observe_perception(perception: Perception, cfg: SpatialConfig) -> Observatio
     return obs
 
 
-def extract_deterministic(summary: StepSummary, graph: SiteGraph, cfg: SpatialConfig) -> Observations:
-    """Perception (observed) and action (inferred) of one step, merged so the better source wins."""
-    action = observe_action(summary, graph, cfg)
+def extract_deterministic(
+    summary: StepSummary, graph: SiteGraph, cfg: SpatialConfig, *, read_action: bool = True
+) -> Observations:
+    """Perception (observed) and action (inferred) of one step, merged so the better source wins.
+    ``read_action=False``: the perception only (an action in a skill grammar the rules cannot read)."""
+    action = observe_action(summary, graph, cfg) if read_action else Observations()
     if summary.perception is None:
         return action.merged(graph)
     seen = observe_perception(summary.perception, cfg)
