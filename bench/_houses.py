@@ -48,7 +48,7 @@ def tag_perception(perception: Perception, tag: str) -> Perception:
     return Perception(
         location=t(perception.location),
         room=t(perception.room),
-        holding=t(perception.holding),
+        holding=tuple(tagged(name, tag) for name in perception.holding),
         entities=tuple(e.model_copy(update={"name": tagged(e.name, tag)}) for e in perception.entities),
         relations=tuple(
             Relation(subject=tagged(r.subject, tag), relation=r.relation, object=tagged(r.object, tag))

@@ -81,14 +81,34 @@ class Perception(_Frozen):
     #: The place the agent is at; ``None``: at no particular place (in the open room).
     location: str | None = None
     room: str | None = None
-    #: The held thing; ``None``: the hand is empty.
-    holding: str | None = None
+    #: What the agent holds, by name: an inventory, empty when nothing is held. How many things it can hold
+    #: at once is the environment's own limit (EB-ALFRED / EB-Habitat: one), not this type's. The older
+    #: single form is still read (a name, ``None`` or ``""``): saved traces and checkpoints, older servers.
+    holding: tuple[str, ...] = ()
     #: Everything in view: what is not listed is not in view.
     entities: tuple[PerceivedEntity, ...] = ()
     relations: tuple[Relation, ...] = ()
     #: Fields the source did not report (a robot may leave any out): their values above are placeholders,
     #: not observations. An unreported hand is not an empty hand.
     unknown: tuple[PerceptionField, ...] = ()
+
+    @field_validator("holding", mode="before")
+    @classmethod
+    def _inventory(cls, value: object) -> object:
+        if value is None or value == "":
+            return ()
+        if isinstance(value, str):
+            return (value,)
+        return value
+
+    @field_validator("holding")
+    @classmethod
+    def _named(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not name for name in value):
+            raise ValueError("holding: every held thing needs a name")
+        if len(set(value)) != len(value):
+            raise ValueError(f"holding: a thing is held once, got {list(value)}")
+        return value
 
     @field_validator("unknown")
     @classmethod

@@ -46,6 +46,7 @@ __all__ = (
     "parse_skill",
     "profile_grammar",
     "require_grammar",
+    "skill_text",
     "strip_invalid",
 )
 
@@ -127,6 +128,19 @@ class SkillCall:
     arg: str | None = None
 
 
+def skill_text(verb: str, name: str | None = None) -> str:
+    """The skill text of ``verb`` on ``name`` (``find``, ``Cabinet_2`` → ``find a Cabinet_2``): the inverse of
+    :func:`parse_skill`, and the one place the household profiles and the planner spell a skill."""
+    if verb == "put":
+        return PUT_DOWN
+    if verb == "drop":
+        return DROP
+    prefix = next((p for p, v in _PREFIXES if v == verb), None)
+    if prefix is None:
+        raise ValueError(f"no EmbodiedBench skill has the verb {verb!r}")
+    return prefix + (name or "")
+
+
 def parse_skill(action: str) -> SkillCall | None:
     text = action.strip()
     if text == PUT_DOWN:
@@ -164,12 +178,7 @@ class SkillSet:
         return self.text(verb, name) in self._set
 
     def text(self, verb: str, name: str | None = None) -> str:
-        if verb == "put":
-            return PUT_DOWN
-        if verb == "drop":
-            return DROP
-        prefix = next(p for p, v in _PREFIXES if v == verb)
-        return prefix + (name or "")
+        return skill_text(verb, name)
 
     @cached_property
     def _args(self) -> dict[str, tuple[str, ...]]:

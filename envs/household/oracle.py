@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from envs.household.env import HouseholdEnv
 from envs.household.profiles.alfred import KNIVES
+from envs.skill_language import DROP, PUT_DOWN, skill_text
 
 __all__ = ("OracleError", "solve")
 
@@ -66,42 +67,42 @@ class _Alfred(_Runner):
             and not world.is_closed(target)
             and world.fits(world.held, target)
         ):
-            self.do("put down the object in hand")
+            self.do(PUT_DOWN)
         else:
-            self.do("drop the object in hand")
+            self.do(DROP)
 
     def fetch(self, obj: str) -> None:
         if self.world.held == obj:
             return
         self.free_hand()
-        self.do(f"find a {obj}")
+        self.do(skill_text("find", obj))
         for container in reversed(self.world.ancestors(obj)):
             if self.world.is_closed(container):
-                self.do(f"open the {container}")
-        self.do(f"pick up the {obj}")
+                self.do(skill_text("open", container))
+        self.do(skill_text("pick", obj))
 
     def put_into(self, container: str) -> None:
-        self.do(f"find a {container}")
+        self.do(skill_text("find", container))
         outer = [c for c in reversed(self.world.ancestors(container)) if self.world.is_closed(c)]
         for closed in outer:
-            self.do(f"open the {closed}")
+            self.do(skill_text("open", closed))
         if outer:
-            self.do(f"find a {container}")  # opening re-aims "put down"; aim it back
+            self.do(skill_text("find", container))  # opening re-aims "put down"; aim it back
         if self.world.is_closed(container):
-            self.do(f"open the {container}")
-        self.do("put down the object in hand")
+            self.do(skill_text("open", container))
+        self.do(PUT_DOWN)
 
     def slice(self, obj: str) -> None:
         knife = next((k for t in KNIVES for k in self.world.instances(t)), None)
         if knife is None:
             raise OracleError("no knife in this house")
         self.fetch(knife)
-        self.do(f"find a {obj}")
+        self.do(skill_text("find", obj))
         for container in reversed(self.world.ancestors(obj)):
             if self.world.is_closed(container):
-                self.do(f"open the {container}")
-        self.do(f"slice the {obj}")
-        self.do("put down the object in hand")
+                self.do(skill_text("open", container))
+        self.do(skill_text("slice", obj))
+        self.do(PUT_DOWN)
 
     def treat(self, obj: str, state: str) -> None:
         """Leave ``obj`` clean, hot or cold, held again afterwards."""
@@ -112,24 +113,24 @@ class _Alfred(_Runner):
             )
             faucet = next(e.name for e in world.entities.values() if e.anchor == sink)
             self.put_into(sink)
-            self.do(f"turn on the {faucet}")
-            self.do(f"turn off the {faucet}")
+            self.do(skill_text("on", faucet))
+            self.do(skill_text("off", faucet))
         elif state == "hot":
             oven = self.first_of_type("Microwave")
             self.put_into(oven)
-            self.do(f"close the {oven}")
-            self.do(f"turn on the {oven}")
-            self.do(f"turn off the {oven}")
-            self.do(f"open the {oven}")
+            self.do(skill_text("close", oven))
+            self.do(skill_text("on", oven))
+            self.do(skill_text("off", oven))
+            self.do(skill_text("open", oven))
         else:
             self.put_into(self.first_of_type("Fridge"))
-        self.do(f"pick up the {obj}")
+        self.do(skill_text("pick", obj))
 
     def look(self, obj: str, lamps: frozenset[str]) -> None:
         lamp = sorted(lamps)[0]
         self.fetch(obj)
-        self.do(f"find a {lamp}")
-        self.do(f"turn on the {lamp}")
+        self.do(skill_text("find", lamp))
+        self.do(skill_text("on", lamp))
 
 
 class _Habitat(_Runner):
@@ -146,24 +147,24 @@ class _Habitat(_Runner):
                 for n in (e.name for e in world.room_fixed(room))
                 if not world.spec(n).openable and world.fits(held, n)
             )
-            self.do(f"navigate to the {here}")
-        self.do(f"place at the {here}")
+            self.do(skill_text("navigate", here))
+        self.do(skill_text("place", here))
 
     def fetch(self, obj: str) -> None:
         if self.world.held == obj:
             return
         self.free_hand()
         place = self.world.place_of(obj)
-        self.do(f"navigate to the {place}")
+        self.do(skill_text("navigate", place))
         if place is not None and self.world.is_closed(place):
-            self.do(f"open the {place}")
-        self.do(f"pick up the {obj}")
+            self.do(skill_text("open", place))
+        self.do(skill_text("pick", obj))
 
     def put_into(self, container: str) -> None:
-        self.do(f"navigate to the {container}")
+        self.do(skill_text("navigate", container))
         if self.world.is_closed(container):
-            self.do(f"open the {container}")
-        self.do(f"place at the {container}")
+            self.do(skill_text("open", container))
+        self.do(skill_text("place", container))
 
     def slice(self, obj: str) -> None:
         raise OracleError("the habitat profile has no slicing")
@@ -172,7 +173,7 @@ class _Habitat(_Runner):
         if state != "cold":
             raise OracleError(f"the habitat profile cannot make things {state}")
         self.put_into(self.first_of_type("refrigerator"))
-        self.do(f"pick up the {obj}")
+        self.do(skill_text("pick", obj))
 
     def look(self, obj: str, lamps: frozenset[str]) -> None:
         raise OracleError("the habitat profile has no lamps")

@@ -61,7 +61,7 @@ def perceive(world: World) -> Perception:
     return Perception(
         location=world.agent_location,
         room=world.agent_room,
-        holding=world.held,
+        holding=() if world.held is None else (world.held,),  # one hand: the profiles enforce it
         entities=tuple(entities),
         relations=tuple(relations),
     )
@@ -93,6 +93,8 @@ def render_text(perception: Perception) -> str:
         lines.append(f"{place}: {', '.join(items)}.")
     if perception.location and not contents:
         lines.append(f"You see no objects at {perception.location}.")
-    held = by_name.get(perception.holding) if perception.holding else None
-    lines.append(f"You are holding {_describe(held)}." if held else "You are holding nothing.")
+    held = [_describe(by_name[name]) for name in perception.holding if name in by_name]
+    if len(held) > 1:
+        held = [", ".join(held[:-1]) + " and " + held[-1]]
+    lines.append(f"You are holding {held[0]}." if held else "You are holding nothing.")
     return " ".join(lines)

@@ -138,7 +138,7 @@ class PerceptionMsg(_Msg):
 
 
 #: Fields whose ``null`` means "not reported" (for ``location`` null means "at no place", for ``holding``
-#: "the hand is empty").
+#: "nothing is held").
 _NULL_IS_UNKNOWN = frozenset({"room", "entities", "relations"})
 
 
@@ -190,23 +190,24 @@ def _known_keys(value: object, model: type[BaseModel]) -> object:
     return known
 
 
-def _held(value: object) -> object:
-    """``holding`` as one name or ``None``: a name, null, "" or [] (empty hand), a list of one name, or an
-    entity object (or a list of one) with a ``name``."""
-    if isinstance(value, list):
-        if len(value) > 1:
-            raise ValueError(f"holding: a robot holds one thing at most, got a list of {len(value)}")
-        value = value[0] if value else None
-    if isinstance(value, dict) and isinstance(value.get("name"), str):
-        value = value["name"]
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise ValueError(
-            f"holding: expected the held thing's name, null or a list of at most one name, "
-            f"got {type(value).__name__}"
-        )
-    return value
+def _held(value: object) -> tuple[str, ...]:
+    """``holding`` as the inventory's names: a name, null, "" or [] (empty hand), an entity object with a
+    ``name``, or a list of names or entity objects (everything the robot holds; its limit is its own)."""
+    items = value if isinstance(value, list) else [value]
+    names: list[str] = []
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            item = item["name"]
+        if item is None or item == "":
+            continue
+        if not isinstance(item, str):
+            raise ValueError(
+                f"holding: expected the held thing's name, null, an entity object or a list of those, "
+                f"got {type(item).__name__}"
+            )
+        if item not in names:
+            names.append(item)
+    return tuple(names)
 
 
 def _with_string_attributes(entity: object) -> object:

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from envs.skill_language import EB_ROBOT
 from modules.hippocampus.longterm import Candidate, Decision
 from modules.hippocampus.prompting import ask_json
 from robomem.llm.base import LLMClient
@@ -83,6 +84,8 @@ class LLMDecider:
         self._count_lock = threading.Lock()
         #: Decisions taken from the creating call (``preset``) and decisions asked for (``asked``).
         self.counts: dict[str, int] = {"preset": 0, "asked": 0}
+        #: How the prompt names the agent: the episode's environment says (the store's ``tell_robot``).
+        self.robot = EB_ROBOT
 
     def preset(self, decisions: Sequence[tuple[Candidate, Decision]], shown: Sequence[str]) -> None:
         """The decisions the creating call took for its candidates, having been shown the stored items
@@ -118,6 +121,7 @@ class LLMDecider:
             prompt="longterm_decide",
             schema=DECISION_SCHEMA,
             essential=("op",),  # the target is checked against the op below; the reason is only a note
+            robot=self.robot,
             candidate=candidate.text,
             existing=existing,
         )

@@ -44,7 +44,7 @@ from modules.hippocampus.longterm import (
     decide_all,
 )
 from modules.hippocampus.pending import PendingLog, consolidate_once
-from modules.hippocampus.prompting import ask_json
+from modules.hippocampus.prompting import ask_json, tell_robot
 from modules.hippocampus.variants import EPISODIC_CREATORS, EPISODIC_DECIDERS
 from robomem.embeddings.base import Embedder
 from robomem.errors import StoreError
@@ -305,6 +305,7 @@ class EpisodicMemory(MemoryStore):
 
     def begin_episode(self, context: EpisodeContext) -> None:
         self.context = context
+        tell_robot(self.decider, context.robot)
         if self.config.site_k:
             self.index.pin([{"site": context.site}])  # searched locally: a filtered Chroma query is slow
         logged = self.pending.load(context.episode_id)  # non-empty only when resuming a killed episode
@@ -355,6 +356,7 @@ class EpisodicMemory(MemoryStore):
 
     def end_episode(self, outcome: EpisodeOutcome) -> UpdateStats:
         episode_id = outcome.context.episode_id
+        tell_robot(self.decider, outcome.context.robot)  # the episode's own wording, even if none began
         if episode_id in self._logged:  # consolidated before the process died: only the cleanup is left
             with self._lock:
                 self.steps = []

@@ -30,6 +30,7 @@ from modules.hippocampus.longterm import (
     stable_id,
 )
 from modules.hippocampus.pending import PendingLog, consolidate_once
+from modules.hippocampus.prompting import tell_robot
 from modules.hippocampus.variants import SEMANTIC_CREATORS, SEMANTIC_DECIDERS
 from robomem.embeddings.base import Embedder
 from robomem.llm.base import LLMClient
@@ -158,6 +159,7 @@ class SemanticMemory(MemoryStore):
 
     def begin_episode(self, context: EpisodeContext) -> None:
         self.context = context
+        tell_robot(self.decider, context.robot)
         self.index.pin([ACTION_LESSONS, task_lessons(context.site)])
         logged = self.pending.load(context.episode_id)  # non-empty only when resuming a killed episode
         self.facts = [StepFact(**{k: v for k, v in r.items() if k != "step"}) for r in logged]
@@ -168,8 +170,12 @@ class SemanticMemory(MemoryStore):
             return UpdateStats(self.name)
         perception = summary.perception
         holding_type, holding_attributes = None, {}
-        if perception is not None and perception.holding is not None:
-            held = next((e for e in perception.entities if e.name == perception.holding), None)
+        if perception is not None and perception.holding:
+            # The thing the step's action named if it is held (a pick), else the last one taken.
+            named = next(
+                (n for n in perception.holding if summary.action.endswith(n)), perception.holding[-1]
+            )
+            held = next((e for e in perception.entities if e.name == named), None)
             if held is not None:
                 holding_type, holding_attributes = held.type, dict(held.attributes)
         fact = StepFact(
@@ -200,6 +206,7 @@ class SemanticMemory(MemoryStore):
 
     def end_episode(self, outcome: EpisodeOutcome) -> UpdateStats:
         episode_id = outcome.context.episode_id
+        tell_robot(self.decider, outcome.context.robot)  # the episode's own wording, even if none began
         if episode_id in self._consolidated:  # consolidated before the process died: only the cleanup is left
             with self._lock:
                 self.facts = []

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from envs.skill_language import EB_ROBOT
 from modules.hippocampus.base import (
     EpisodeContext,
     EpisodeOutcome,
@@ -28,7 +29,7 @@ from modules.hippocampus.base import (
     StoreResult,
     UpdateStats,
 )
-from modules.hippocampus.prompting import ask_json
+from modules.hippocampus.prompting import ask_json, tell_robot
 from modules.hippocampus.variants import TEMPORAL_COMPRESSORS
 from robomem.llm.base import LLMClient
 from robomem.llm.policy import attempt
@@ -113,6 +114,8 @@ class LLMCompressor:
         self.llm = llm
         self.fallback = fallback
         self.failures = 0
+        #: How the prompt names the agent: the episode's environment says (:func:`tell_robot`).
+        self.robot = EB_ROBOT
 
     def compress(self, entries: Sequence[TemporalEntry], instruction: str) -> str:
         summary, _ = attempt(self.llm, ROLE, lambda: self._ask(entries, instruction))
@@ -127,6 +130,7 @@ class LLMCompressor:
             role=ROLE,
             prompt="temporal_compress",
             schema=SUMMARY_SCHEMA,
+            robot=self.robot,
             instruction=instruction,
             entries="\n".join(e.line() for e in entries),
         )
@@ -169,6 +173,7 @@ class TemporalMemory(MemoryStore):
     def begin_episode(self, context: EpisodeContext) -> None:
         """Temporal memory is per episode: a new episode starts empty, a resumed one reloads its buffer."""
         self.context = context
+        tell_robot(self.compressor, context.robot)
         self.entries, self._lines = [], 0
         path, legacy = self._path(context.episode_id), self._path(context.episode_id, ".json")
         raw = _last_record(path) if path.exists() else None

@@ -12,7 +12,9 @@ failures itself: catching them is the critic's job, so ``agent.critic=null`` rea
 
 Whatever it does not know, it lets through: the paper's critic is told to
 encourage exploration, and a critic that blocks progress is worse than none. A hand or a location the
-perception does not report is unknown, not empty or nowhere (a robot may leave them out).
+perception does not report is unknown, not empty or nowhere (a robot may leave them out). A whole skill
+grammar it does not know is another matter: it refuses it (:func:`envs.skill_language.require_grammar`), as
+the symbolic planner does, rather than wave every action of that environment through unchecked.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from envs.skill_language import KNIVES, SkillCall, SkillSet, parse_skill
+from envs.skill_language import KNIVES, SkillCall, SkillSet, parse_skill, require_grammar
 from modules.prefrontal.base import PlanningInput, Verdict
 from modules.prefrontal.failures import lasting_failures
 from modules.prefrontal.symbolic.beliefs import BeliefState
@@ -42,6 +44,7 @@ class DeterministicCritic:
         self.config = config or DeterministicCriticConfig()
 
     def review(self, action: str, remaining: tuple[str, ...], inp: PlanningInput) -> Verdict:
+        _require(inp)
         b = BeliefState.from_input(inp)
         if action not in b.skills:
             return Verdict(False, f"'{action}' is not in the skill list; use one of the listed skills.")
@@ -58,10 +61,15 @@ class DeterministicCritic:
         """Only the lasting (memory-based) objections: the loop asks this about a new plan's first action,
         which :meth:`review` never sees (a lasting veto cannot start a replanning loop: the planner leaves
         the action out for the rest of the episode)."""
+        _require(inp)  # asked before the first action of each plan: an unknown grammar stops the run there
         call = parse_skill(action)
         if call is None or not inp.memory:
             return OK
         return _remembered(SkillSet(inp.skills, inp.task.profile), call, action, remaining, inp) or OK
+
+
+def _require(inp: PlanningInput) -> None:
+    require_grammar(inp.grammar, "deterministic critic", key="agent.critic.type")
 
 
 def _remembered(
@@ -118,10 +126,10 @@ def _check_find(b: BeliefState, call: SkillCall) -> Verdict:
 
 def _check_pick(b: BeliefState, call: SkillCall) -> Verdict:
     name = call.arg or ""
-    if b.holding is not None:
+    if b.holding:  # EB's robot holds one thing (the grammars this critic reads)
         release = "put it down or drop it" if b.skills.alfred else "place it somewhere"
         return _no(
-            f"I am holding {b.holding} and can hold only one thing: {release} before picking up {name}."
+            f"I am holding {_held(b)} and can hold only one thing: {release} before picking up {name}."
         )
     if not b.perceived or b.visible_of(_targets(b, name)):
         return OK
@@ -133,7 +141,11 @@ def _check_pick(b: BeliefState, call: SkillCall) -> Verdict:
 
 def _empty_hand(b: BeliefState) -> bool:
     """The hand is known to be empty; an unreported hand with nothing picked up this episode is unknown."""
-    return b.holding is None and b.knows("holding")
+    return not b.holding and b.knows("holding")
+
+
+def _held(b: BeliefState) -> str:
+    return " and ".join(b.holding)
 
 
 def _check_put(b: BeliefState, call: SkillCall) -> Verdict:
@@ -143,9 +155,10 @@ def _check_put(b: BeliefState, call: SkillCall) -> Verdict:
     if call.verb == "place" and b.perceived and b.knows("location") and target != b.location:
         return _no(f"I am not at the {target}: navigate to it before placing anything there.")
     if target is not None and b.is_open(target) is False and b.nearby(target):
-        return _no(f"{target} is closed: open it before putting {b.holding or 'anything'} in.")
-    if target is not None and b.holding is not None and (b.type_of(b.holding), target) in b.facts.unfit:
-        return _no(f"{b.holding} did not fit in {target} before; use another receptacle.")
+        return _no(f"{target} is closed: open it before putting {_held(b) or 'anything'} in.")
+    unfit = [h for h in b.holding if (b.type_of(h), target) in b.facts.unfit]
+    if target is not None and unfit:
+        return _no(f"{unfit[0]} did not fit in {target} before; use another receptacle.")
     return OK
 
 
@@ -177,9 +190,9 @@ def _check_toggle(b: BeliefState, call: SkillCall) -> Verdict:
 
 def _check_slice(b: BeliefState, call: SkillCall) -> Verdict:
     name = call.arg or ""
-    if _empty_hand(b) or (b.holding is not None and b.type_of(b.holding) not in KNIVES):
+    if _empty_hand(b) or (b.holding and not any(b.type_of(h) in KNIVES for h in b.holding)):
         return _no(f"Slicing needs a knife in hand; pick up a knife before slicing the {name}.")
-    if name == b.holding:
+    if name in b.holding:
         return _no(f"Put the {name} down before slicing it.")
     targets = _targets(b, name)
     if b.perceived and not b.visible_of(targets):

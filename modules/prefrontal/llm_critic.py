@@ -4,8 +4,9 @@ costs a re-plan.
 
 Only ``ok`` is needed: the reasoning and feedback are asked for, but a reply without them is still a verdict.
 An unusable reply (malformed JSON, no ``ok``, ``ok`` not a boolean) is never an objection: the
-``fallback`` critic decides if there is one, else the action is approved. ``failures`` counts such
-replies. Transport failures (:class:`robomem.errors.LLMError`) propagate.
+``fallback`` critic decides if there is one (and can read the environment's skill grammar), else the action
+is approved. ``failures`` counts such replies. Transport failures (:class:`robomem.errors.LLMError`)
+propagate.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from envs.skill_language import UnknownGrammarError
 from modules.prefrontal.base import Critic, PlanningInput, Verdict
 from modules.prefrontal.prompting import (
     clip,
@@ -126,7 +128,10 @@ class LLMCritic:
             "fallback" if self.fallback else "approving",
         )
         if self.fallback is not None:
-            return self.fallback.review(action, remaining, inp)
+            try:
+                return self.fallback.review(action, remaining, inp)
+            except UnknownGrammarError:
+                pass  # the deterministic fallback cannot read this env's skills: approve, as with no fallback
         return Verdict(True, UNUSABLE)
 
     def _verdict(self, data: dict[str, Any] | None) -> Verdict | None:

@@ -59,12 +59,17 @@ def _where(observation: Observation) -> str:
     where = [f"at {p.location}"] if p.knows("location") and p.location else []
     where += [f"in the {p.room}"] if p.knows("room") and p.room else []
     parts = [f"I am {' '.join(where)}."] if where else []
-    seen = [e.name for e in p.entities if e.kind == "object" and e.name != p.holding]
+    seen = [e.name for e in p.entities if e.kind == "object" and e.name not in p.holding]
     if seen:
         parts.append(f"I see {', '.join(seen)}.")
     if p.knows("holding"):
-        parts.append(f"I hold {p.holding}." if p.holding else "My hand is empty.")
+        parts.append(f"I hold {_and(p.holding)}." if p.holding else "My hand is empty.")
     return " ".join(parts)
+
+
+def _and(names: tuple[str, ...]) -> str:
+    """``A``, ``A and B``, ``A, B and C``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 class DeterministicThalamus:
@@ -104,8 +109,7 @@ class DeterministicThalamus:
         queries = [*instruction_queries(task.instruction), *described, *goal_types(task)]
         perception = observation.perception
         if perception is not None:
-            if perception.holding:
-                queries.append(perception.holding)
+            queries += perception.holding
             if perception.location:
                 queries.append(perception.location)
         if last is not None and not last.success:

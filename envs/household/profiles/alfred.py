@@ -14,7 +14,7 @@ Semantics (written from EmbodiedBench's documented interface, not its code):
 
 from __future__ import annotations
 
-from envs.household.profiles.base import Outcome, Profile, Skill
+from envs.household.profiles.base import Outcome, Profile, Skill, skill
 from envs.household.world import World
 from envs.skill_language import invalid
 
@@ -35,40 +35,40 @@ class AlfredProfile(Profile):
     def skills(self, world: World) -> tuple[Skill, ...]:
         catalog = world.catalog
         types = list(catalog.types.values())
-        skills = [Skill(f"find a {t.name}", "find", t.name) for t in types]
-        skills += [Skill(f"pick up the {t.name}", "pick", t.name) for t in types if t.pickable]
-        skills += [Skill("put down the object in hand", "put"), Skill("drop the object in hand", "drop")]
+        skills = [skill("find", t.name) for t in types]
+        skills += [skill("pick", t.name) for t in types if t.pickable]
+        skills += [skill("put"), skill("drop")]
         for t in types:
             if t.openable:
                 skills += [
-                    Skill(f"open the {t.name}", "open", t.name),
-                    Skill(f"close the {t.name}", "close", t.name),
+                    skill("open", t.name),
+                    skill("close", t.name),
                 ]
         for t in types:
             if t.toggleable:
                 skills += [
-                    Skill(f"turn on the {t.name}", "on", t.name),
-                    Skill(f"turn off the {t.name}", "off", t.name),
+                    skill("on", t.name),
+                    skill("off", t.name),
                 ]
-        skills += [Skill(f"slice the {t.name}", "slice", t.name) for t in types if t.sliceable]
+        skills += [skill("slice", t.name) for t in types if t.sliceable]
         # Scene-specific actions for repeated instances are appended, as EB-ALFRED does after reset.
         for t in types:
             for name in world.instances(t.name)[1:]:
-                skills.append(Skill(f"find a {name}", "find", name))
+                skills.append(skill("find", name))
                 if t.pickable:
-                    skills.append(Skill(f"pick up the {name}", "pick", name))
+                    skills.append(skill("pick", name))
                 if t.openable:
                     skills += [
-                        Skill(f"open the {name}", "open", name),
-                        Skill(f"close the {name}", "close", name),
+                        skill("open", name),
+                        skill("close", name),
                     ]
                 if t.toggleable:
                     skills += [
-                        Skill(f"turn on the {name}", "on", name),
-                        Skill(f"turn off the {name}", "off", name),
+                        skill("on", name),
+                        skill("off", name),
                     ]
                 if t.sliceable:
-                    skills.append(Skill(f"slice the {name}", "slice", name))
+                    skills.append(skill("slice", name))
         return tuple(skills)
 
     def invalid(self, message: str) -> Outcome:

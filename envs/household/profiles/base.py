@@ -6,9 +6,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from envs.household.world import World
-from envs.skill_language import EB_GRAMMAR, EB_ROBOT
+from envs.skill_language import EB_GRAMMAR, EB_ROBOT, skill_text
 
-__all__ = ("Outcome", "Profile", "Skill")
+__all__ = ("Outcome", "Profile", "Skill", "skill")
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,12 @@ class Skill:
     text: str
     verb: str
     arg: str | None = None
+
+
+def skill(verb: str, arg: str | None = None) -> Skill:
+    """The skill ``verb`` on ``arg``, its text spelled by the one skill language module
+    (:func:`envs.skill_language.skill_text`)."""
+    return Skill(skill_text(verb, arg), verb, arg)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ closed receptacle. The skill list is fixed per scene: receptacles in room order,
 
 from __future__ import annotations
 
-from envs.household.profiles.base import Outcome, Profile, Skill
+from envs.household.profiles.base import Outcome, Profile, Skill, skill
 from envs.household.world import World
 from envs.skill_language import invalid
 
@@ -37,12 +37,12 @@ class HabitatProfile(Profile):
     def skills(self, world: World) -> tuple[Skill, ...]:
         receptacles = [e.name for room in world.rooms for e in world.room_fixed(room)]
         objects = sorted(n for n, e in world.entities.items() if world.spec(n).pickable)
-        skills = [Skill(f"navigate to the {r}", "navigate", r) for r in receptacles]
-        skills += [Skill(f"pick up the {o}", "pick", o) for o in objects]
-        skills += [Skill(f"place at the {r}", "place", r) for r in receptacles]
+        skills = [skill("navigate", r) for r in receptacles]
+        skills += [skill("pick", o) for o in objects]
+        skills += [skill("place", r) for r in receptacles]
         for r in receptacles:
             if world.spec(r).openable:
-                skills += [Skill(f"open the {r}", "open", r), Skill(f"close the {r}", "close", r)]
+                skills += [skill("open", r), skill("close", r)]
         return tuple(skills)
 
     def invalid(self, message: str) -> Outcome:

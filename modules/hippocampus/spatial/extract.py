@@ -88,13 +88,15 @@ def observe_perception(perception: Perception, cfg: SpatialConfig) -> Observatio
     own: tuple[tuple[str, str | None, bool], ...] = (
         ("in", perception.room, perception.knows("room")),
         ("at", perception.location, perception.knows("location")),
-        (HOLDING, perception.holding, perception.knows("holding")),
+        *((HOLDING, held, perception.knows("holding")) for held in perception.holding),
     )
     for relation, target, known in own:
         if known and target is not None:
             obs.facts.append(Fact(me, relation, target, "observed", 1.0))
-    if perception.knows("holding") and perception.holding is None:
-        obs.clears.append(Clear(me, HOLDING, "hand seen empty"))
+    if perception.knows("holding"):
+        # The inventory is the whole of what is held: anything else believed held is not.
+        reason = "not in hand" if perception.holding else "hand seen empty"
+        obs.clears.append(Clear(me, HOLDING, reason, keep=perception.holding))
     if perception.knows("location") and perception.location is None and perception.room is not None:
         obs.clears.append(Clear(me, "location", "not at any place"))
     if not perception.knows("entities"):
@@ -124,9 +126,12 @@ def observe_perception(perception: Perception, cfg: SpatialConfig) -> Observatio
     return obs
 
 
-def extract_deterministic(summary: StepSummary, graph: SiteGraph, cfg: SpatialConfig) -> Observations:
-    """Perception (observed) and action (inferred) of one step, merged so the better source wins."""
-    action = observe_action(summary, graph, cfg)
+def extract_deterministic(
+    summary: StepSummary, graph: SiteGraph, cfg: SpatialConfig, *, read_action: bool = True
+) -> Observations:
+    """Perception (observed) and action (inferred) of one step, merged so the better source wins.
+    ``read_action=False``: the perception only (an action in a skill grammar the rules cannot read)."""
+    action = observe_action(summary, graph, cfg) if read_action else Observations()
     if summary.perception is None:
         return action.merged(graph)
     seen = observe_perception(summary.perception, cfg)

@@ -122,8 +122,9 @@ class SiteGraph:
         return [(k, d) for k, d in self.out_edges(name) if self.group_of(k) == group]
 
     def violations(self, names: Iterable[str] | None = None) -> list[str]:
-        """Broken functional rules among ``names`` (default: every vertex): two values in one group, a
-        thing held twice, or a held thing that is also somewhere. Empty for a consistent graph."""
+        """Broken functional rules among ``names`` (default: every vertex): two values in one group (other
+        than ``holding``), a thing held twice, or a held thing that is also somewhere. Empty for a consistent
+        graph."""
         found: list[str] = []
         for name in self.names() if names is None else [n for n in names if n in self.g]:
             groups: dict[str, list[str]] = {}
@@ -131,7 +132,12 @@ class SiteGraph:
                 group = self.group_of(key)
                 if group is not None:
                     groups.setdefault(group, []).append(f"{key[1]} {key[2]}")
-            found += [f"{name}: {g} = {sorted(v)}" for g, v in sorted(groups.items()) if len(v) > 1]
+            # A holder may hold several things (an inventory); every other group has one value.
+            found += [
+                f"{name}: {g} = {sorted(v)}"
+                for g, v in sorted(groups.items())
+                if len(v) > 1 and g != "holding"
+            ]
             holders = [k[0] for k, _ in self.in_edges(name) if k[1] == "holding"]
             if len(holders) > 1:
                 found.append(f"{name}: held by {sorted(holders)}")

@@ -157,9 +157,13 @@ def format_edges(local: SiteGraph, ids: dict[str, EdgeKey]) -> str:
     return "\n".join(edges) or "(none)"
 
 
+def _but(keep: tuple[str, ...]) -> str:
+    return f" but {', '.join(keep)}" if keep else ""
+
+
 def _prompt(local: SiteGraph, delta: Delta, ids: dict[str, EdgeKey], names: set[str]) -> str:
     facts = [f"- {fact} ({fact.provenance})" for fact in delta.new]
-    clears = [f"- {c.subject}: no {c.group} ({c.reason})" for c in delta.clears]
+    clears = [f"- {c.subject}: no {c.group}{_but(c.keep)} ({c.reason})" for c in delta.clears]
     return render(
         "spatial_resolve.txt",
         edges=format_edges(local, ids),

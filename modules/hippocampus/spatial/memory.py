@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from envs.skill_language import EB_GRAMMAR
 from modules.hippocampus.base import (
     EpisodeContext,
     EpisodeOutcome,
@@ -251,7 +252,10 @@ class SpatialMemory(MemoryStore):
             return obs
         self.counters["extract_fallbacks"] += 1
         details.update(extract_fallback=1, extract_error=error)
-        return extract_deterministic(summary, graph, self.config)
+        # The rules read EB's skill texts only: in another grammar they keep to the perception rather than
+        # misread the action (the deterministic extractor, chosen outright, refuses such a grammar).
+        eb = summary.context.grammar == EB_GRAMMAR
+        return extract_deterministic(summary, graph, self.config, read_action=eb)
 
     def _resolve(self, local: SiteGraph, delta: Delta, stamp: Stamp, details: dict[str, Any]) -> Resolution:
         details["resolver"] = self.config.resolver

@@ -51,6 +51,12 @@ class Clear:
     group: str
     reason: str
     provenance: Provenance = "observed"
+    #: Objects the clear spares: "I hold only these" (an inventory) clears every other ``holding`` edge.
+    keep: tuple[str, ...] = ()
+
+    def covers(self, key: EdgeKey) -> bool:
+        """Whether the clear retires the edge ``key`` of its subject's group (not one it spares)."""
+        return key[2] not in self.keep
 
 
 @dataclass(frozen=True)
@@ -127,14 +133,17 @@ class Observations:
             old = states.get(slot)
             if old is None or PROVENANCE_RANK[obs.provenance] >= PROVENANCE_RANK[old.provenance]:
                 states[slot] = obs
-        # A clear survives only when no better-ranked fact of this step fills the same slot.
+        # A clear survives only when no better-ranked fact of this step fills the same slot (a clear that
+        # spares some edges says what else is not there: it stands beside the facts about those edges).
         fact_rank: dict[tuple[str, str], int] = {}
         for fact, group in zip(facts, groups_of(facts, self, graph), strict=True):
             if group is not None:
                 slot = (fact.subject, group)
                 fact_rank[slot] = max(fact_rank.get(slot, -1), PROVENANCE_RANK[fact.provenance])
         clears = [
-            c for c in self.clears if PROVENANCE_RANK[c.provenance] > fact_rank.get((c.subject, c.group), -1)
+            c
+            for c in self.clears
+            if c.keep or PROVENANCE_RANK[c.provenance] > fact_rank.get((c.subject, c.group), -1)
         ]
         return Observations(
             facts, clears, list(states.values()), self.nodes, self.perceived, self.visible, self.proposed
@@ -176,7 +185,9 @@ def diff_against(obs: Observations, graph: SiteGraph) -> Delta:
         # Re-seeing a belief only refreshes it: it cannot conflict with anything.
         (delta.confirmed if graph.edge(*fact.key) is not None else delta.new).append(fact)
     for clear in obs.clears:
-        if any(graph.group_of(k) == clear.group for k, _ in graph.out_edges(clear.subject)):
+        if any(
+            graph.group_of(k) == clear.group and clear.covers(k) for k, _ in graph.out_edges(clear.subject)
+        ):
             delta.clears.append(clear)
     for state in obs.states:
         node = graph.get_node(state.node)

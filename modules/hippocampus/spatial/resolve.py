@@ -5,7 +5,8 @@ Rules (see :mod:`modules.hippocampus.spatial.rules` for the functional groups):
 * A new fact retires the subject's other edges **in the same functional group** only; newer wins, and within
   one step the better provenance wins (observed > inferred > reported). A fact older than the belief it
   contradicts goes straight to history instead.
-* ``holding`` also retires the held object's location/room edges and any other holder's edge; a newly seen
+* ``holding`` also retires the held object's location/room edges and any other holder's edge (not the
+  holder's other held things: a holder may hold several, the environment enforces its own limit); a newly seen
   location of an object retires whoever was holding it.
 * Clears ("hand seen empty") retire the subject's edges in that group.
 * Negative evidence: a belief "X in/on C" for a container C fully in view this step while X is not perceived
@@ -109,7 +110,7 @@ def conflicts(local: SiteGraph, delta: Delta) -> list[str]:
     found: list[str] = []
     for fact in delta.new:
         group = functional_group(fact.relation, _kind(Resolution(local), delta, fact.object))
-        rivals = [] if group is None else [k for k, _ in local.functional_out(fact.subject, group)]
+        rivals = [] if group in (None, HOLDING) else [k for k, _ in local.functional_out(fact.subject, group)]
         if fact.relation == HOLDING:
             rivals += [k for k, _ in local.in_edges(fact.object) if k[1] == HOLDING]
             rivals += [k for g in ("location", "room") for k, _ in local.functional_out(fact.object, g)]
@@ -117,7 +118,7 @@ def conflicts(local: SiteGraph, delta: Delta) -> list[str]:
             rivals += [k for k, _ in local.in_edges(fact.subject) if k[1] == HOLDING]
         found += [f"{fact} vs {' '.join(k)}" for k in rivals if k != fact.key]
     for clear in delta.clears:
-        rivals = [k for k, _ in local.functional_out(clear.subject, clear.group)]
+        rivals = [k for k, _ in local.functional_out(clear.subject, clear.group) if clear.covers(k)]
         found += [f"no {clear.group} vs {' '.join(k)}" for k in rivals]
     return found
 
@@ -125,7 +126,9 @@ def conflicts(local: SiteGraph, delta: Delta) -> list[str]:
 def apply_fact(res: Resolution, delta: Delta, fact: Fact, stamp: Stamp) -> bool:
     """Insert one new fact under the functional rules; ``False`` when the fact itself went to history."""
     group = functional_group(fact.relation, _kind(res, delta, fact.object))
-    rivals = [] if group is None else [(k, d) for k, d in res.graph.functional_out(fact.subject, group)]
+    rivals = (
+        [] if group in (None, HOLDING) else [(k, d) for k, d in res.graph.functional_out(fact.subject, group)]
+    )
     if fact.relation == HOLDING:
         rivals += [(k, d) for k, d in res.graph.in_edges(fact.object) if k[1] == HOLDING]
     rivals = [(k, d) for k, d in rivals if k != fact.key]
@@ -157,7 +160,7 @@ def apply_fact(res: Resolution, delta: Delta, fact: Fact, stamp: Stamp) -> bool:
 def apply_clears(res: Resolution, delta: Delta, stamp: Stamp) -> None:
     for clear in delta.clears:
         for key, old in res.graph.functional_out(clear.subject, clear.group):
-            if key in res.added or old.last_seen > stamp:
+            if key in res.added or old.last_seen > stamp or not clear.covers(key):
                 continue
             retire(res, key, stamp, clear.reason)
 

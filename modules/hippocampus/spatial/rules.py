@@ -8,7 +8,9 @@ wider was graphiti's over-invalidation bug, #1728):
   exactly one non-room thing: "Mug on Table" and "Mug in Sink" conflict, "Mug in Sink" and "Fork in Sink"
   do not.
 * ``room``: a thing (furniture, the agent) is in exactly one room (a vertex of kind ``place``).
-* ``holding``: a holder holds at most one thing; and a thing is held by at most one holder.
+* ``holding``: a thing is held by at most one holder. A holder may hold several things (an inventory, as
+  :attr:`envs.base.Perception.holding` is): how many is the environment's limit, which it enforces itself
+  (EB-ALFRED / EB-Habitat: one). A clear of the group ("I hold nothing", "I hold only these") retires them.
 * ``left_of`` / ``right_of``: a piece of furniture has one neighbour on each side.
 
 Cross-group rules: an object that is held is in no container (a new ``holding`` retires the object's

@@ -90,7 +90,7 @@ def satisfying(beliefs: BeliefState, item: Item) -> list[str]:
         thing = beliefs.get(name)
         if not all(thing.states.get(s, False) for s in item.states):
             continue
-        if item.held and beliefs.holding != name:
+        if item.held and name not in beliefs.holding:
             continue
         if item.inside is not None and not any(
             match(beliefs, item.inside, c) == YES for c in beliefs.ancestors(name)

@@ -58,7 +58,8 @@ class BeliefState:
     things: dict[str, Thing] = field(default_factory=dict)
     room: str | None = None
     location: str | None = None
-    holding: str | None = None
+    #: What the agent holds (an inventory, :attr:`envs.base.Perception.holding`); EB's robot holds one.
+    holding: tuple[str, ...] = ()
     #: Whether a structured perception showed what is in view (without one, absence of evidence proves
     #: nothing).
     perceived: bool = False
@@ -124,8 +125,8 @@ class BeliefState:
             if b.subject == AGENT:
                 if fresh and b.relation == "at":
                     self.location = b.object
-                elif fresh and b.relation == "holding":
-                    self.holding = b.object
+                elif fresh and b.relation == "holding" and b.object not in self.holding:
+                    self.holding += (b.object,)
                 elif fresh and b.relation == "in":
                     self.room = b.object
                 continue
@@ -178,8 +179,8 @@ class BeliefState:
                 thing.parent, thing.parent_conf, thing.parent_fresh = rel.object, 1.0, True
         for name in row:
             self.things[name].row_known = True
-        if p.knows("holding") and p.holding is not None:
-            held = self.thing(p.holding)
+        for name in p.holding if p.knows("holding") else ():
+            held = self.thing(name)
             held.parent, held.parent_fresh, held.visible = None, True, True
         if not before_history and self.perceived:
             self._negative_evidence()
@@ -188,7 +189,7 @@ class BeliefState:
         """What the agent would see but does not is not there: forget those locations and hints."""
         in_view = {n for n in self.things if self._contents_in_view(n)}
         for thing in self.things.values():
-            if thing.visible or thing.name == self.holding or not self.skills.pickable(thing.name):
+            if thing.visible or thing.name in self.holding or not self.skills.pickable(thing.name):
                 continue  # furniture and appliances do not move
             if thing.parent in in_view:
                 thing.parent, thing.parent_conf, thing.parent_fresh = None, 0.0, False
@@ -218,7 +219,7 @@ class BeliefState:
         if not self.knows("location"):
             self.location = facts.at
         if not self.knows("holding") and facts.held is not None:
-            self.holding = facts.held
+            self.holding = (facts.held,)
         for name, container in facts.contents.items():
             if container != FLOOR and name != facts.held:
                 self._place(name, container, 0.8)
@@ -300,7 +301,7 @@ class BeliefState:
         if not self.skills.pickable(name) and thing.kind != "object":
             return thing.parent or name  # furniture is its own place; an appliance is at its anchor
         chain = self.ancestors(name)
-        if not chain or name == self.holding or self.holding in chain:
+        if not chain or name in self.holding or any(h in chain for h in self.holding):
             return None
         top = chain[-1]
         return None if self.skills.pickable(top) else top

@@ -154,8 +154,9 @@ class SymbolicPlanner:
     def _choose_object(b: BeliefState, item: Item, done: frozenset[str]) -> str | None:
         """A fitting instance not yet done: the one in hand, else the readiest one the agent can reach."""
         yes = list(candidates(b, item.ref, exclude=done).yes)
-        if b.holding in yes:
-            return b.holding
+        held = next((h for h in b.holding if h in yes), None)
+        if held is not None:
+            return held
 
         def located(name: str) -> bool:
             return b.get(name).visible or b.place_of(name) is not None

@@ -57,7 +57,7 @@ def _relation(beliefs: BeliefState, ref: Ref, name: str) -> Verdict3:
     if relation in ("in", "on"):
         # Where it was when the episode began. An object the agent moved was chosen because it fitted,
         # and its starting container is no longer observable.
-        if name in beliefs.facts.picked or name == beliefs.holding:
+        if name in beliefs.facts.picked or name in beliefs.holding:
             return YES
         if thing.parent is not None and thing.parent_fresh:
             return match(beliefs, target, thing.parent)

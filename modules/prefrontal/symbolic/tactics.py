@@ -29,7 +29,8 @@ class Builder:
         self.notes: list[str] = []
         self.stopped = False
         # Predicted state, as the plan so far leaves it.
-        self.held = beliefs.holding
+        # EB's robot holds one thing: the plan is built for that hand (the last thing taken).
+        self.held = beliefs.holding[-1] if beliefs.holding else None
         self.at = beliefs.location
         self.put_target = beliefs.facts.put_target
         self.moved = False

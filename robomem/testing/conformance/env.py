@@ -163,7 +163,7 @@ def check_perception_names_the_agent_i(env: Env, task: Task) -> None:
         assert (entity.name == AGENT_NODE) == (entity.kind == "agent"), (
             f"the robot itself is {AGENT_NODE!r} (kind 'agent'), nothing else: {entity.name!r}"
         )
-    assert perception.holding != AGENT_NODE
+    assert AGENT_NODE not in perception.holding
     for relation in perception.relations:
         assert relation.object != AGENT_NODE or relation.subject != AGENT_NODE
 

@@ -39,7 +39,7 @@ def test_start_of_episode_sees_the_room_and_nothing_in_closed_places() -> None:
     env = make_env(alfred_world())
     obs = env.reset(make_task("alfred"))
     p = _perception(obs)
-    assert (p.room, p.location, p.holding) == ("Kitchen", None, None)
+    assert (p.room, p.location, p.holding) == ("Kitchen", None, ())
     assert [e.name for e in p.entities] == [
         "CounterTop",
         "Cabinet",
@@ -122,10 +122,10 @@ def test_finding_a_hidden_object_does_not_reveal_it(alfred: HouseholdEnv) -> Non
 def test_held_object_is_always_perceived(alfred: HouseholdEnv) -> None:
     run_ok(alfred, "find a Apple")
     obs = _observe(alfred, "pick up the Apple")
-    assert _perception(obs).holding == "Apple"
+    assert _perception(obs).holding == ("Apple",)
     obs = _observe(alfred, "find a FloorLamp")
     p = _perception(obs)
-    assert (p.room, p.location, p.holding) == ("LivingRoom", "FloorLamp", "Apple")
+    assert (p.room, p.location, p.holding) == ("LivingRoom", "FloorLamp", ("Apple",))
     assert "Apple" in _objects(obs)
     assert _rel("I", "holding", "Apple") in p.relations
     assert not any(r.subject == "Apple" and r.relation in ("in", "on") for r in p.relations)

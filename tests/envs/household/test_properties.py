@@ -103,7 +103,7 @@ def _check_perception(env: HouseholdEnv) -> None:
     perception = perceive(world)
     seen = {e.name for e in perception.entities if e.kind == "object"}
     assert seen == {n for n in objects(world) if world.is_visible(n)}
-    assert perception.holding == world.held
+    assert perception.holding == (() if world.held is None else (world.held,))
     if world.held is not None:
         assert world.held in seen
     for name in seen - {world.held}:

@@ -130,16 +130,19 @@ def test_bad_task_files_are_config_errors(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("holding", "held"),
     [
-        ("Mug_1", "Mug_1"),
-        (["Mug_1"], "Mug_1"),
-        ({"name": "Mug_1", "type": "Mug"}, "Mug_1"),
-        ([{"name": "Mug_1"}], "Mug_1"),
-        (None, None),
-        ("", None),
-        ([], None),
+        ("Mug_1", ("Mug_1",)),
+        (["Mug_1"], ("Mug_1",)),
+        ({"name": "Mug_1", "type": "Mug"}, ("Mug_1",)),
+        ([{"name": "Mug_1"}], ("Mug_1",)),
+        (None, ()),
+        ("", ()),
+        ([], ()),
+        # An inventory: a list of several means the robot holds all of them (it used to be rejected).
+        (["Mug_1", "Spoon_1"], ("Mug_1", "Spoon_1")),
+        ([{"name": "Mug_1"}, "Spoon_1", "Mug_1"], ("Mug_1", "Spoon_1")),
     ],
 )
-def test_the_hand_in_any_reasonable_form(holding: object, held: str | None) -> None:
+def test_the_hand_in_any_reasonable_form(holding: object, held: tuple[str, ...]) -> None:
     wire = {
         "seq": 1,
         "perception": {"location": "Table", "holding": holding, "entities": [], "relations": []},
@@ -174,9 +177,9 @@ def test_entity_attributes_may_be_numbers_and_a_bad_hand_is_named() -> None:
     perception = decode(PerceptionMsg, json.dumps(wire)).perception
     assert perception is not None
     assert perception.entities[0].attributes == {"volume_ml": "350", "wet": "true"}
-    bad = {"seq": 1, "perception": {"holding": ["Mug_1", "Spoon_1"]}}
+    bad = {"seq": 1, "perception": {"holding": ["Mug_1", 3]}}
     with pytest.raises(
-        ContractError, match=r"^PerceptionMsg: perception: holding: a robot holds one thing at most"
+        ContractError, match=r"^PerceptionMsg: perception: holding: expected the held thing's name, null"
     ):
         decode(PerceptionMsg, json.dumps(bad))
     with pytest.raises(ContractError, match="holding: expected the held thing's name"):

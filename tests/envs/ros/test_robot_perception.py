@@ -93,8 +93,8 @@ class KitchenRobot:
         }
         if self.hand == "list":
             perception["holding"] = ["Mug"] if self.held else []
-        elif self.hand == "pair":
-            perception["holding"] = ["Mug", "Sponge"]
+        elif self.hand == "number":
+            perception["holding"] = 3  # not a name: the message is rejected
         text = f"I am at the {self.at or 'door'}."
         self._send(self._perception, {"seq": self.seq, "text": text, "perception": perception})
         return self.seq
@@ -204,7 +204,7 @@ def test_a_rejected_perception_is_named_in_the_timeout_error(
         task_id="k1", profile="alfred", subset="kitchen", task_type="custom", instruction="-", scene="s"
     )
     with (
-        kitchen_robot("pair") as robot,
+        kitchen_robot("number") as robot,
         RosEnv(
             RosConfig(
                 namespace=robot.participant.node.get_namespace(), connect_timeout_s=60, perception_timeout_s=3
@@ -213,7 +213,7 @@ def test_a_rejected_perception_is_named_in_the_timeout_error(
         pytest.raises(EnvConnectionError) as caught,
     ):
         env.reset(task)
-    reason = "holding: a robot holds one thing at most, got a list of 2"
+    reason = "holding: expected the held thing's name, null, an entity object or a list of those, got int"
     assert "no perception (seq 1) within 3 s" in str(caught.value)
     assert f"the last perception message was rejected: PerceptionMsg: perception: {reason}" in str(
         caught.value

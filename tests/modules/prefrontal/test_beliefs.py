@@ -57,7 +57,7 @@ def test_skill_grammar_and_profile_detection() -> None:
 
 def test_perception_is_authoritative_for_what_it_shows() -> None:
     b = beliefs(KITCHEN.perceive(at="CounterTop", objects={"Mug_2": "CounterTop"}, holding="Knife"))
-    assert (b.location, b.room, b.holding) == ("CounterTop", "Kitchen", "Knife")
+    assert (b.location, b.room, b.holding) == ("CounterTop", "Kitchen", ("Knife",))
     assert b.get("Mug_2").visible and b.get("Mug_2").parent == "CounterTop" and b.get("Mug_2").parent_fresh
     assert b.get("Cabinet").attributes == {"color": "white"} and b.is_open("Cabinet") is False
     assert b.is_open("CounterTop") is True  # cannot be closed at all
@@ -185,7 +185,7 @@ def test_what_the_perception_does_not_report_comes_from_memory_and_history() -> 
     steps = history("find a Sink", "find a Mug_2", "pick up the Mug_2")
     memory = recall(beliefs=[("Mug_2", "in", "Sink", 1.0, 3)])
     b = beliefs(seen.model_copy(update={"unknown": ("location", "holding")}), memory=memory, steps=steps)
-    assert (b.location, b.holding) == ("Sink", "Mug_2")
+    assert (b.location, b.holding) == ("Sink", ("Mug_2",))
     assert not b.knows("holding") and b.knows("entities") and b.perceived
     # The view unreported: nothing is inferred from what is not in it.
     memory = recall(beliefs=[("Mug_2", "on", "CounterTop", 1.0, 3)])

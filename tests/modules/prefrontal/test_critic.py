@@ -225,3 +225,25 @@ def test_a_lesson_of_this_house_is_enough() -> None:
     assert CRITIC.review(
         "open the cabinet 2", (), _memory_input({"semantic": _remembering(lesson=elsewhere)["semantic"]})
     ).ok
+
+
+def _holding(perception: Perception, *held: str) -> Perception:
+    return perception.model_copy(update={"holding": held})
+
+
+def test_the_hand_is_an_inventory() -> None:
+    """``Perception.holding`` lists everything held: an empty inventory is an empty hand (put down is
+    refused), a knife among several held things is a knife in hand, and EB's one-hand rule names them all."""
+    here = {"Apple": "CounterTop"}
+    seen = KITCHEN.perceive(at="CounterTop", objects=here)
+    ok, reason = review("put down the object in hand", _holding(seen))
+    assert not ok and reason == "I am not holding anything to put down."
+    assert review(
+        "slice the Apple", _holding(KITCHEN.perceive(at="CounterTop", objects=here), "Bowl", "Knife")
+    )[0]
+    ok, reason = review("slice the Apple", _holding(seen, "Bowl", "Mug"))
+    assert not ok and "needs a knife" in reason
+    ok, reason = review("pick up the Apple", _holding(seen, "Bowl", "Knife"))
+    assert not ok and reason.startswith("I am holding Bowl and Knife and can hold only one thing")
+    ok, reason = review("pick up the Apple", KITCHEN.perceive(at="CounterTop", holding="Knife", objects=here))
+    assert not ok and reason.startswith("I am holding Knife and can hold only one thing")  # as before

@@ -11,6 +11,7 @@ from envs.base import Observation
 from modules.hippocampus.base import StoreResult
 from modules.hippocampus.temporal import TemporalEntry
 from modules.prefrontal.base import Critic, PlanningInput, Verdict
+from modules.prefrontal.critic import DeterministicCritic
 from modules.prefrontal.llm_critic import CRITIC_SCHEMA, LLMCritic, LLMCriticConfig
 from robomem.errors import LLMError
 from robomem.llm.openai_compat import OpenAICompatClient
@@ -204,3 +205,14 @@ def test_the_prompt_names_the_agent_as_the_environment_does(llm: OpenAICompatCli
     worded = critic.prompt("go north", (), inp(robot="text-adventure player"))
     assert worded.startswith("You are the critic of a text-adventure player.")
     assert "household" not in worded
+
+
+def test_an_unusable_reply_in_a_grammar_the_fallback_cannot_read_approves(
+    server: ScriptedLLMServer, llm: OpenAICompatClient
+) -> None:
+    """The deterministic fallback refuses an unknown grammar; the LLM critic, which reads any, approves."""
+    server.add(Rule(reply="no idea"))
+    critic = LLMCritic(LLMCriticConfig(), llm=llm, fallback=DeterministicCritic())
+    other = inp(grammar="textworld", skills=("take apple",))
+    assert critic.review("take apple", (), other) == Verdict(True, "critic reply unusable")
+    assert critic.failures == 1

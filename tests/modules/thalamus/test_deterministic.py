@@ -68,3 +68,16 @@ def test_a_described_goal_object_is_a_query_of_its_own() -> None:
     context = EpisodeContext(site="h", episode_id="e", instruction=text)
     queries = DeterministicThalamus().perceive(context, task, 0, observation, None).queries
     assert queries[:4] == (text, "green bowl", "bowl", "shelf")
+
+
+def test_the_summary_and_the_queries_name_everything_held() -> None:
+    mug, spoon, bowl = (PerceivedEntity(name=n, type=n, kind="object") for n in ("Mug", "Spoon", "Bowl"))
+    one = Perception(location="Table", room="Kitchen", holding="Mug", entities=(mug, bowl))
+    assert _summary(one).endswith("I am at Table in the Kitchen. I see Bowl. I hold Mug.")  # as before
+    both = Perception(location="Table", room="Kitchen", holding=("Mug", "Spoon"), entities=(mug, spoon, bowl))
+    assert _summary(both).endswith("I am at Table in the Kitchen. I see Bowl. I hold Mug and Spoon.")
+    task = Task(task_id="t", profile="alfred", subset="s", task_type="custom", instruction=REQUEST, scene="h")
+    context = EpisodeContext(site="h", episode_id="e", instruction=REQUEST)
+    observation = Observation(instruction=REQUEST, text="", perception=both)
+    queries = DeterministicThalamus().perceive(context, task, 0, observation, None).queries
+    assert {"Mug", "Spoon"} <= set(queries)

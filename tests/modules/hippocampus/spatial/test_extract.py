@@ -94,9 +94,10 @@ def test_unreported_fields_say_nothing() -> None:
         "Kitchen", furniture=KITCHEN, place="CounterTop", objects={"Apple": ("on", "CounterTop")}
     )
     # A robot that reports the hand only as a field (no "I holding" relation) is still heard.
-    held = observe_perception(seen.model_copy(update={"holding": "Mug"}), SpatialConfig())
+    held = observe_perception(seen.model_copy(update={"holding": ("Mug",)}), SpatialConfig())
     assert "I holding Mug" in {str(f) for f in held.facts}
-    assert not [c for c in held.clears if c.group == "holding"]
+    # The inventory is all that is held: the clear spares the held mug and retires only other holdings.
+    assert [c.keep for c in held.clears if c.group == "holding"] == [("Mug",)]
     # An unreported hand is not an empty one; an unreported view proves nothing absent.
     blind = seen.model_copy(update={"unknown": ("holding", "entities")})
     obs = observe_perception(blind, SpatialConfig())
