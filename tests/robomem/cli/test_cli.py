@@ -46,7 +46,8 @@ def test_eval_end_to_end(test_env: Path, tmp_path: Path, capsys: pytest.CaptureF
     assert err.startswith("robomem: 3 episodes in ")
     run_dir = tmp_path / "out"
     config = yaml.safe_load((run_dir / "config.yaml").read_text(encoding="utf-8"))
-    assert config["run"] == {"dir": "out", "name": "scripted"}
+    assert config["run"] == {"dir": "out", "name": "scripted", "id": None}
+    assert json.loads((run_dir / "run.json").read_text(encoding="utf-8"))["run_id"].startswith("out~")
     assert config["env"] == {"type": "scripted_test", "max_steps": 4}
     assert config["eval"]["subsets"] == ["base"]
     assert json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))["overall"]["n"] == 3
