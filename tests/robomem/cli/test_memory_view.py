@@ -21,28 +21,9 @@ from robomem.cli.main import main
 from robomem.report.page import unpack
 
 
-@pytest.fixture(scope="module")
-def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A memory written by a real run with Chroma on disk (copy before use)."""
-    run = tmp_path_factory.mktemp("memory-run") / "run"
-    args = [
-        "--subset",
-        "base",
-        "--subset",
-        "spatial",
-        "--episodes",
-        "2",
-        "--no-progress",
-        "--run-dir",
-        str(run),
-    ]
-    assert main(["eval", *args, "agent.memory.embedder.type=hashing", "agent.memory.vector.type=chroma"]) == 0
-    return run / "memory"
-
-
 @pytest.fixture
-def memory(written: Path, tmp_path: Path) -> Path:
-    shutil.copytree(written, tmp_path / "memory")
+def memory(chroma_memory: Path, tmp_path: Path) -> Path:
+    shutil.copytree(chroma_memory, tmp_path / "memory")
     return tmp_path / "memory"
 
 
