@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import signal
@@ -147,3 +148,23 @@ def test_serving_on_a_taken_port_is_one_line(memory: Path, capsys: pytest.Captur
         assert main(["memory", "view", "--memory-dir", str(memory), "--serve", "--port", str(port)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"robomem: error [config]: --port: cannot listen on 127.0.0.1:{port}: "), err
+
+
+def test_show_into_a_pipe_its_reader_closed_ends_quietly(memory: Path) -> None:
+    """`robomem memory show ... | head`: the reader may go away before everything is printed. The command
+    then stops without a word on stderr, with the exit status of a process SIGPIPE ended (128 + 13)."""
+    robomem = Path(sys.executable).with_name("robomem")
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # gone before the first byte is written: every write finds the pipe broken
+    try:
+        done = subprocess.run(
+            [str(robomem), "memory", "show", "--memory-dir", str(memory)],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (128 + signal.SIGPIPE, "")
