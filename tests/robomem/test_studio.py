@@ -132,6 +132,7 @@ class _OtherGrammarEnv(HouseholdEnv):
         return "the rover"
 
 
+@pytest.mark.slow  # a Studio session: the environment, the agent, the episode plan
 def test_a_studio_episode_speaks_the_environments_grammar(tmp_path: Path) -> None:
     """Studio built its episode apart from the agent's and left out the env's grammar and agent name, so its
     memory and prompts assumed EmbodiedBench's whatever the environment spoke."""

@@ -150,6 +150,7 @@ def test_serving_on_a_taken_port_is_one_line(memory: Path, capsys: pytest.Captur
     assert err.startswith(f"robomem: error [config]: --port: cannot listen on 127.0.0.1:{port}: "), err
 
 
+@pytest.mark.slow  # a robomem process
 def test_show_into_a_pipe_its_reader_closed_ends_quietly(memory: Path) -> None:
     """`robomem memory show ... | head`: the reader may go away before everything is printed. The command
     then stops without a word on stderr, with the exit status of a process SIGPIPE ended (128 + 13)."""
