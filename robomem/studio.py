@@ -22,7 +22,6 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
 from envs.base import Env
-from modules.hippocampus.base import EpisodeContext
 from robomem.agents.robomemory import RoboMemoryAgent
 from robomem.agents.robomemory_config import RoboMemoryAgentConfig
 from robomem.config import Config, load_config
@@ -92,29 +91,8 @@ class StudioSession:
         if item.perturb is not None:
             self.env.perturb(*item.perturb)
         observation = self.env.reset(item.task, keep_world=item.keep_world)
-        outcome = agent.config.memory.outcome
-        if outcome == "auto":
-            outcome = "simulator" if self.env.privileged_success else "agent"
-        episode = EpisodeContext(
-            site=item.task.scene,
-            episode_id=f"{self.run_dir.name}/{key}",
-            instruction=item.task.instruction,
-            task_type=item.task.task_type,
-            world_persists=self.env.world_persists,
-        )
-        self.runtime = EpisodeRuntime(
-            env=self.env,
-            task=item.task,
-            episode=episode,
-            thalamus=agent.thalamus,
-            planner=agent.planner,
-            executor=agent.executor,
-            critic=agent.critic,
-            memory=agent.memory,
-            max_output_errors=agent.config.max_output_errors,
-            max_steps=agent.config.max_steps,
-            outcome_source=outcome,
-        )
+        self.runtime = agent.episode_runtime(self.env, item.task, f"{self.run_dir.name}/{key}")
+        episode = self.runtime.episode
         if agent.memory is not None:
             agent.memory.begin_episode(episode)
         agent.trace.start(trace_path(self.run_dir, key), key)

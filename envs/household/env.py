@@ -123,13 +123,15 @@ class HouseholdEnv(Env):
         world, task = self._world, self._task
         action_id = self.action_id(action)
         if action_id < 0:
+            # EmbodiedBench's rule: such an action never reaches its simulator (the evaluator books it as
+            # invalid), so it is no step and counts against the invalid-action limit only.
             outcome = self._profile.invalid(f"The action {action!r} is not in the skill set.")
             description = str(action)
         else:
             skill = self._skills[action_id]
             outcome = self._profile.execute(world, skill)
             description = skill.text
-        self._steps += 1
+            self._steps += 1
         if not outcome.success:
             self._invalid += 1
         success, progress = self.goal_status()

@@ -174,15 +174,12 @@ class RoboMemoryAgent(Agent):
         return THALAMI.build(self.config.thalamus, llm=self.llm, fallback=DeterministicThalamus())
 
     # ---- one episode -----------------------------------------------------------------------------------
-    def run_episode(
-        self, env: Env, task: Task, observation: Observation, *, episode_id: str = ""
-    ) -> EpisodeStats:
-        if self._graph is None:
-            raise RobomemError("begin_run() must be called before run_episode()")
-        episode_id = episode_id or task.task_id
+    def episode_runtime(self, env: Env, task: Task, episode_id: str) -> EpisodeRuntime:
+        """What one episode's nodes run with: its context for memory (in ``env``'s skill grammar) and this
+        agent's modules. Studio's sessions (:mod:`robomem.studio`) start their episodes with it too."""
         episode = EpisodeContext(
             site=task.scene,
-            episode_id=self._thread_id(episode_id),
+            episode_id=episode_id,
             instruction=task.instruction,
             task_type=task.task_type,
             world_persists=env.world_persists,
@@ -192,7 +189,7 @@ class RoboMemoryAgent(Agent):
         outcome = self.config.memory.outcome
         if outcome == "auto":
             outcome = "simulator" if env.privileged_success else "agent"
-        runtime = EpisodeRuntime(
+        return EpisodeRuntime(
             env=env,
             task=task,
             episode=episode,
@@ -205,6 +202,15 @@ class RoboMemoryAgent(Agent):
             max_steps=self.config.max_steps,
             outcome_source=outcome,
         )
+
+    def run_episode(
+        self, env: Env, task: Task, observation: Observation, *, episode_id: str = ""
+    ) -> EpisodeStats:
+        if self._graph is None:
+            raise RobomemError("begin_run() must be called before run_episode()")
+        episode_id = episode_id or task.task_id
+        runtime = self.episode_runtime(env, task, self._thread_id(episode_id))
+        episode = runtime.episode
         config: RunnableConfig = {
             "configurable": {"thread_id": episode.episode_id},
             "recursion_limit": 12 * self.config.max_steps + 50,

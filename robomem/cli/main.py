@@ -8,6 +8,8 @@ troubleshooting key, e.g. ``env-connection``) and exit code 2, without a traceba
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -23,6 +25,8 @@ __all__ = ("build_parser", "main")
 
 #: Exit codes: 1 = the command ran and found a problem (stale suite), 2 = bad input or robomem error.
 EXIT_INTERRUPTED = 130
+#: The reader of stdout went away (``robomem memory show | head``): the status of a process SIGPIPE ended.
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +41,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # here, not at exit: a reader gone by now is noticed while it can be handled
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
+    return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         # Unknown arguments are dotted config overrides (`env.max_steps=20`); each command checks them.
@@ -52,6 +66,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_error("interrupted")
         return EXIT_INTERRUPTED
     return code
+
+
+def _discard_stdout() -> None:
+    """What is left in stdout's buffer goes nowhere: flushed at exit into the broken pipe, it would make
+    Python print a traceback after all."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # a stdout with no file behind it (captured in tests): nothing to do
+        pass
 
 
 def _print_error(message: str, code: str | None = None) -> None:

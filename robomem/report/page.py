@@ -39,6 +39,7 @@ def unpack(html: str, element_id: str) -> Any:
 
 
 def html_page(title: str, body: str, *, css: str, js: str, data: str = "") -> str:
+    """``js``, the page's own script, runs after ``common.js`` (what every page uses: ``unpack``, ``el``)."""
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
@@ -47,5 +48,5 @@ def html_page(title: str, body: str, *, css: str, js: str, data: str = "") -> st
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">"
         f"<title>{escape(title)}</title><style>{asset(css)}</style></head>\n"
-        f"<body>{body}{data}<script>{asset(js)}</script></body></html>\n"
+        f"<body>{body}{data}<script>{asset('common.js')}</script><script>{asset(js)}</script></body></html>\n"
     )

@@ -18,7 +18,12 @@ from typing import Any
 
 import pytest
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.runtime import Runtime
 
+from envs.household.config import HouseholdConfig
+from envs.household.env import HouseholdEnv
+from robomem.config import load_config
+from robomem.state import initial_state
 from robomem.trace import read_trace, trace_path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,3 +118,35 @@ def test_langgraph_dev_serves_the_loop_offline(tmp_path: Path) -> None:
     assert state.get("done") and state.get("history"), state
     records = read_trace(trace_path(run_dir, "base/2"))
     assert [r["action"] for r in records if not r.get("final")] == [h["action"] for h in state["history"]]
+
+
+class _OtherGrammarEnv(HouseholdEnv):
+    """The household simulator declaring another skill grammar and agent name (as a ROS robot's env does)."""
+
+    @property
+    def grammar(self) -> str:
+        return "textworld"
+
+    @property
+    def robot(self) -> str:
+        return "the rover"
+
+
+@pytest.mark.slow  # a Studio session: the environment, the agent, the episode plan
+def test_a_studio_episode_speaks_the_environments_grammar(tmp_path: Path) -> None:
+    """Studio built its episode apart from the agent's and left out the env's grammar and agent name, so its
+    memory and prompts assumed EmbodiedBench's whatever the environment spoke."""
+    from robomem.studio import StudioSession
+
+    cfg = load_config(ROOT / "configs" / "demo.yaml", ["eval.subsets=[base]"])
+    session = StudioSession(cfg, tmp_path / "run")
+    try:
+        session.env.close()
+        session.env = _OtherGrammarEnv(HouseholdConfig())
+        options: Any = {"task": "base/1"}  # a Studio run's context (StudioOptions)
+        session.reset(initial_state({}), Runtime(context=options))
+        episode = session.context().episode
+        assert (episode.grammar, episode.robot) == ("textworld", "the rover")
+        assert episode.episode_id == "run/base/1" and episode.site == session.context().task.scene
+    finally:
+        session.close()

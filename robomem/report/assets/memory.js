@@ -1,27 +1,11 @@
 // robomem memory viewer: a force-directed drawing of one site's knowledge graph (laid out here, no library),
 // its superseded facts, and the long-term items with a search box. Values are shown with textContent only.
 "use strict";
-async function unpack(id) {
-  // gzip-compressed JSON in base64 (robomem.report.page.packed_script), unpacked by the browser itself.
-  const bytes = Uint8Array.from(atob(document.getElementById(id).textContent.trim()), (c) => c.charCodeAt(0));
-  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
-  return JSON.parse(await new Response(stream).text());
-}
-
+// unpack() and el() come from common.js, inlined before this script.
 unpack("memory-data").then(function (data) {
   const SVG = "http://www.w3.org/2000/svg";
   const PALETTE = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#8c564b", "#7f7f7f",
     "#bcbd22", "#17becf"];
-
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, value);
-    for (const child of children) {
-      if (child === null || child === undefined) continue;
-      node.append(child instanceof Node ? child : String(child));
-    }
-    return node;
-  }
 
   function svg(tag, attrs) {
     const node = document.createElementNS(SVG, tag);

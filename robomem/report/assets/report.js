@@ -1,28 +1,12 @@
 // robomem report: the episode list (worst first) and the step-by-step view of the clicked episode.
 // Every value from the run is shown with textContent, never parsed as HTML.
 "use strict";
-async function unpack(id) {
-  // gzip-compressed JSON in base64 (robomem.report.page.packed_script), unpacked by the browser itself.
-  const bytes = Uint8Array.from(atob(document.getElementById(id).textContent.trim()), (c) => c.charCodeAt(0));
-  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
-  return JSON.parse(await new Response(stream).text());
-}
-
+// unpack() and el() come from common.js, inlined before this script.
 unpack("report-data").then(function (runs) {
   const select = document.getElementById("run-select");
   const filter = document.getElementById("episode-filter");
   const tbody = document.querySelector("#episodes tbody");
   const panel = document.getElementById("steps");
-
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, value);
-    for (const child of children) {
-      if (child === null || child === undefined) continue;
-      node.append(child instanceof Node ? child : String(child));
-    }
-    return node;
-  }
 
   function text(value) {
     if (value === null || value === undefined) return "";

@@ -78,7 +78,7 @@ def test_action_not_in_the_skill_set_is_invalid(profile: str) -> None:
     assert info["action_description"] == "dance a little"
     assert info["last_action_success"] is False
     assert info["env_feedback"] == invalid("The action 'dance a little' is not in the skill set.")
-    assert (info["env_step"], info["num_invalid_actions"]) == (1, 1)
+    assert (info["env_step"], info["num_invalid_actions"]) == (0, 1)  # EB's rule: invalid, but no step
     assert env.world.to_dict() == before
 
 
@@ -140,9 +140,22 @@ def test_ten_invalid_actions_end_the_episode() -> None:
         assert (result.done, result.info["num_invalid_actions"]) == (False, i)
         env.step("find a Sofa")  # valid steps in between do not reset the count
     result = env.step("nonsense")
-    assert (result.done, result.info["num_invalid_actions"], result.info["env_step"]) == (True, 10, 19)
+    # 5 failed Fridge openings and 9 finds were steps; the 5 nonsense actions were not (EB's rule).
+    assert (result.done, result.info["num_invalid_actions"], result.info["env_step"]) == (True, 10, 14)
     with pytest.raises(EnvAdapterError):
         env.step(0)
+
+
+def test_actions_outside_the_skill_list_count_against_the_invalid_limit_only() -> None:
+    """EmbodiedBench's rule (its evaluator books such an action, the planner's id -1, as invalid and never
+    sends it to the simulator): it is no step, so it cannot use up the step limit. The simulator counted it
+    as a step, which ended an episode of unknown actions at the step limit, with invalid actions to spare."""
+    env = make_env(alfred_world(), max_steps=3, max_invalid_actions=10)
+    env.reset(make_task("alfred"))
+    unknown = [env.step(action).info for action in ("nonsense", 10_000, "dance a little", -1)]
+    assert [(i["env_step"], i["num_invalid_actions"]) for i in unknown] == [(0, 1), (0, 2), (0, 3), (0, 4)]
+    assert env.budget() == Budget(steps_left=3, invalid_actions_left=6)
+    assert [env.step("find a Apple").done for _ in range(3)] == [False, False, True]
 
 
 def test_limits_are_configurable() -> None:
@@ -158,8 +171,8 @@ def test_budget_is_what_the_limits_leave() -> None:
     env.reset(make_task("alfred"))
     assert env.budget() == Budget(steps_left=5, invalid_actions_left=2)
     env.step("find a Apple")
-    env.step("nonsense")
-    assert env.budget() == Budget(steps_left=3, invalid_actions_left=1)
+    env.step("nonsense")  # invalid, but no step
+    assert env.budget() == Budget(steps_left=4, invalid_actions_left=1)
     env.step("nonsense")  # the second invalid action ends the episode with steps to spare
     assert env.budget() == Budget(steps_left=0, invalid_actions_left=0)
     env.reset(make_task("alfred"))

@@ -77,7 +77,7 @@ def _check_step(env: HouseholdEnv, info: StepInfo, done: bool, previous: StepInf
     assert set(info) == set(StepInfo.__required_keys__)
     step = previous["env_step"] if previous else 0
     invalid = previous["num_invalid_actions"] if previous else 0
-    assert info["env_step"] == step + 1
+    assert info["env_step"] == step + (info["action_id"] >= 0)  # an action outside the skills is no step
     assert info["num_invalid_actions"] == invalid + (not info["last_action_success"])
     assert -1 <= info["action_id"] < len(env.skills)
     if info["action_id"] >= 0:

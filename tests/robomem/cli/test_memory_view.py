@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import signal
@@ -21,28 +22,9 @@ from robomem.cli.main import main
 from robomem.report.page import unpack
 
 
-@pytest.fixture(scope="module")
-def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A memory written by a real run with Chroma on disk (copy before use)."""
-    run = tmp_path_factory.mktemp("memory-run") / "run"
-    args = [
-        "--subset",
-        "base",
-        "--subset",
-        "spatial",
-        "--episodes",
-        "2",
-        "--no-progress",
-        "--run-dir",
-        str(run),
-    ]
-    assert main(["eval", *args, "agent.memory.embedder.type=hashing", "agent.memory.vector.type=chroma"]) == 0
-    return run / "memory"
-
-
 @pytest.fixture
-def memory(written: Path, tmp_path: Path) -> Path:
-    shutil.copytree(written, tmp_path / "memory")
+def memory(chroma_memory: Path, tmp_path: Path) -> Path:
+    shutil.copytree(chroma_memory, tmp_path / "memory")
     return tmp_path / "memory"
 
 
@@ -166,3 +148,24 @@ def test_serving_on_a_taken_port_is_one_line(memory: Path, capsys: pytest.Captur
         assert main(["memory", "view", "--memory-dir", str(memory), "--serve", "--port", str(port)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"robomem: error [config]: --port: cannot listen on 127.0.0.1:{port}: "), err
+
+
+@pytest.mark.slow  # a robomem process
+def test_show_into_a_pipe_its_reader_closed_ends_quietly(memory: Path) -> None:
+    """`robomem memory show ... | head`: the reader may go away before everything is printed. The command
+    then stops without a word on stderr, with the exit status of a process SIGPIPE ended (128 + 13)."""
+    robomem = Path(sys.executable).with_name("robomem")
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # gone before the first byte is written: every write finds the pipe broken
+    try:
+        done = subprocess.run(
+            [str(robomem), "memory", "show", "--memory-dir", str(memory)],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (128 + signal.SIGPIPE, "")

@@ -85,8 +85,9 @@ def test_onnx_equals_numpy_on_a_full_batch_of_short_sentences(
     assert float(diff) <= 1e-5
 
 
-def test_the_weights_are_not_serialized_into_the_model(numpy_model: MiniLMEmbedder) -> None:
-    built = _onnx_graph.build_minilm_onnx(
+def _build(numpy_model: MiniLMEmbedder, *, fused: bool = True) -> _onnx_graph.OnnxModel:
+    """The onnx graph over the numpy model's own weights."""
+    return _onnx_graph.build_minilm_onnx(
         word=numpy_model._word,
         position=numpy_model._pos,
         type0=numpy_model._type0,
@@ -95,7 +96,12 @@ def test_the_weights_are_not_serialized_into_the_model(numpy_model: MiniLMEmbedd
         heads=numpy_model._heads,
         eps=numpy_model._eps,
         mask_bias=-1e9,
+        fused=fused,
     )
+
+
+def test_the_weights_are_not_serialized_into_the_model(numpy_model: MiniLMEmbedder) -> None:
+    built = _build(numpy_model)
     assert len(built.proto) < 100_000  # the graph only: 22.7M weights are handed over as arrays
     assert sum(a.size for a in built.external.values()) > 22_000_000
     # The 47 MB word table is passed as the memory-mapped array itself, not a copy.
@@ -173,17 +179,7 @@ def test_config_selects_the_backend() -> None:
 
 def test_the_standard_operator_graph_gives_the_same_vectors(numpy_model: MiniLMEmbedder) -> None:
     # fused=False builds the layers from standard ONNX operators only (no onnxruntime contrib kernels).
-    built = _onnx_graph.build_minilm_onnx(
-        word=numpy_model._word,
-        position=numpy_model._pos,
-        type0=numpy_model._type0,
-        embedding_ln=numpy_model._emb_ln,
-        layers=numpy_model._layers,
-        heads=numpy_model._heads,
-        eps=numpy_model._eps,
-        mask_bias=-1e9,
-        fused=False,
-    )
+    built = _build(numpy_model, fused=False)
     session = _onnx_graph.make_session(built, threads=1)
     ids = numpy_model.tokenize(VARIED)
     longest = max(len(row) for row in ids)

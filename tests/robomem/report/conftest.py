@@ -1,6 +1,6 @@
 """Runs for the report tests: the full agent and two ablations from ``bench.competence`` itself (the real
-harness on the offline simulator; hashing embedder and exact vectors to keep them quick), plus a real
-Chroma-backed memory for the memory viewer; and a headless Chromium for the ``browser`` tests."""
+harness on the offline simulator; hashing embedder and exact vectors to keep them quick), and a headless
+Chromium for the ``browser`` tests (the memory viewer's memory: ``chroma_memory``, in tests/robomem)."""
 
 from __future__ import annotations
 
@@ -83,27 +83,6 @@ def ablations(tmp_path_factory: pytest.TempPathFactory) -> Ablations:
         log=io.StringIO(),
     )
     return Ablations(tuple(root / f"alfred_{v}" for v in VARIANTS), report)
-
-
-@pytest.fixture(scope="session")
-def chroma_memory(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A memory written by a real run with Chroma on disk (read it; copy before editing)."""
-    from robomem.cli.main import main
-
-    run = tmp_path_factory.mktemp("chroma-run") / "run"
-    args = [
-        "--subset",
-        "base",
-        "--subset",
-        "spatial",
-        "--episodes",
-        "2",
-        "--no-progress",
-        "--run-dir",
-        str(run),
-    ]
-    assert main(["eval", *args, "agent.memory.embedder.type=hashing", "agent.memory.vector.type=chroma"]) == 0
-    return run / "memory"
 
 
 @pytest.fixture(scope="module")
