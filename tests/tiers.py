@@ -30,7 +30,7 @@ SLOW_FILES: frozenset[str] = frozenset(
         "tests/modules/hippocampus/spatial/test_household_e2e.py",
         "tests/modules/hippocampus/spatial/test_locality.py",
         "tests/modules/hippocampus/test_shared_writers.py",
-        "tests/modules/prefrontal/test_loop.py",
+        "tests/modules/prefrontal/symbolic/test_loop.py",
         "tests/robomem/agents/test_paper_prompts.py",
         "tests/robomem/agents/test_prompts.py",
         "tests/robomem/agents/test_random_kill.py",
@@ -196,9 +196,16 @@ SLOW_TESTS: dict[str, frozenset[str]] = {
             "test_llm_compressor_through_a_real_server",
         }
     ),
-    "tests/modules/prefrontal/test_beliefs.py": frozenset(
+    "tests/modules/prefrontal/symbolic/test_beliefs.py": frozenset(
         {
             "test_planner_modules_never_import_the_simulator",
+        }
+    ),
+    "tests/modules/prefrontal/symbolic/test_memory_suites.py": frozenset(
+        {
+            "test_memory_does_the_scored_tasks_in_budget_and_no_memory_does_not",
+            "test_putting_back_needs_episodic_memory",
+            "test_the_critic_vetoes_what_memory_says_will_fail",
         }
     ),
     "tests/modules/prefrontal/test_entry_points.py": frozenset(
@@ -226,13 +233,6 @@ SLOW_TESTS: dict[str, frozenset[str]] = {
         {
             "test_replies_that_cannot_be_a_plan_are_output_errors",
             "test_replies_that_spell_a_plan_are_accepted_at_once",
-        }
-    ),
-    "tests/modules/prefrontal/test_memory_suites.py": frozenset(
-        {
-            "test_memory_does_the_scored_tasks_in_budget_and_no_memory_does_not",
-            "test_putting_back_needs_episodic_memory",
-            "test_the_critic_vetoes_what_memory_says_will_fail",
         }
     ),
     "tests/modules/prefrontal/test_recall.py": frozenset(

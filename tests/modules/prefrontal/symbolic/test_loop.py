@@ -1,9 +1,9 @@
 """End to end: the offline planner and critic in a plain loop with the real simulator, the real deterministic
 thalamus and the real four-store memory (hashing embedder, exact vectors), never reading privileged state.
 
-Measured on the full committed suites (``python -m tests.modules.prefrontal.measure``): SR 1.00 on both
-profiles' base subsets, all subsets 0.96-1.00. The base subsets are held to that; the one-per-type samples
-sit under it.
+Measured on the full committed suites (``python -m tests.modules.prefrontal.symbolic.measure``): SR 1.00 on
+both profiles' base subsets, all subsets 0.96-1.00. The base subsets are held to that; the one-per-type
+samples sit under it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from envs.household.suites import SUBSETS, load_suite
 from envs.task import Task
 from modules.prefrontal.critic import DeterministicCritic
 from modules.prefrontal.symbolic import SymbolicPlanner
-from tests.modules.prefrontal.loop import (
+from tests.modules.prefrontal.symbolic.loop import (
     EpisodeRun,
     GuardedEnv,
     PrivilegedAccessError,
