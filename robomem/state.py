@@ -4,7 +4,9 @@ come in through :class:`robomem.context.EpisodeRuntime`."""
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any
+
+from typing_extensions import TypedDict
 
 __all__ = ("AgentState", "initial_state")
 

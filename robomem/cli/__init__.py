@@ -1,4 +1,5 @@
-"""The ``robomem`` command line: ``robomem eval`` and ``robomem suites``."""
+"""The ``robomem`` command line: ``robomem eval``, ``robomem suites``, ``robomem memory`` and ``robomem
+report``."""
 
 from robomem.cli.main import build_parser, main
 

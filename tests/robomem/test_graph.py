@@ -4,13 +4,14 @@ output errors — run on the real household simulator with scripted planners and
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pytest
 
-from envs.base import StepResult
+from envs.base import Observation, StepResult
 from envs.household.config import HouseholdConfig
 from envs.household.env import HouseholdEnv
 from envs.skill_language import UnknownGrammarError
@@ -25,13 +26,40 @@ from robomem.context import EpisodeRuntime
 from robomem.graph import build_graph
 from robomem.state import AgentState, initial_state
 
-SNAPSHOT = Path(__file__).parent / "__snapshots__" / "graph.mmd"
+SNAPSHOTS = Path(__file__).parent / "__snapshots__"
+SNAPSHOT = SNAPSHOTS / "graph.mmd"
+STATE_SCHEMA = SNAPSHOTS / "state.schema.json"
+#: Set to rewrite the snapshots (then review the diff), as for the golden prompts.
+UPDATE_ENV = "ROBOMEM_UPDATE_GOLDEN"
+
+
+def _matches_snapshot(text: str, path: Path) -> None:
+    if os.environ.get(UPDATE_ENV):
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"no snapshot {path}; create it with {UPDATE_ENV}=1"
+    assert text == path.read_text(encoding="utf-8"), f"{path.name} changed; review it, then {UPDATE_ENV}=1"
 
 
 def test_topology_matches_the_snapshot() -> None:
-    drawing = build_graph().compile().get_graph().draw_mermaid()
-    # To accept an intended rewiring: write the new drawing to the snapshot file and review the diff.
-    assert drawing == SNAPSHOT.read_text(encoding="utf-8")
+    _matches_snapshot(build_graph().compile().get_graph().draw_mermaid(), SNAPSHOT)
+
+
+def state_schema() -> dict[str, Any]:
+    """The JSON schema of what every checkpoint holds: the graph's state (LangGraph's own schema of it), with
+    ``observation`` spelled out as the ``Observation`` it is a JSON dump of."""
+    graph = build_graph().compile()
+    schema = graph.get_input_jsonschema()
+    assert graph.get_output_jsonschema() == schema
+    observation = Observation.model_json_schema(mode="serialization")
+    defs = {**observation.pop("$defs", {}), "Observation": observation}
+    schema["properties"]["observation"] = {"$ref": "#/$defs/Observation"}
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema, "$defs": defs}
+
+
+def test_state_schema_matches_the_snapshot() -> None:
+    """A changed state (or observation) changes what checkpoints hold, so a resume of an older run may not
+    read them: the change is reviewed with the snapshot."""
+    _matches_snapshot(json.dumps(state_schema(), indent=2, sort_keys=True) + "\n", STATE_SCHEMA)
 
 
 def test_state_schema_is_json_only() -> None:

@@ -10,7 +10,7 @@ from envs.task import Condition
 from modules.hippocampus.base import StoreResult
 from modules.prefrontal.base import Critic, PlanningInput
 from modules.prefrontal.critic import DeterministicCritic
-from tests.modules.prefrontal.symbolic_helpers import (
+from tests.modules.prefrontal.symbolic.helpers import (
     Scene,
     alfred_skills,
     habitat_skills,

@@ -11,7 +11,7 @@ from modules.hippocampus.episodic import render_trajectory
 from modules.hippocampus.factory import open_memory
 from modules.prefrontal.prompting import memory_section
 from modules.prefrontal.recall import estimate_tokens, pack_episodes, parse_trajectory, render_compact
-from tests.modules.prefrontal.loop import fast_memory
+from tests.modules.prefrontal.symbolic.loop import fast_memory
 
 FAIL = "Last action is invalid. Robot is currently holding Mug. Put it down first; 3. then retry"
 

@@ -6,7 +6,7 @@ from envs.task import Condition
 from modules.prefrontal.symbolic.agenda import agenda, satisfying
 from modules.prefrontal.symbolic.beliefs import BeliefState
 from modules.prefrontal.symbolic.resolve import MAYBE, NO, YES, candidates, match
-from tests.modules.prefrontal.symbolic_helpers import (
+from tests.modules.prefrontal.symbolic.helpers import (
     Scene,
     alfred_skills,
     history,

@@ -15,7 +15,7 @@ from modules.prefrontal.base import ExecutedAction, Plan, Planner
 from modules.prefrontal.symbolic import SymbolicPlanner, SymbolicPlannerConfig
 from modules.prefrontal.symbolic.beliefs import BeliefState
 from modules.prefrontal.symbolic.tactics import Builder
-from tests.modules.prefrontal.symbolic_helpers import (
+from tests.modules.prefrontal.symbolic.helpers import (
     Scene,
     alfred_skills,
     habitat_skills,

@@ -11,7 +11,7 @@ import pytest
 from envs.household.suites import load_suite
 from modules.prefrontal.critic import DeterministicCritic
 from modules.prefrontal.symbolic import SymbolicPlanner
-from tests.modules.prefrontal.loop import fast_memory, run_sequence
+from tests.modules.prefrontal.symbolic.loop import fast_memory, run_sequence
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from envs import skill_language
 from envs.skill_language import SkillSet, parse_skill
 from envs.task import Condition
 from modules.prefrontal.symbolic.beliefs import BeliefState
-from tests.modules.prefrontal.symbolic_helpers import (
+from tests.modules.prefrontal.symbolic.helpers import (
     Scene,
     alfred_skills,
     habitat_skills,

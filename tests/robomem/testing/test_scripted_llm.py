@@ -7,6 +7,7 @@ import http.client
 import json
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,12 @@ import pytest
 
 from robomem.llm.openai_compat import ROLE_HEADER as CLIENT_ROLE_HEADER
 from robomem.testing.scripted_llm import ROLE_HEADER, RecordedRequest, Rule, ScriptedLLMServer
+
+
+@pytest.fixture
+def server() -> Iterator[ScriptedLLMServer]:
+    with ScriptedLLMServer(max_delay_s=10.0) as srv:
+        yield srv
 
 
 def post(

@@ -1,8 +1,8 @@
 """Measure the offline planner and critic on whole committed suites (too slow for the test run).
 
-    .venv/bin/python -m tests.modules.prefrontal.measure --profile alfred habitat
-    .venv/bin/python -m tests.modules.prefrontal.measure --stores temporal        # no spatial memory
-    .venv/bin/python -m tests.modules.prefrontal.measure --no-priors --no-critic
+    .venv/bin/python -m tests.modules.prefrontal.symbolic.measure --profile alfred habitat
+    .venv/bin/python -m tests.modules.prefrontal.symbolic.measure --stores temporal        # no spatial memory
+    .venv/bin/python -m tests.modules.prefrontal.symbolic.measure --no-priors --no-critic
 
 Each subset runs its 50 tasks in suite order with one memory directory, so spatial memory carries over
 between tasks in the same house (the house is restored to its initial state for every task).
@@ -18,7 +18,7 @@ from pathlib import Path
 from envs.household.suites import SUBSETS, load_suite
 from modules.prefrontal.critic import DeterministicCritic
 from modules.prefrontal.symbolic import SymbolicPlanner, SymbolicPlannerConfig
-from tests.modules.prefrontal.loop import EpisodeRun, fast_memory, run_tasks
+from tests.modules.prefrontal.symbolic.loop import EpisodeRun, fast_memory, run_tasks
 
 
 def summarize(runs: list[EpisodeRun]) -> dict[str, float]:
