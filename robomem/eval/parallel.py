@@ -18,7 +18,8 @@ the episodes before it in the plan. Long-term memory shared between workers goes
 (``agent.memory.vector.type: chroma_http``; its writes are serialised by robomem/stores/chroma_shared.py):
 then a worker also sees other workers' episodes, as soon as they are written, which depends on timing.
 
-Executors: ``processes`` (default; CPU-bound offline agents scale past the GIL), ``threads`` (LLM-bound
+Executors: ``processes`` (default; CPU-bound offline agents scale past the GIL; forked from the parent when
+that is safe, see :func:`_process_context`), ``threads`` (LLM-bound
 runs: no start-up per worker), ``dask`` (``eval.scheduler``, or a LocalCluster on 127.0.0.1).
 """
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import importlib
 import multiprocessing
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -54,7 +56,8 @@ __all__ = ("WorkerJob", "deal", "run_parallel", "run_worker", "worker_dir")
 
 #: Seconds between looks at the finished episodes (the progress bar) while workers run.
 _POLL_S = 0.5
-#: Imported once by the process executor's fork server, so workers start without re-importing them.
+#: Imported once by the process executor's fork server (when it cannot fork), so workers start without
+#: re-importing them.
 _PRELOAD = ("robomem.eval.parallel", "robomem.agents.robomemory", "envs.registry")
 
 Numbered = list[tuple[PlannedEpisode, int]]
@@ -247,15 +250,32 @@ def _local_pool(kind: str, n: int) -> Iterator[tuple[cf.Executor, Any]]:
         with cf.ThreadPoolExecutor(max_workers=n, thread_name_prefix="robomem-worker") as pool:
             yield pool, _stop
         return
-    # A fork server, not fork: the parent may run threads (an LLM server in a benchmark, Chroma's), which a
-    # forked child would inherit half-stopped. It imports robomem once; each worker forks from it.
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(list(_PRELOAD))
+    ctx = _process_context()
     stop = ctx.Event()
     with cf.ProcessPoolExecutor(
         max_workers=n, mp_context=ctx, initializer=_init_process, initargs=(stop,)
     ) as pool:
         yield pool, stop
+
+
+def _process_context() -> Any:
+    """``fork`` when it is safe, else a fork server. A forked worker starts at once with everything the
+    parent has imported; a fork server is a new process that imports robomem again (~2 s of CPU, ~5 s at
+    load 7 on 2 cores: a tenth of the offline demo's 2-worker run) before the first worker forks from it.
+    Fork is safe only while no other thread runs in the parent, as a forked child inherits the locks such a
+    thread holds but not the thread: none of Python's (an LLM server in a benchmark), and no Chroma client
+    or onnxruntime, whose native threads Python does not see (robomem's CLI loads neither before the workers
+    start; numpy's OpenBLAS threads are fork-safe)."""
+    native = ("chromadb", "onnxruntime")
+    if (
+        "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+        and not any(name in sys.modules for name in native)
+    ):
+        return multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(list(_PRELOAD))
+    return ctx
 
 
 def _run_dask(cfg: Config, jobs: list[WorkerJob], poll: Callable[[], None]) -> Results:

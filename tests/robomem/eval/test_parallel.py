@@ -46,6 +46,35 @@ def test_lifelong_sequences_stay_whole_and_in_order_on_one_worker() -> None:
     assert deal(number_episodes(episodic), 8) == [(0,), (1,), (2,), (3,), (4,)]
 
 
+_START_METHODS = """
+import sys, threading, types
+from robomem.eval.parallel import _process_context
+
+print(_process_context().get_start_method())
+release = threading.Event()
+server = threading.Thread(target=release.wait)  # e.g. a benchmark's LLM server
+server.start()
+print(_process_context().get_start_method())
+release.set()
+server.join()
+print(_process_context().get_start_method())
+sys.modules["onnxruntime"] = types.ModuleType("onnxruntime")  # as if the parent had loaded it
+print(_process_context().get_start_method())
+"""
+
+
+def test_worker_processes_fork_from_the_evaluating_process_unless_threads_run() -> None:
+    # A fork server imports robomem again before the first worker starts (seconds of serial start-up, a
+    # tenth of the offline demo's 2-worker run); a forked worker starts with the parent's imports at once.
+    # Fork is for a parent without other threads only: Python's, or those of a loaded Chroma / onnxruntime.
+    # In a fresh interpreter: this one's threads and imports depend on the tests run before.
+    done = subprocess.run(
+        [sys.executable, "-c", _START_METHODS], capture_output=True, text=True, timeout=rh.PROCESS_TIMEOUT_S
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["fork", "forkserver", "fork", "forkserver"]
+
+
 @pytest.mark.parametrize("executor", ["processes", "threads"])
 def test_a_parallel_run_equals_the_sequential_run_episode_for_episode(tmp_path: Path, executor: str) -> None:
     # Episodic mode, each worker with its own memory: the offline agent's episodes do not depend on what
