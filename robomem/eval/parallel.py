@@ -41,15 +41,9 @@ from envs.base import Env
 from robomem.config import Config, dump_config
 from robomem.errors import ConfigError
 from robomem.eval._progress import RunProgress
-from robomem.eval.harness import (
-    WORKERS_FILE,
-    PlannedEpisode,
-    RecordingEnv,
-    check_worker_count,
-    number_episodes,
-    run_planned,
-)
+from robomem.eval.harness import WORKERS_FILE, PlannedEpisode, check_worker_count, number_episodes
 from robomem.eval.results import EpisodeRecord, episode_result_path
+from robomem.eval.runner import RecordingEnv, run_planned
 from robomem.storage import write_json_atomic
 
 __all__ = ("WorkerJob", "deal", "run_parallel", "run_worker", "worker_dir")
