@@ -2,10 +2,11 @@
 and memory folder, on threads, processes or a Dask cluster.
 
 How the work is dealt: the plan is cut into units (an episode; in lifelong mode a whole task sequence, every
-attempt, so its house and its memory persist in order on one worker) and unit ``i`` goes to worker
-``i mod N``. The deal depends only on the plan and ``N``, so a run is reproducible for a given ``N`` and
-``--resume`` finds every worker's checkpoints and memory where that worker left them (``workers.json``
-records ``N``; a resume with another ``N`` is refused). Results are numbered as in a sequential run
+attempt, so its house and its memory persist in order on one worker) and the units, longest first, each go
+to the worker with the fewest episodes so far (:func:`deal`; units of one length go round-robin). The deal
+depends only on the plan and ``N``, so a run is reproducible for a given ``N`` and ``--resume`` finds every
+worker's checkpoints and memory where that worker left them (``workers.json`` records ``N`` and the deal; a
+resume with another ``N`` is refused). Results are numbered as in a sequential run
 (:func:`robomem.eval.harness.number_episodes`) and each worker writes only its own episodes' files
 (atomically), so the result files of independent episodes are the sequential run's.
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import importlib
+import json
 import multiprocessing
 import sys
 import threading
@@ -73,8 +75,17 @@ def worker_dir(run_dir: Path, worker: int) -> Path:
     return run_dir / "workers" / str(worker)
 
 
-def deal(numbered: Numbered, workers: int) -> list[tuple[int, ...]]:
-    """The plan positions of each worker's episodes (workers without any are left out)."""
+#: How a run's units were dealt (``workers.json``): each unit, the longest first, to the worker with the
+#: fewest episodes so far. A run whose file does not say was dealt round-robin (robomem before 2026-12-05).
+LONGEST_FIRST = "longest_first"
+
+
+def deal(numbered: Numbered, workers: int, *, longest_first: bool = True) -> list[tuple[int, ...]]:
+    """The plan positions of each worker's episodes, each worker's in plan order (workers without any are
+    left out). Units of equal length are dealt round-robin in plan order; a longer unit (a lifelong sequence
+    with more tasks) goes first, to the worker with the fewest episodes so far (ties: the first such worker),
+    so no worker is left finishing a long sequence alone at the end. ``longest_first=False``: unit ``i`` to
+    worker ``i mod N``, the rule of runs whose ``workers.json`` names none."""
     units: list[list[int]] = []
     where: dict[str, int] = {}
     for index, (item, _) in enumerate(numbered):
@@ -86,8 +97,12 @@ def deal(numbered: Numbered, workers: int) -> list[tuple[int, ...]]:
             units.append([])
         units[where[item.sequence_id]].append(index)
     lanes: list[list[int]] = [[] for _ in range(min(workers, len(units)))]
-    for i, unit in enumerate(units):
-        lanes[i % len(lanes)].extend(unit)
+    if not longest_first:
+        for i, unit in enumerate(units):
+            lanes[i % len(lanes)].extend(unit)
+    else:
+        for unit in sorted(units, key=len, reverse=True):  # stable: equal lengths stay in plan order
+            min(lanes, key=len).extend(unit)  # the first of the least loaded
     return [tuple(sorted(lane)) for lane in lanes]
 
 
@@ -103,8 +118,8 @@ def run_parallel(
 ) -> list[EpisodeRecord]:
     """Every planned episode's record, in plan order."""
     workers = cfg.eval.workers
-    _check_workers_file(run_dir, workers, resume)
-    lanes = deal(numbered, workers)
+    longest_first = _check_workers_file(run_dir, workers, resume)
+    lanes = deal(numbered, workers, longest_first=longest_first)
     config = dump_config(cfg)
     jobs = [
         WorkerJob(config, str(run_dir), k, lane, resume, fresh_memory)
@@ -142,11 +157,16 @@ def run_parallel(
     return [records[i] for i in range(len(numbered))]
 
 
-def _check_workers_file(run_dir: Path, workers: int, resume: bool) -> None:
+def _check_workers_file(run_dir: Path, workers: int, resume: bool) -> bool:
+    """Record the run's worker count and deal, or check a resumed run's; ``True``: deal longest first."""
+    path = run_dir / WORKERS_FILE
     if resume:
         check_worker_count(run_dir, workers)
-    if not (run_dir / WORKERS_FILE).exists():
-        write_json_atomic(run_dir / WORKERS_FILE, {"workers": workers})
+    if not path.exists():
+        write_json_atomic(path, {"workers": workers, "deal": LONGEST_FIRST})
+        return True
+    # A resume deals as the run began, so every worker finds its checkpoints and memory where it left them.
+    return bool(json.loads(path.read_text(encoding="utf-8")).get("deal") == LONGEST_FIRST)
 
 
 # ---- the worker -----------------------------------------------------------------------------------------

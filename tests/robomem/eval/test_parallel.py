@@ -16,7 +16,7 @@ import pytest
 from envs.task import Task
 from robomem.cli.main import main
 from robomem.eval.harness import PlannedEpisode, number_episodes
-from robomem.eval.parallel import deal
+from robomem.eval.parallel import _check_workers_file, deal
 from tests.robomem.agents import resume_helpers as rh
 
 #: Offline and light: the full agent, all four stores, hashed embeddings and the exact vector store.
@@ -44,6 +44,35 @@ def test_lifelong_sequences_stay_whole_and_in_order_on_one_worker() -> None:
     assert lanes == [(0, 1, 2, 6, 7, 8), (3, 4, 5)]
     episodic = tuple(PlannedEpisode(task=_task(str(i)), subset="base") for i in range(5))
     assert deal(number_episodes(episodic), 8) == [(0,), (1,), (2,), (3,), (4,)]
+    assert deal(number_episodes(episodic), 2) == [(0, 2, 4), (1, 3)]  # equal units: round-robin
+
+
+def _sequences(*lengths: int) -> tuple[PlannedEpisode, ...]:
+    return tuple(
+        PlannedEpisode(task=_task(f"{seq}{pos}"), subset="base", sequence_id=str(seq), sequence_position=pos)
+        for seq, length in enumerate(lengths)
+        for pos in range(1, length + 1)
+    )
+
+
+def test_the_longest_sequences_are_dealt_first_to_the_least_loaded_worker(tmp_path: Path) -> None:
+    # Round-robin gave worker 1 sequences 0 and 2 (5 episodes) and worker 2 sequence 1 (1): worker 2 then
+    # sat idle for most of the run. Longest first: 4 against 2.
+    numbered = number_episodes(_sequences(1, 1, 4))
+    assert deal(numbered, 2) == [(2, 3, 4, 5), (0, 1)]
+    assert deal(numbered, 2, longest_first=False) == [(0, 2, 3, 4, 5), (1,)]
+    assert deal(number_episodes(_sequences(3, 5, 2, 4)), 2) == [
+        (3, 4, 5, 6, 7, 8, 9),
+        (0, 1, 2, 10, 11, 12, 13),
+    ]
+    # A run begun round-robin (its workers.json names no deal) resumes round-robin: its workers' checkpoints
+    # and memory are where that deal put them.
+    (tmp_path / "workers.json").write_text('{"workers": 2}', encoding="utf-8")
+    assert _check_workers_file(tmp_path, 2, resume=True) is False
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    assert _check_workers_file(fresh, 2, resume=False) is True
+    assert _check_workers_file(fresh, 2, resume=True) is True
 
 
 _START_METHODS = """
@@ -84,7 +113,10 @@ def test_a_parallel_run_equals_the_sequential_run_episode_for_episode(tmp_path: 
     sequential, parallel = rh.results(tmp_path / "seq"), rh.results(tmp_path / "par")
     assert len([k for k in sequential if "final_res" in k]) == 9
     assert parallel == sequential, rh.first_difference(parallel, sequential)
-    assert json.loads((tmp_path / "par" / "workers.json").read_text(encoding="utf-8")) == {"workers": 3}
+    assert json.loads((tmp_path / "par" / "workers.json").read_text(encoding="utf-8")) == {
+        "workers": 3,
+        "deal": "longest_first",
+    }
     for k in (1, 2, 3):  # each worker wrote its three episodes to its own memory, once
         logged = (tmp_path / "par" / "workers" / str(k) / "memory" / "episodes.jsonl").read_text()
         assert len(logged.splitlines()) == 3
