@@ -34,7 +34,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -144,7 +144,7 @@ def run_parallel(
     if cfg.eval.executor == "dask":
         results = _run_dask(cfg, jobs, poll)
     else:
-        results = _run_local(cfg.eval.executor, jobs, poll)
+        results = _run_local(cfg.eval.executor, jobs, poll, bar.paused)
     records: dict[int, EpisodeRecord] = {}
     for lane in results:
         for index, data in lane:
@@ -237,9 +237,18 @@ def _worker_agent_config(agent_cfg: Any, worker: int) -> Any:
 Results = list[list[tuple[int, dict[str, Any]]]]
 
 
-def _run_local(kind: str, jobs: list[WorkerJob], poll: Callable[[], None]) -> Results:
-    with _local_pool(kind, len(jobs)) as (pool, stop):
-        futures = [pool.submit(run_worker, job) for job in jobs]
+def _run_local(
+    kind: str,
+    jobs: list[WorkerJob],
+    poll: Callable[[], None],
+    paused: Callable[[], AbstractContextManager[None]],
+) -> Results:
+    with ExitStack() as stack:
+        # The progress line's thread stops while the pool starts: worker processes fork at the first submit,
+        # and only from a parent without other threads (_process_context).
+        with paused():
+            pool, stop = stack.enter_context(_local_pool(kind, len(jobs)))
+            futures = [pool.submit(run_worker, job) for job in jobs]
         try:
             while True:
                 done, pending = cf.wait(futures, timeout=_POLL_S, return_when=cf.FIRST_EXCEPTION)

@@ -104,6 +104,58 @@ def test_worker_processes_fork_from_the_evaluating_process_unless_threads_run() 
     assert done.stdout.split() == ["fork", "forkserver", "fork", "forkserver"]
 
 
+_LIVE_BAR_RUN = """
+import io, json, sys
+from pathlib import Path
+
+from envs.registry import ENVS
+from robomem.agents import AGENTS
+from robomem.config import load_config
+from robomem.eval import parallel
+from robomem.eval._progress import RunProgress
+from robomem.eval.harness import evaluate
+
+chosen = []
+choose = parallel._process_context
+
+
+def spy():
+    ctx = choose()
+    chosen.append(ctx.get_start_method())
+    return ctx
+
+
+parallel._process_context = spy
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+run_dir = Path(sys.argv[1])
+cfg = load_config(None, [*json.loads(sys.argv[2]), f"run.dir={json.dumps(str(run_dir))}"])
+bar = RunProgress(2, stream=Terminal(), refresh_s=0.001)  # redrawn by its own thread, as on a terminal
+with ENVS.build(cfg.env) as env:
+    summary = evaluate(cfg, env, AGENTS.build(cfg.agent), run_dir, progress=bar)
+print(summary.overall.n, *chosen)
+"""
+
+
+def test_workers_fork_while_the_progress_line_is_redrawn_on_a_terminal(tmp_path: Path) -> None:
+    # On a terminal the progress line has a thread of its own, which made every run typed by a user start
+    # its workers from a fork server; the thread pauses while the workers fork.
+    overrides = [*LIGHT, 'eval.subsets=["base"]', "eval.episodes=2", "eval.workers=2"]
+    done = subprocess.run(
+        [sys.executable, "-c", _LIVE_BAR_RUN, str(tmp_path / "run"), json.dumps(overrides)],
+        capture_output=True,
+        text=True,
+        timeout=rh.PROCESS_TIMEOUT_S,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["2", "fork"]
+
+
 @pytest.mark.parametrize("executor", ["processes", "threads"])
 def test_a_parallel_run_equals_the_sequential_run_episode_for_episode(tmp_path: Path, executor: str) -> None:
     # Episodic mode, each worker with its own memory: the offline agent's episodes do not depend on what
