@@ -20,8 +20,8 @@ the episodes before it in the plan. Long-term memory shared between workers goes
 then a worker also sees other workers' episodes, as soon as they are written, which depends on timing.
 
 Executors: ``processes`` (default; CPU-bound offline agents scale past the GIL; forked from the parent when
-that is safe, see :func:`_process_context`), ``threads`` (LLM-bound
-runs: no start-up per worker), ``dask`` (``eval.scheduler``, or a LocalCluster on 127.0.0.1).
+that is safe, see :func:`_process_context`), ``threads`` (LLM-bound runs: no start-up per worker), ``dask``
+(``eval.scheduler``, or a LocalCluster on 127.0.0.1).
 """
 
 from __future__ import annotations
