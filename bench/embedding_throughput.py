@@ -17,25 +17,22 @@ torch's 524 sentences/s at batch 32 on this machine (2 cores).
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import statistics
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from bench._script import RESULTS_DIR, bench_main, machine_info, now_iso
 from robomem.embeddings._blas import get_blas_threads
 from robomem.embeddings.minilm import Backend, MiniLMEmbedder
 
 __all__ = ("main", "run", "short_sentences")
 
-DEFAULT_OUT = Path("results/bench/embedding_throughput.json")
+DEFAULT_OUT = RESULTS_DIR / "embedding_throughput.json"
 #: sentence-transformers 6.2.0 + torch 2.13.0+cpu at batch 32, measured once on this machine (2 cores).
 TARGET_BATCH32 = 524.0
 #: Name -> (backend, the embedder's ``blas_threads``; None leaves onnxruntime at one thread per core).
@@ -150,15 +147,12 @@ def run(*, quick: bool, repeats: int, blas_threads: int | None, backends: list[s
         "best_batch32_sentences_per_s": best,
         "meets_target": best >= TARGET_BATCH32,
         "machine": {
-            "python": platform.python_version(),
-            "numpy": np.__version__,
+            **machine_info(),
             "onnxruntime": _onnxruntime_version(),
-            "platform": platform.platform(),
-            "cpu_count": os.cpu_count(),
             "load_average_before": load_before,
             "load_average_after": _load_average(),
         },
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "created": now_iso(),
     }
 
 
@@ -170,12 +164,7 @@ def _onnxruntime_version() -> str | None:
     return str(onnxruntime.__version__)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON output (default {DEFAULT_OUT})")
-    parser.add_argument(
-        "--quick", action="store_true", help="a tiny CI-sized run (numbers are not meaningful)"
-    )
+def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeats", type=int, default=None, help="runs per setting (default 5, quick 2)")
     parser.add_argument(
         "--blas-threads",
@@ -189,18 +178,21 @@ def main(argv: list[str] | None = None) -> int:
         default=list(BACKENDS),
         help=f"comma-separated, of {', '.join(BACKENDS)} (default: all)",
     )
-    args = parser.parse_args(argv)
-    repeats = args.repeats or (2 if args.quick else 5)
-    if repeats < 1:
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str, Any]:
+    args.repeats = args.repeats or (2 if args.quick else 5)
+    if args.repeats < 1:
         parser.error("--repeats must be >= 1")
     unknown = sorted(set(args.backends) - set(BACKENDS))
     if unknown:
         parser.error(f"unknown backends {unknown}; known: {', '.join(BACKENDS)}")
-    report = run(
-        quick=args.quick, repeats=repeats, blas_threads=args.blas_threads or None, backends=args.backends
+    return run(
+        quick=args.quick, repeats=args.repeats, blas_threads=args.blas_threads or None, backends=args.backends
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+
+def _summary(report: dict[str, Any], args: argparse.Namespace) -> str:
     rate = {
         (r["backend"], r["batch_size"], r["caller_threads"]): r["sentences_per_s_median"]
         for r in report["results"]
@@ -210,12 +202,15 @@ def main(argv: list[str] | None = None) -> int:
         for name in args.backends
     ]
     ratios = ", ".join(f"{k} {v:.2f}x" for k, v in report["ratios"].items())
-    print(
+    return (
         f"{report['model']} sentences/s at batch 1 / batch 32 / 4 threads x batch 4: {'; '.join(parts)} "
-        f"(median of {repeats}; {ratios}; target {TARGET_BATCH32:.0f} at batch 32: "
+        f"(median of {args.repeats}; {ratios}; target {TARGET_BATCH32:.0f} at batch 32: "
         f"{'met' if report['meets_target'] else 'missed'}) -> {args.out}"
     )
-    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return bench_main(__doc__, DEFAULT_OUT, argv, arguments=_arguments, run=_run, summary=_summary)
 
 
 if __name__ == "__main__":

@@ -10,13 +10,17 @@ Two workloads:
   memory uses hashed embeddings and the exact store, so the model's latency dominates, as it does in a real
   evaluation; every configuration runs the same episodes and must reach the same SR.
 * **Offline demo**: ``robomem eval --config configs/demo.yaml`` (300 episodes, CPU-bound) as a user runs it,
-  start-up included, with 1 and with 2 worker processes.
+  start-up included, with 1 and with ``--demo-workers`` (2) worker processes, taking turns ``--demo-repeats``
+  times; each run also records the CPU time of all its processes (workers included).
 
-Wall times are medians over ``--repeats``; speed-up is the 1-worker median over the N-worker median. The
-machine's load average is recorded before and after each measurement: on a shared machine other processes
-take cores, and the figures say so rather than hide it.
+Wall times are medians over ``--repeats``; speed-up is the 1-worker median over the N-worker median (the demo
+also gives each 1-then-N pair's own speed-up). The machine's load average is recorded before and after each
+measurement: on a shared machine other processes take cores, and the figures say so rather than hide it.
+CPU time says what a run costs whatever the load: a 2-worker run can only be twice as fast when it gets two
+cores.
 
     python -m bench.parallel_eval                 # results/bench/parallel_eval.json
+    python -m bench.parallel_eval --no-llm-bound --demo-repeats 5   # the offline demo alone
     python -m bench.parallel_eval --quick         # CI size, numbers not meaningful
 """
 
@@ -26,6 +30,7 @@ import argparse
 import importlib.util
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -34,15 +39,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench._common import (
-    RESULTS_DIR,
-    add_standard_args,
-    gold_episodes,
-    machine_info,
-    now_iso,
-    parse_counts,
-    write_json,
-)
+from bench._replies import gold_episodes
+from bench._script import RESULTS_DIR, bench_main, parse_counts
 from bench.llm_replies import agent_rules
 from robomem.testing.scripted_llm import ScriptedLLMServer
 
@@ -148,6 +146,11 @@ def llm_bound(args: argparse.Namespace) -> dict[str, Any]:
     return report
 
 
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _demo_run(args: argparse.Namespace, workers: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-demo-") as tmp:
         command = [sys.executable, "-m", "robomem", "eval", "--config", str(ROOT / "configs" / "demo.yaml")]
@@ -155,14 +158,18 @@ def _demo_run(args: argparse.Namespace, workers: int) -> dict[str, Any]:
         if args.demo_episodes is not None:
             command += ["--episodes", str(args.demo_episodes)]
         load = _load()
+        cpu = _children_cpu_s()
         started = time.perf_counter()
         done = subprocess.run(command, cwd=tmp, capture_output=True, text=True, timeout=3600)  # noqa: S603
         wall = time.perf_counter() - started
+        # Every process of the run: robomem waits for its worker processes, so their CPU counts too.
+        cpu = _children_cpu_s() - cpu
         if done.returncode != 0:
             raise RuntimeError(f"demo run failed: {done.stderr[-2000:]}")
         summary = json.loads((Path(tmp) / "run" / "summary.json").read_text(encoding="utf-8"))
     return {
         "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
         "episodes": summary["overall"]["n"],
         "sr": round(summary["overall"]["sr"], 4),
         "load_before": load,
@@ -171,23 +178,35 @@ def _demo_run(args: argparse.Namespace, workers: int) -> dict[str, Any]:
 
 
 def offline_demo(args: argparse.Namespace) -> dict[str, Any]:
-    rows = []
-    baseline = None
-    for workers in (1, args.demo_workers):
-        runs = [_demo_run(args, workers) for _ in range(args.demo_repeats)]
-        row = _summarise(runs, baseline, workers)
-        baseline = baseline if baseline is not None else row["median_wall_s"]
-        rows.append(row)
-        print(
-            f"offline demo x{workers} {row['median_wall_s']:7.1f} s  speed-up {row.get('speedup', 1.0)}",
-            file=sys.stderr,
-        )
-    return {"command": "robomem eval --config configs/demo.yaml --workers N", "configurations": rows}
+    """1 and ``--demo-workers`` workers taking turns, repeat by repeat: a change in the machine's load then
+    hits both alike, and each pair gives a speed-up of its own."""
+    counts = (1, args.demo_workers)
+    runs: dict[int, list[dict[str, Any]]] = {n: [] for n in counts}
+    for _ in range(args.demo_repeats):
+        for workers in counts:
+            runs[workers].append(_demo_run(args, workers))
+            last = runs[workers][-1]
+            print(
+                f"offline demo x{workers} {last['wall_s']:7.1f} s (CPU {last['cpu_s']:.1f} s, load "
+                f"{last['load_before'][0]:.1f} -> {last['load_after'][0]:.1f})",
+                file=sys.stderr,
+            )
+    baseline = statistics.median(r["wall_s"] for r in runs[1])
+    rows = [_summarise(runs[n], None if n == 1 else baseline, n) for n in counts]
+    for row in rows:
+        row["median_cpu_s"] = round(statistics.median(r["cpu_s"] for r in row["runs"]), 2)
+    pairs = [
+        round(one["wall_s"] / many["wall_s"], 2) for one, many in zip(runs[1], runs[counts[1]], strict=True)
+    ]
+    return {
+        "command": "robomem eval --config configs/demo.yaml --workers N",
+        "configurations": rows,
+        "pair_speedups": pairs,
+        "median_pair_speedup": round(statistics.median(pairs), 2),
+    }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    add_standard_args(parser, DEFAULT_OUT)
+def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--latency", type=float, default=None, help="L: seconds per LLM reply (default 0.5)")
     parser.add_argument("--episodes", type=int, default=None, help="LLM-bound episodes (default 60, quick 4)")
     parser.add_argument(
@@ -202,13 +221,20 @@ def main(argv: list[str] | None = None) -> int:
         "--repeats", type=int, default=1, help="runs per configuration; the median is reported"
     )
     parser.add_argument("--no-dask", dest="dask", action="store_false", help="skip the Dask LocalCluster run")
+    parser.add_argument(
+        "--no-llm-bound", dest="llm_bound", action="store_false", help="skip the LLM-bound workload"
+    )
     parser.add_argument("--no-demo", dest="demo", action="store_false", help="skip the offline demo")
     parser.add_argument("--demo-workers", type=int, default=2)
-    parser.add_argument("--demo-repeats", type=int, default=1, help="runs of each demo configuration")
+    parser.add_argument(
+        "--demo-repeats", type=int, default=1, help="pairs of demo runs (1 worker, then N), medians reported"
+    )
     parser.add_argument(
         "--demo-episodes", type=int, default=None, help="--episodes of the demo (default all)"
     )
-    args = parser.parse_args(argv)
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str, Any]:
     args.latency = args.latency if args.latency is not None else (0.05 if args.quick else 0.5)
     args.episodes = args.episodes if args.episodes is not None else (4 if args.quick else 60)
     args.workers = args.workers or ([1, 2] if args.quick else [1, 4, 8, 16])
@@ -216,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
         args.demo_episodes = 1
     if args.workers[0] != 1 or args.episodes < len(SUBSETS) or args.repeats < 1:
         parser.error("--workers must start with 1; --episodes >= 2; --repeats >= 1")
+    if args.demo_workers < 2 or args.demo_repeats < 1:
+        parser.error("--demo-workers must be >= 2 and --demo-repeats >= 1")
     report: dict[str, Any] = {
         "benchmark": "parallel_eval",
         "quick": args.quick,
@@ -224,15 +252,31 @@ def main(argv: list[str] | None = None) -> int:
         "plan_len": args.plan_len,
         "repeats": args.repeats,
         "demo_repeats": args.demo_repeats,
-        "llm_bound": llm_bound(args),
     }
+    if args.llm_bound:
+        report["llm_bound"] = llm_bound(args)
     if args.demo:
         report["offline_demo"] = offline_demo(args)
-    report["machine"] = machine_info()
-    report["created"] = now_iso()
-    write_json(report, args.out)
-    print(json.dumps({k: v for k, v in report.items() if k not in ("machine",)}, indent=1)[:3000])
-    return 0
+    return report
+
+
+def _summary(report: dict[str, Any], args: argparse.Namespace) -> str:
+    parts = []
+    for row in report.get("llm_bound", {}).get("configurations", []):
+        if "speedup" in row:
+            parts.append(f"{row['executor']} x{row['workers']} {row['speedup']}x")
+    if "offline_demo" in report:
+        demo = report["offline_demo"]
+        one, many = demo["configurations"]
+        parts.append(
+            f"demo {one['median_wall_s']} s -> {many['median_wall_s']} s with {many['workers']} workers "
+            f"({many['speedup']}x; pairs {demo['pair_speedups']})"
+        )
+    return f"parallel_eval: {'; '.join(parts) or 'nothing run'} -> {args.out}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    return bench_main(__doc__, DEFAULT_OUT, argv, arguments=_arguments, run=_run, summary=_summary)
 
 
 if __name__ == "__main__":

@@ -222,7 +222,8 @@ def check_evaluation_at_scale(tmp_path: Path) -> None:
     lines = commands(block("--workers 2"))
     work = _workdir(tmp_path)
     run(f"{lines[0]} --run-dir runs/0", work, extra=SHORT)
-    assert json.loads((work / "runs" / "0" / "workers.json").read_text()) == {"workers": 2}
+    workers = json.loads((work / "runs" / "0" / "workers.json").read_text())
+    assert workers == {"workers": 2, "deal": "longest_first"}
     # An LLM and EB servers are not here: those commands' configs resolve as written.
     llm = _resolved(lines[1])
     assert (llm.eval.workers, llm.eval.executor) == (16, "threads")

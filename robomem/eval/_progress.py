@@ -12,7 +12,8 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TextIO
 
 __all__ = ("RunProgress", "format_duration")
@@ -53,10 +54,30 @@ class RunProgress:
         self._running: dict[str, tuple[str, int]] = {}  # key -> (label, current step)
         self._drawn = 0
         self._stop = threading.Event()
+        self._refresh_s = refresh_s
         self._ticker: threading.Thread | None = None
         if self.live and refresh_s > 0:
-            self._ticker = threading.Thread(target=self._tick, args=(refresh_s,), daemon=True)
-            self._ticker.start()
+            self._start_ticker()
+
+    def _start_ticker(self) -> None:
+        self._ticker = threading.Thread(target=self._tick, args=(self._refresh_s,), daemon=True)
+        self._ticker.start()
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """No redrawing thread during the block, then one again: parallel workers fork there, and a forked
+        child inherits the locks a running thread holds (the line's, stderr's) but not the thread."""
+        ticker = self._ticker
+        if ticker is None or self._stop.is_set():
+            yield
+            return
+        self._stop.set()
+        ticker.join()
+        try:
+            yield
+        finally:
+            self._stop = threading.Event()
+            self._start_ticker()
 
     # ---- events ------------------------------------------------------------------------------------------
     def episode_started(self, key: str, label: str = "") -> None:

@@ -2,10 +2,11 @@
 and memory folder, on threads, processes or a Dask cluster.
 
 How the work is dealt: the plan is cut into units (an episode; in lifelong mode a whole task sequence, every
-attempt, so its house and its memory persist in order on one worker) and unit ``i`` goes to worker
-``i mod N``. The deal depends only on the plan and ``N``, so a run is reproducible for a given ``N`` and
-``--resume`` finds every worker's checkpoints and memory where that worker left them (``workers.json``
-records ``N``; a resume with another ``N`` is refused). Results are numbered as in a sequential run
+attempt, so its house and its memory persist in order on one worker) and the units, longest first, each go
+to the worker with the fewest episodes so far (:func:`deal`; units of one length go round-robin). The deal
+depends only on the plan and ``N``, so a run is reproducible for a given ``N`` and ``--resume`` finds every
+worker's checkpoints and memory where that worker left them (``workers.json`` records ``N`` and the deal; a
+resume with another ``N`` is refused). Results are numbered as in a sequential run
 (:func:`robomem.eval.harness.number_episodes`) and each worker writes only its own episodes' files
 (atomically), so the result files of independent episodes are the sequential run's.
 
@@ -18,8 +19,9 @@ the episodes before it in the plan. Long-term memory shared between workers goes
 (``agent.memory.vector.type: chroma_http``; its writes are serialised by robomem/stores/chroma_shared.py):
 then a worker also sees other workers' episodes, as soon as they are written, which depends on timing.
 
-Executors: ``processes`` (default; CPU-bound offline agents scale past the GIL), ``threads`` (LLM-bound
-runs: no start-up per worker), ``dask`` (``eval.scheduler``, or a LocalCluster on 127.0.0.1).
+Executors: ``processes`` (default; CPU-bound offline agents scale past the GIL; forked from the parent when
+that is safe, see :func:`_process_context`), ``threads`` (LLM-bound runs: no start-up per worker), ``dask``
+(``eval.scheduler``, or a LocalCluster on 127.0.0.1).
 """
 
 from __future__ import annotations
@@ -27,11 +29,13 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures as cf
 import importlib
+import json
 import multiprocessing
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,22 +44,17 @@ from envs.base import Env
 from robomem.config import Config, dump_config
 from robomem.errors import ConfigError
 from robomem.eval._progress import RunProgress
-from robomem.eval.harness import (
-    WORKERS_FILE,
-    PlannedEpisode,
-    RecordingEnv,
-    check_worker_count,
-    number_episodes,
-    run_planned,
-)
+from robomem.eval.harness import WORKERS_FILE, PlannedEpisode, check_worker_count, number_episodes
 from robomem.eval.results import EpisodeRecord, episode_result_path
+from robomem.eval.runner import RecordingEnv, run_planned
 from robomem.storage import write_json_atomic
 
 __all__ = ("WorkerJob", "deal", "run_parallel", "run_worker", "worker_dir")
 
 #: Seconds between looks at the finished episodes (the progress bar) while workers run.
 _POLL_S = 0.5
-#: Imported once by the process executor's fork server, so workers start without re-importing them.
+#: Imported once by the process executor's fork server (when it cannot fork), so workers start without
+#: re-importing them.
 _PRELOAD = ("robomem.eval.parallel", "robomem.agents.robomemory", "envs.registry")
 
 Numbered = list[tuple[PlannedEpisode, int]]
@@ -77,8 +76,17 @@ def worker_dir(run_dir: Path, worker: int) -> Path:
     return run_dir / "workers" / str(worker)
 
 
-def deal(numbered: Numbered, workers: int) -> list[tuple[int, ...]]:
-    """The plan positions of each worker's episodes (workers without any are left out)."""
+#: How a run's units were dealt (``workers.json``): each unit, the longest first, to the worker with the
+#: fewest episodes so far. A run whose file does not say was dealt round-robin (robomem before 2026-12-05).
+LONGEST_FIRST = "longest_first"
+
+
+def deal(numbered: Numbered, workers: int, *, longest_first: bool = True) -> list[tuple[int, ...]]:
+    """The plan positions of each worker's episodes, each worker's in plan order (workers without any are
+    left out). Units of equal length are dealt round-robin in plan order; a longer unit (a lifelong sequence
+    with more tasks) goes first, to the worker with the fewest episodes so far (ties: the first such worker),
+    so no worker is left finishing a long sequence alone at the end. ``longest_first=False``: unit ``i`` to
+    worker ``i mod N``, the rule of runs whose ``workers.json`` names none."""
     units: list[list[int]] = []
     where: dict[str, int] = {}
     for index, (item, _) in enumerate(numbered):
@@ -90,8 +98,12 @@ def deal(numbered: Numbered, workers: int) -> list[tuple[int, ...]]:
             units.append([])
         units[where[item.sequence_id]].append(index)
     lanes: list[list[int]] = [[] for _ in range(min(workers, len(units)))]
-    for i, unit in enumerate(units):
-        lanes[i % len(lanes)].extend(unit)
+    if not longest_first:
+        for i, unit in enumerate(units):
+            lanes[i % len(lanes)].extend(unit)
+    else:
+        for unit in sorted(units, key=len, reverse=True):  # stable: equal lengths stay in plan order
+            min(lanes, key=len).extend(unit)  # the first of the least loaded
     return [tuple(sorted(lane)) for lane in lanes]
 
 
@@ -107,8 +119,8 @@ def run_parallel(
 ) -> list[EpisodeRecord]:
     """Every planned episode's record, in plan order."""
     workers = cfg.eval.workers
-    _check_workers_file(run_dir, workers, resume)
-    lanes = deal(numbered, workers)
+    longest_first = _check_workers_file(run_dir, workers, resume)
+    lanes = deal(numbered, workers, longest_first=longest_first)
     config = dump_config(cfg)
     jobs = [
         WorkerJob(config, str(run_dir), k, lane, resume, fresh_memory)
@@ -133,7 +145,7 @@ def run_parallel(
     if cfg.eval.executor == "dask":
         results = _run_dask(cfg, jobs, poll)
     else:
-        results = _run_local(cfg.eval.executor, jobs, poll)
+        results = _run_local(cfg.eval.executor, jobs, poll, bar.paused)
     records: dict[int, EpisodeRecord] = {}
     for lane in results:
         for index, data in lane:
@@ -146,11 +158,16 @@ def run_parallel(
     return [records[i] for i in range(len(numbered))]
 
 
-def _check_workers_file(run_dir: Path, workers: int, resume: bool) -> None:
+def _check_workers_file(run_dir: Path, workers: int, resume: bool) -> bool:
+    """Record the run's worker count and deal, or check a resumed run's; ``True``: deal longest first."""
+    path = run_dir / WORKERS_FILE
     if resume:
         check_worker_count(run_dir, workers)
-    if not (run_dir / WORKERS_FILE).exists():
-        write_json_atomic(run_dir / WORKERS_FILE, {"workers": workers})
+    if not path.exists():
+        write_json_atomic(path, {"workers": workers, "deal": LONGEST_FIRST})
+        return True
+    # A resume deals as the run began, so every worker finds its checkpoints and memory where it left them.
+    return bool(json.loads(path.read_text(encoding="utf-8")).get("deal") == LONGEST_FIRST)
 
 
 # ---- the worker -----------------------------------------------------------------------------------------
@@ -221,9 +238,18 @@ def _worker_agent_config(agent_cfg: Any, worker: int) -> Any:
 Results = list[list[tuple[int, dict[str, Any]]]]
 
 
-def _run_local(kind: str, jobs: list[WorkerJob], poll: Callable[[], None]) -> Results:
-    with _local_pool(kind, len(jobs)) as (pool, stop):
-        futures = [pool.submit(run_worker, job) for job in jobs]
+def _run_local(
+    kind: str,
+    jobs: list[WorkerJob],
+    poll: Callable[[], None],
+    paused: Callable[[], AbstractContextManager[None]],
+) -> Results:
+    with ExitStack() as stack:
+        # The progress line's thread stops while the pool starts: worker processes fork at the first submit,
+        # and only from a parent without other threads (_process_context).
+        with paused():
+            pool, stop = stack.enter_context(_local_pool(kind, len(jobs)))
+            futures = [pool.submit(run_worker, job) for job in jobs]
         try:
             while True:
                 done, pending = cf.wait(futures, timeout=_POLL_S, return_when=cf.FIRST_EXCEPTION)
@@ -248,15 +274,32 @@ def _local_pool(kind: str, n: int) -> Iterator[tuple[cf.Executor, Any]]:
         with cf.ThreadPoolExecutor(max_workers=n, thread_name_prefix="robomem-worker") as pool:
             yield pool, _stop
         return
-    # A fork server, not fork: the parent may run threads (an LLM server in a benchmark, Chroma's), which a
-    # forked child would inherit half-stopped. It imports robomem once; each worker forks from it.
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(list(_PRELOAD))
+    ctx = _process_context()
     stop = ctx.Event()
     with cf.ProcessPoolExecutor(
         max_workers=n, mp_context=ctx, initializer=_init_process, initargs=(stop,)
     ) as pool:
         yield pool, stop
+
+
+def _process_context() -> Any:
+    """``fork`` when it is safe, else a fork server. A forked worker starts at once with everything the
+    parent has imported; a fork server is a new process that imports robomem again (~2 s of CPU, ~5 s at
+    load 7 on 2 cores: a tenth of the offline demo's 2-worker run) before the first worker forks from it.
+    Fork is safe only while no other thread runs in the parent, as a forked child inherits the locks such a
+    thread holds but not the thread: none of Python's (an LLM server in a benchmark), and no Chroma client
+    or onnxruntime, whose native threads Python does not see (robomem's CLI loads neither before the workers
+    start; numpy's OpenBLAS threads are fork-safe)."""
+    native = ("chromadb", "onnxruntime")
+    if (
+        "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+        and not any(name in sys.modules for name in native)
+    ):
+        return multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(list(_PRELOAD))
+    return ctx
 
 
 def _run_dask(cfg: Config, jobs: list[WorkerJob], poll: Callable[[], None]) -> Results:

@@ -26,4 +26,7 @@ def test_quick_run_reports_every_configuration_on_the_same_episodes(tmp_path: Pa
     demo = report["offline_demo"]["configurations"]
     assert [r["workers"] for r in demo] == [1, 2]
     assert {run["episodes"] for r in demo for run in r["runs"]} == {6}  # one task of each of the six subsets
+    # CPU time covers the worker processes too (robomem waits for them): no run is CPU-free.
+    assert all(run["cpu_s"] > 0 for r in demo for run in r["runs"])
+    assert len(report["offline_demo"]["pair_speedups"]) == 1 and "created" in report
     assert {"cpu_count", "python"} <= set(report["machine"])

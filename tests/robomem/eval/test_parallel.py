@@ -16,7 +16,7 @@ import pytest
 from envs.task import Task
 from robomem.cli.main import main
 from robomem.eval.harness import PlannedEpisode, number_episodes
-from robomem.eval.parallel import deal
+from robomem.eval.parallel import _check_workers_file, deal
 from tests.robomem.agents import resume_helpers as rh
 
 #: Offline and light: the full agent, all four stores, hashed embeddings and the exact vector store.
@@ -44,6 +44,116 @@ def test_lifelong_sequences_stay_whole_and_in_order_on_one_worker() -> None:
     assert lanes == [(0, 1, 2, 6, 7, 8), (3, 4, 5)]
     episodic = tuple(PlannedEpisode(task=_task(str(i)), subset="base") for i in range(5))
     assert deal(number_episodes(episodic), 8) == [(0,), (1,), (2,), (3,), (4,)]
+    assert deal(number_episodes(episodic), 2) == [(0, 2, 4), (1, 3)]  # equal units: round-robin
+
+
+def _sequences(*lengths: int) -> tuple[PlannedEpisode, ...]:
+    return tuple(
+        PlannedEpisode(task=_task(f"{seq}{pos}"), subset="base", sequence_id=str(seq), sequence_position=pos)
+        for seq, length in enumerate(lengths)
+        for pos in range(1, length + 1)
+    )
+
+
+def test_the_longest_sequences_are_dealt_first_to_the_least_loaded_worker(tmp_path: Path) -> None:
+    # Round-robin gave worker 1 sequences 0 and 2 (5 episodes) and worker 2 sequence 1 (1): worker 2 then
+    # sat idle for most of the run. Longest first: 4 against 2.
+    numbered = number_episodes(_sequences(1, 1, 4))
+    assert deal(numbered, 2) == [(2, 3, 4, 5), (0, 1)]
+    assert deal(numbered, 2, longest_first=False) == [(0, 2, 3, 4, 5), (1,)]
+    assert deal(number_episodes(_sequences(3, 5, 2, 4)), 2) == [
+        (3, 4, 5, 6, 7, 8, 9),
+        (0, 1, 2, 10, 11, 12, 13),
+    ]
+    # A run begun round-robin (its workers.json names no deal) resumes round-robin: its workers' checkpoints
+    # and memory are where that deal put them.
+    (tmp_path / "workers.json").write_text('{"workers": 2}', encoding="utf-8")
+    assert _check_workers_file(tmp_path, 2, resume=True) is False
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    assert _check_workers_file(fresh, 2, resume=False) is True
+    assert _check_workers_file(fresh, 2, resume=True) is True
+
+
+_START_METHODS = """
+import sys, threading, types
+from robomem.eval.parallel import _process_context
+
+print(_process_context().get_start_method())
+release = threading.Event()
+server = threading.Thread(target=release.wait)  # e.g. a benchmark's LLM server
+server.start()
+print(_process_context().get_start_method())
+release.set()
+server.join()
+print(_process_context().get_start_method())
+sys.modules["onnxruntime"] = types.ModuleType("onnxruntime")  # as if the parent had loaded it
+print(_process_context().get_start_method())
+"""
+
+
+def test_worker_processes_fork_from_the_evaluating_process_unless_threads_run() -> None:
+    # A fork server imports robomem again before the first worker starts (seconds of serial start-up, a
+    # tenth of the offline demo's 2-worker run); a forked worker starts with the parent's imports at once.
+    # Fork is for a parent without other threads only: Python's, or those of a loaded Chroma / onnxruntime.
+    # In a fresh interpreter: this one's threads and imports depend on the tests run before.
+    done = subprocess.run(
+        [sys.executable, "-c", _START_METHODS], capture_output=True, text=True, timeout=rh.PROCESS_TIMEOUT_S
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["fork", "forkserver", "fork", "forkserver"]
+
+
+_LIVE_BAR_RUN = """
+import io, json, sys
+from pathlib import Path
+
+from envs.registry import ENVS
+from robomem.agents import AGENTS
+from robomem.config import load_config
+from robomem.eval import parallel
+from robomem.eval._progress import RunProgress
+from robomem.eval.harness import evaluate
+
+chosen = []
+choose = parallel._process_context
+
+
+def spy():
+    ctx = choose()
+    chosen.append(ctx.get_start_method())
+    return ctx
+
+
+parallel._process_context = spy
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+run_dir = Path(sys.argv[1])
+cfg = load_config(None, [*json.loads(sys.argv[2]), f"run.dir={json.dumps(str(run_dir))}"])
+bar = RunProgress(2, stream=Terminal(), refresh_s=0.001)  # redrawn by its own thread, as on a terminal
+with ENVS.build(cfg.env) as env:
+    summary = evaluate(cfg, env, AGENTS.build(cfg.agent), run_dir, progress=bar)
+print(summary.overall.n, *chosen)
+"""
+
+
+def test_workers_fork_while_the_progress_line_is_redrawn_on_a_terminal(tmp_path: Path) -> None:
+    # On a terminal the progress line has a thread of its own, which made every run typed by a user start
+    # its workers from a fork server; the thread pauses while the workers fork.
+    overrides = [*LIGHT, 'eval.subsets=["base"]', "eval.episodes=2", "eval.workers=2"]
+    done = subprocess.run(
+        [sys.executable, "-c", _LIVE_BAR_RUN, str(tmp_path / "run"), json.dumps(overrides)],
+        capture_output=True,
+        text=True,
+        timeout=rh.PROCESS_TIMEOUT_S,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["2", "fork"]
 
 
 @pytest.mark.parametrize("executor", ["processes", "threads"])
@@ -55,7 +165,10 @@ def test_a_parallel_run_equals_the_sequential_run_episode_for_episode(tmp_path: 
     sequential, parallel = rh.results(tmp_path / "seq"), rh.results(tmp_path / "par")
     assert len([k for k in sequential if "final_res" in k]) == 9
     assert parallel == sequential, rh.first_difference(parallel, sequential)
-    assert json.loads((tmp_path / "par" / "workers.json").read_text(encoding="utf-8")) == {"workers": 3}
+    assert json.loads((tmp_path / "par" / "workers.json").read_text(encoding="utf-8")) == {
+        "workers": 3,
+        "deal": "longest_first",
+    }
     for k in (1, 2, 3):  # each worker wrote its three episodes to its own memory, once
         logged = (tmp_path / "par" / "workers" / str(k) / "memory" / "episodes.jsonl").read_text()
         assert len(logged.splitlines()) == 3

@@ -78,20 +78,24 @@ def test_on_a_terminal_the_line_is_redrawn_and_messages_go_above_it() -> None:
     assert out.getvalue().endswith("\rrobomem: done\n")
 
 
+def _drawn(out: _Tty, text: str) -> bool:
+    """Whether ``text`` appears on ``out`` within ~10 s (a bounded wait, no timing check)."""
+    for _ in range(1000):
+        if text in out.getvalue():
+            return True
+        threading.Event().wait(0.01)
+    return False
+
+
 def test_the_ticker_moves_the_clock_while_an_episode_is_silent() -> None:
     clock = _Clock()
     out = _Tty()
     progress = RunProgress(1, stream=out, clock=clock, refresh_s=0.01)
     progress.episode_started("a/1")
     clock.now += 125  # no event from the episode: only the ticker can show this
-    ticked = threading.Event()
-    for _ in range(1000):  # bounded wait for the condition, no timing assertion
-        if "0:02:05 elapsed" in out.getvalue():
-            ticked.set()
-            break
-        ticked.wait(0.01)
+    ticked = _drawn(out, "0:02:05 elapsed")
     progress.close()
-    assert ticked.is_set()
+    assert ticked
     assert progress._ticker is not None and not progress._ticker.is_alive()
 
 
@@ -152,3 +156,22 @@ def test_robomem_eval_on_a_real_terminal(tmp_path: Path) -> None:
     assert re.search(r"\| base [\w-]+ step [1-9]", text), text  # the current step of the running episode
     assert "robomem: 2 episodes in " in text
     assert stdout.decode().startswith("base")
+
+
+def test_paused_stops_the_ticker_for_the_block_and_starts_it_again() -> None:
+    # Parallel workers fork inside the block: a process forked while the ticker ran would inherit the locks it
+    # holds (robomem/eval/parallel.py).
+    clock = _Clock()
+    out = _Tty()
+    progress = RunProgress(1, stream=out, clock=clock, refresh_s=0.01)
+    first = progress._ticker
+    with progress.paused():
+        assert first is not None and not first.is_alive()
+        assert progress._ticker is first  # none other started
+    clock.now += 125
+    ticked = _drawn(out, "0:02:05 elapsed")
+    progress.close()
+    assert ticked and progress._ticker is not first
+    with progress.paused():  # a closed line stays closed
+        assert not progress._ticker.is_alive()
+    assert not progress._ticker.is_alive()

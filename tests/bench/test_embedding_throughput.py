@@ -1,4 +1,4 @@
-"""The embedding benchmark runs end to end (``--quick``) and writes its JSON; speed is not checked."""
+"""`bench/embedding_throughput.py` runs end to end (``--quick``) and writes its JSON; speed is not checked."""
 
 from __future__ import annotations
 
@@ -7,18 +7,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_quick_run_writes_json(tmp_path: Path) -> None:
     out = tmp_path / "nested" / "throughput.json"
     result = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "embedding_throughput.py"), "--quick", "--out", str(out)],
+        [sys.executable, "-m", "bench.embedding_throughput", "--quick", "--out", str(out)],
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
-        cwd=tmp_path,
+        cwd=ROOT,
     )
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.strip().splitlines()) == 1
