@@ -15,6 +15,7 @@ from __future__ import annotations
 SLOW_FILES: frozenset[str] = frozenset(
     {
         "tests/bench/test_bounded_context.py",
+        "tests/bench/test_embedding_throughput.py",
         "tests/bench/test_graph_locality.py",
         "tests/bench/test_parallel_memory.py",
         "tests/bench/test_step_overhead.py",
@@ -41,7 +42,6 @@ SLOW_FILES: frozenset[str] = frozenset(
         "tests/robomem/agents/test_robomemory_llm.py",
         "tests/robomem/cli/test_memory_view.py",
         "tests/robomem/cli/test_user_faults.py",
-        "tests/robomem/embeddings/test_throughput_bench.py",
         "tests/robomem/report/test_report.py",
     }
 )

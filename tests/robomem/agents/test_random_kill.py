@@ -109,7 +109,8 @@ def test_random_kills_then_resume_leave_the_memory_of_an_uninterrupted_run(
         assert mine == theirs, f"{scenario.name}: {rh.first_difference(mine, theirs)}"
         assert mine["leftovers"] == []
         # The step trace neither repeats nor loses a step, and only the unfinished episode kept checkpoints.
-        assert rh.traces(killed) == rh.traces(reference), scenario.name
+        mine_trace, their_trace = rh.traces(killed), rh.traces(reference)
+        assert mine_trace == their_trace, f"{scenario.name}: {rh.first_difference(mine_trace, their_trace)}"
         assert len(rh.traces(reference)) == len(list(reference.glob("*/steps/*.json"))) > 0
         # Every episode is saved: every trace is gzipped, the resumed run's too.
         for run in (killed, reference):
