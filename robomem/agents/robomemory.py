@@ -86,7 +86,7 @@ class RoboMemoryAgent(Agent):
         #: The step trace; add listeners to see each step as it is written (``robomem eval --verbose``).
         self.trace = TraceRecorder()
         self.node_middleware = tuple(node_middleware)
-        self.memory_opener = memory_opener
+        self.memory_opener: MemoryOpener = memory_opener or open_memory
         self.planner_wrapper = planner_wrapper
         self._conn: sqlite3.Connection | None = None
         self._checkpointer: SqliteSaver | None = None
@@ -118,10 +118,7 @@ class RoboMemoryAgent(Agent):
             self.llm = self.trace.wrap_llm(make_llm(cfg.llm, accounting=self.accounting))
         if cfg.memory.stores:
             memory_dir = Path(cfg.memory.dir) if cfg.memory.dir else own / "memory"
-            # The module's `open_memory` looked up now (not bound as a default): bench/step_overhead.py
-            # still replaces it (a follow-up moves it to `memory_opener=`).
-            opener = self.memory_opener or open_memory
-            self.memory = opener(
+            self.memory = self.memory_opener(
                 cfg.memory, memory_dir, llm=self.llm, fresh=self.fresh_memory, accounting=self.accounting
             )
         checkpointer = None

@@ -43,6 +43,13 @@ def test_quick_run_writes_the_report(tmp_path: Path) -> None:
         assert case["framework_cpu_ms"]["n"] == case["steps"]
         assert case["framework_cpu_ms"]["min"] > 0  # every step costs the process some CPU time
         assert case["framework_cpu_ms_ordinary_steps"]["n"] == case["framework_ms_ordinary_steps"]["n"]
+        # The garbage collector's pauses per generation, and what the slowest steps spend more on.
+        assert set(case["gc"]) == {"gen0", "gen1", "gen2"}
+        assert all(0 <= g["steps_with_one"] <= case["steps"] for g in case["gc"].values())
+        assert case["tail"]["steps"] <= case["steps"] // 10 + 1
+        if case["tail"]["steps"]:
+            assert case["tail"]["framework_ms"]["min"] > case["tail"]["above_ms"]
+            assert {"langgraph", "gc", "memory_update", "retrieve.episodic"} <= set(case["tail"]["parts"])
         fill = case["fill"]
         assert fill["spatial"]["edges"] >= 150
         assert fill["longterm"]["items"] == 150
