@@ -27,7 +27,16 @@ from robomem.context import EpisodeRuntime
 from robomem.graph import NODES, NodeFn
 from robomem.state import AgentState
 
-__all__ = ("Event", "Probe", "StepTimes", "TimedEnv", "TimedMemory", "steps_of_episode", "summarize_steps")
+__all__ = (
+    "Event",
+    "Probe",
+    "StepTimes",
+    "TimedEnv",
+    "TimedMemory",
+    "gc_totals",
+    "steps_of_episode",
+    "summarize_steps",
+)
 
 
 @dataclass
@@ -281,6 +290,19 @@ def summarize_steps(steps: Sequence[StepTimes]) -> dict[str, Any]:
     }
 
 
+def gc_totals(collections: Sequence[tuple[int, float, float]]) -> dict[str, Any]:
+    """Every collection, in steps or between them: count, total and longest pause per generation."""
+    out = {}
+    for g in (0, 1, 2):
+        pauses = [end - start for gen, start, end in collections if gen == g]
+        out[f"gen{g}"] = {
+            "count": len(pauses),
+            "total_ms": round(sum(pauses) * 1e3, 2),
+            "max_ms": round(max(pauses, default=0.0) * 1e3, 2),
+        }
+    return out
+
+
 def _parts(step: StepTimes) -> dict[str, float]:
     """A step's framework time by part (seconds); the garbage collector's pauses are inside the others."""
     parts = {node: seconds for node, seconds in step.nodes.items()}
@@ -321,4 +343,17 @@ def tail(steps: Sequence[StepTimes], q: float = 90.0) -> dict[str, Any]:
         "cpu_ms": distribution([s.framework_cpu_s for s in slow], scale=1e3),
         "largest_excess": top[:5],
         "parts": excess,
+        "slowest": [_described(s) for s in sorted(slow, key=lambda s: -s.framework_s)[:10]],
+    }
+
+
+def _described(step: StepTimes) -> dict[str, Any]:
+    """One step for the report: its times and its parts above 1 ms."""
+    parts = {name: round(v * 1e3, 2) for name, v in _parts(step).items() if v >= 1e-3}
+    return {
+        "framework_ms": round(step.framework_s * 1e3, 2),
+        "cpu_ms": round(step.framework_cpu_s * 1e3, 2),
+        "last": step.last,
+        "gc_ms": {f"gen{g}": round(v * 1e3, 2) for g, v in sorted(step.gc_s.items())},
+        "parts_ms": parts,
     }

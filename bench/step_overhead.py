@@ -55,7 +55,7 @@ from bench._script import (
     write_json,
 )
 from bench._step_fill import PROFILE, Templates, VectorCache, fill_longterm, fill_spatial, instructions
-from bench._step_probe import Probe, StepTimes, TimedEnv, steps_of_episode, summarize_steps
+from bench._step_probe import Probe, StepTimes, TimedEnv, gc_totals, steps_of_episode, summarize_steps
 from envs.household.config import HouseholdConfig
 from envs.household.env import HouseholdEnv
 from modules.hippocampus.config import MemoryConfig
@@ -81,6 +81,7 @@ def measure(
     *,
     steps: int,
     warmup: int,
+    freeze_heap: bool = True,
 ) -> dict[str, Any]:
     """Run the agent until ``steps`` steps after ``warmup`` episodes; return the per-step figures."""
     from robomem.agents.robomemory import RoboMemoryAgent
@@ -88,7 +89,9 @@ def measure(
 
     probe = Probe()
     agent = RoboMemoryAgent(
-        RoboMemoryAgentConfig(memory=config.model_copy(update={"dir": str(memory_dir)})),
+        RoboMemoryAgentConfig(
+            memory=config.model_copy(update={"dir": str(memory_dir)}), freeze_heap=freeze_heap
+        ),
         node_middleware=[probe.wrap],
         memory_opener=probe.memory_opener,
     )
@@ -104,6 +107,7 @@ def measure(
     }
     outcomes = {"episodes": 0, "successes": 0, "steps": 0, "invalid_actions": 0}
     episodes = 0
+    measured_from = math.inf
     run_dir.mkdir(parents=True, exist_ok=True)
     agent.begin_run(run_dir)
     assert agent.memory is not None
@@ -124,6 +128,7 @@ def measure(
                     invalid_before = timed_env.invalid
                     agent.run_episode(timed_env, task, observation, episode_id=f"a{attempt}/{position}")
                     episodes += 1
+                    events = probe.events[first_event:]
                     marks = probe.marks[first_mark:]
                     # The loop ends where per-episode work starts: the wait for consolidation, or end_episode.
                     end, end_cpu = next(
@@ -136,7 +141,8 @@ def measure(
                     )
                     if episodes <= warmup:
                         continue
-                    events, collections = probe.events[first_event:], probe.collections[first_gc:]
+                    measured_from = min(measured_from, events[0].start if events else end)
+                    collections = probe.collections[first_gc:]
                     episode_steps = steps_of_episode(events, end, end_cpu, collections)
                     measured += episode_steps
                     for name, s, e, _ in marks:
@@ -159,6 +165,8 @@ def measure(
     return {
         **summarize_steps(measured),
         "episode_ms": {name: distribution(values, scale=1e3) for name, values in episode_marks.items()},
+        "freeze_heap": freeze_heap,
+        "gc_measured_episodes": gc_totals([c for c in probe.collections if c[1] >= measured_from]),
         "outcome": {**outcomes, "warmup_episodes": warmup},
         "agent_site": sequence.scene,
         "memory_at_end": {"agent_site_graph": site_stats, **stored},

@@ -39,6 +39,7 @@ from modules.thalamus.base import Thalamus
 from modules.thalamus.deterministic import DeterministicThalamus
 from modules.thalamus.registry import THALAMI
 from robomem.agents.base import Agent, EpisodeStats
+from robomem.agents.heap import HeapKeeper
 from robomem.agents.robomemory_config import RoboMemoryAgentConfig
 from robomem.context import EpisodeRuntime
 from robomem.errors import ConfigError, EnvAdapterError, RobomemError
@@ -88,6 +89,7 @@ class RoboMemoryAgent(Agent):
         self.node_middleware = tuple(node_middleware)
         self.memory_opener: MemoryOpener = memory_opener or open_memory
         self.planner_wrapper = planner_wrapper
+        self.heap = HeapKeeper() if config.freeze_heap else None
         self._conn: sqlite3.Connection | None = None
         self._checkpointer: SqliteSaver | None = None
         self._graph: CompiledStateGraph[AgentState, EpisodeRuntime, AgentState, AgentState] | None = None
@@ -138,6 +140,8 @@ class RoboMemoryAgent(Agent):
             self.planner = self.planner_wrapper(self.planner)
         self.critic = CRITICS.build(cfg.critic, llm=self.llm) if cfg.critic is not None else None
         self.executor = EXECUTORS.build(cfg.executor)
+        if self.heap is not None:
+            self.heap.collect()  # memory is loaded: what is there now lives as long as the run
 
     def episode_saved(self, episode_id: str) -> None:
         """The harness has written this episode's result: a resume will not run it again, so its checkpoints
@@ -154,6 +158,8 @@ class RoboMemoryAgent(Agent):
             if self.memory is not None:
                 self.memory.close()
         finally:
+            if self.heap is not None:
+                self.heap.release()
             self.trace.stop()
             if self._conn is not None:
                 _compact(self._conn)
@@ -243,6 +249,8 @@ class RoboMemoryAgent(Agent):
             # stay in the stores' pending logs (as after a kill -9).
             raise
         self._end_memory(state, runtime)
+        if self.heap is not None:
+            self.heap.episode_ended()
         return EpisodeStats(
             planner_steps=state.get("planner_steps", 0),
             planner_output_error=state.get("planner_output_error", 0),
