@@ -103,6 +103,8 @@ class LongTermIndex:
 
     #: Largest partition pinned (384-d float32: 15 MB); a larger one is searched in the store.
     MAX_PINNED_ITEMS = 10_000
+    #: Store answers kept for an unchanged store (a step asks a handful of queries).
+    MAX_ANSWERS = 4096
 
     def __init__(self, store: VectorStore, embedder: Embedder, archive: Path) -> None:
         self.store = store
@@ -110,6 +112,10 @@ class LongTermIndex:
         self.archive = archive
         self._lock = threading.Lock()
         self._pins: dict[tuple[tuple[str, str], ...], _Partition] = {}
+        #: Store answers per (query text, (k, filter)), valid while the store's revision is
+        #: :attr:`_answers_revision` (:meth:`_query`).
+        self._answers: dict[tuple[str, tuple[int, tuple[tuple[str, str], ...]]], list[VectorHit]] = {}
+        self._answers_revision: int | None = None
 
     def pin(self, filters: Sequence[Metadata]) -> int:
         """Load the partitions of ``filters`` (reloaded: another process may share the store) and drop
@@ -149,11 +155,39 @@ class LongTermIndex:
         if pinned is not None:
             return _search_partition(pinned, vectors, k)
         best: dict[str, VectorHit] = {}
-        for hits in self.store.query(vectors, k, where):
+        for hits in self._query(queries, vectors, k, where):
             for hit in hits:
                 if hit.item.id not in best or hit.score > best[hit.item.id].score:
                     best[hit.item.id] = hit
         return sorted(best.values(), key=lambda h: (-h.score, h.item.id))[:k]
+
+    def _query(
+        self, queries: Sequence[str], vectors: Vectors, k: int, where: Metadata | None
+    ) -> list[list[VectorHit]]:
+        """The store's hits for each query, from :attr:`_answers` where the store has not changed since (a
+        step asks mostly what the step before asked: the instruction, the goal's objects). Each query's
+        hits are the store's own for that query alone, so the merged result is the same either way."""
+        revision = self.store.revision()
+        if revision is None:
+            return self.store.query(vectors, k, where)
+        scope = (k, _filter_key(where) if where else ())
+        with self._lock:
+            if self._answers_revision != revision:
+                self._answers, self._answers_revision = {}, revision
+            known = {q: self._answers.get((q, scope)) for q in queries}
+        missing = [i for i, q in enumerate(queries) if known[q] is None]
+        if missing:
+            asked = self.store.query(vectors[missing], k, where)
+            with self._lock:
+                keep = self._answers_revision == revision and self.store.revision() == revision
+                if len(self._answers) > self.MAX_ANSWERS:
+                    self._answers = {}
+                for i, hits in zip(missing, asked, strict=True):
+                    known[queries[i]] = hits
+                    if keep:
+                        self._answers[(queries[i], scope)] = hits
+        # Copies: a caller may change an item's metadata, the kept answer must not change with it.
+        return [[_copy(h) for h in known[q] or ()] for q in queries]
 
     def unpin(self) -> None:
         with self._lock:
@@ -328,6 +362,10 @@ class LongTermIndex:
 
     def archived(self) -> list[dict[str, Any]]:
         return [r for r in read_jsonl(self.archive) if isinstance(r, dict)]
+
+
+def _copy(hit: VectorHit) -> VectorHit:
+    return VectorHit(VectorItem(hit.item.id, hit.item.text, dict(hit.item.metadata)), hit.score)
 
 
 def _search_partition(part: _Partition, queries: Vectors, k: int) -> list[VectorHit]:

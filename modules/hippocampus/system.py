@@ -115,6 +115,11 @@ class MemorySystem:
         self._consolidation_start = self.clock()
         return updated
 
+    @property
+    def consolidating(self) -> bool:
+        """A consolidation started by :meth:`update_and_end` has not been settled yet."""
+        return bool(self._consolidating)
+
     def settle(self) -> dict[str, UpdateStats]:
         """Wait for the background consolidation started by :meth:`update_and_end`, if any."""
         pending, self._consolidating = self._consolidating, {}

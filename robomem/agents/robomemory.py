@@ -39,6 +39,7 @@ from modules.thalamus.base import Thalamus
 from modules.thalamus.deterministic import DeterministicThalamus
 from modules.thalamus.registry import THALAMI
 from robomem.agents.base import Agent, EpisodeStats
+from robomem.agents.heap import HeapKeeper
 from robomem.agents.robomemory_config import RoboMemoryAgentConfig
 from robomem.context import EpisodeRuntime
 from robomem.errors import ConfigError, EnvAdapterError, RobomemError
@@ -88,8 +89,9 @@ class RoboMemoryAgent(Agent):
         #: The step trace; add listeners to see each step as it is written (``robomem eval --verbose``).
         self.trace = TraceRecorder()
         self.node_middleware = tuple(node_middleware)
-        self.memory_opener = memory_opener
+        self.memory_opener: MemoryOpener = memory_opener or open_memory
         self.planner_wrapper = planner_wrapper
+        self.heap = HeapKeeper() if config.freeze_heap else None
         self._conn: sqlite3.Connection | None = None
         self._checkpointer: SqliteSaver | None = None
         self._graph: CompiledStateGraph[AgentState, EpisodeRuntime, AgentState, AgentState] | None = None
@@ -121,10 +123,7 @@ class RoboMemoryAgent(Agent):
             self.llm = self.trace.wrap_llm(make_llm(cfg.llm, accounting=self.accounting))
         if cfg.memory.stores:
             memory_dir = Path(cfg.memory.dir) if cfg.memory.dir else own / "memory"
-            # The module's `open_memory` looked up now (not bound as a default): bench/step_overhead.py
-            # still replaces it (a follow-up moves it to `memory_opener=`).
-            opener = self.memory_opener or open_memory
-            self.memory = opener(
+            self.memory = self.memory_opener(
                 cfg.memory, memory_dir, llm=self.llm, fresh=self.fresh_memory, accounting=self.accounting
             )
         checkpointer = None
@@ -144,6 +143,8 @@ class RoboMemoryAgent(Agent):
             self.planner = self.planner_wrapper(self.planner)
         self.critic = CRITICS.build(cfg.critic, llm=self.llm) if cfg.critic is not None else None
         self.executor = EXECUTORS.build(cfg.executor)
+        if self.heap is not None:
+            self.heap.collect()  # memory is loaded: what is there now lives as long as the run
 
     def episode_saved(self, episode_id: str) -> None:
         """The harness has written this episode's result: a resume will not run it again, so its checkpoints
@@ -160,6 +161,8 @@ class RoboMemoryAgent(Agent):
             if self.memory is not None:
                 self.memory.close()
         finally:
+            if self.heap is not None:
+                self.heap.release()
             self.trace.stop()
             if self._conn is not None:
                 _compact(self._conn)
@@ -255,6 +258,8 @@ class RoboMemoryAgent(Agent):
             # stay in the stores' pending logs (as after a kill -9).
             raise
         self._end_memory(state, runtime)
+        if self.heap is not None:
+            self.heap.episode_ended()
         return EpisodeStats(
             planner_steps=state.get("planner_steps", 0),
             planner_output_error=state.get("planner_output_error", 0),

@@ -39,6 +39,9 @@ class RoboMemoryAgentConfig(BaseModel):
     max_steps: int = Field(default=1000, ge=1)
     #: Checkpoint every step so ``robomem eval --resume`` can continue after a crash.
     checkpoint: bool = True
+    #: Keep the garbage collector's full collections between episodes (robomem/agents/heap.py): the
+    #: surviving heap is frozen after each episode. ``false``: Python's default collector.
+    freeze_heap: bool = True
 
     @field_validator("planner", mode="before")
     @classmethod

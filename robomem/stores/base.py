@@ -45,6 +45,13 @@ class VectorStore(ABC):
         (processes and hosts): hold it around each read-modify-write. Single-owner backends need none."""
         return contextlib.nullcontext()
 
+    def revision(self) -> int | None:
+        """A number that changes with every write to this collection, or ``None`` when the backend cannot
+        know every write (other processes write a shared server; a backend that does not count them). A
+        reader may keep query results while it stays the same (long-term memory does, within an episode);
+        with ``None`` it must not."""
+        return None
+
     @abstractmethod
     def upsert(self, items: Sequence[VectorItem], vectors: Vectors) -> None:
         """Insert or replace items by id, atomically per call as far as the backend allows."""

@@ -94,6 +94,26 @@ def _where(where: Metadata | None) -> dict[str, Any] | None:
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
+class _Revisions:
+    """Writes per embedded collection in this process, over every store object opened on it (an embedded
+    database has one process: :meth:`ChromaVectorStore.persistent`)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[str, int] = {}
+
+    def get(self, key: str) -> int:
+        with self._lock:
+            return self._counts.get(key, 0)
+
+    def bump(self, key: str) -> None:
+        with self._lock:
+            self._counts[key] = self._counts.get(key, 0) + 1
+
+
+_REVISIONS = _Revisions()
+
+
 class ChromaVectorStore(VectorStore):
     """One Chroma collection. Scores are cosine similarities (``1 - cosine distance``).
 
@@ -108,11 +128,14 @@ class ChromaVectorStore(VectorStore):
         dim: int,
         on_close: Callable[[], None] | None = None,
         lock: Callable[[], AbstractContextManager[object]] | None = None,
+        revision_key: str | None = None,
     ) -> None:
         self.collection = collection
         self.dim = dim
         #: On a server (:meth:`http`) other robots write too, and ``lock`` makes a lock held on the server.
         self.shared = lock is not None
+        #: Where this collection's writes are counted (``None``: not counted, see :meth:`revision`).
+        self._revision_key = None if self.shared else revision_key
         self._lock_factory = lock
         self._on_close = on_close
         self._closed = False
@@ -199,7 +222,9 @@ class ChromaVectorStore(VectorStore):
             POOL.release(key)
             raise
         lock = (lambda: ServerLock(client, name)) if shared else None
-        return cls(collection, dim=dim, on_close=lambda: POOL.release(key), lock=lock)
+        return cls(
+            collection, dim=dim, on_close=lambda: POOL.release(key), lock=lock, revision_key=f"{key}#{name}"
+        )
 
     @staticmethod
     def _check_collection(collection: Collection, embedder_name: str, dim: int, ef_search: int) -> None:
@@ -239,11 +264,30 @@ class ChromaVectorStore(VectorStore):
                 self._max_batch = max(1, int(self.collection._client.get_max_batch_size()))
         return self._max_batch
 
+    def revision(self) -> int | None:
+        # Counted in this process only: a server's collection changes under other writers (`shared`).
+        return None if self._revision_key is None else _REVISIONS.get(self._revision_key)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Counts a write before and after it: a reader that overlaps a write sees the revision change."""
+        if self._revision_key is not None:
+            _REVISIONS.bump(self._revision_key)
+        try:
+            yield
+        finally:
+            if self._revision_key is not None:
+                _REVISIONS.bump(self._revision_key)
+
     def upsert(self, items: Sequence[VectorItem], vectors: Vectors) -> None:
         array = check_items(items, vectors, self.dim)
         self._check_open()
         if not items:
             return
+        with self._writing():
+            self._upsert(items, array)
+
+    def _upsert(self, items: Sequence[VectorItem], array: np.ndarray) -> None:
         step = self._batch_size()
         for start in range(0, len(items), step):
             chunk = items[start : start + step]
@@ -346,7 +390,7 @@ class ChromaVectorStore(VectorStore):
         self._check_open()
         wanted = list(dict.fromkeys(ids))
         if wanted:
-            with _errors("delete"):
+            with self._writing(), _errors("delete"):
                 retrying(self.collection.delete, ids=wanted)
 
     def count(self) -> int:
