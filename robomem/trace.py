@@ -307,6 +307,16 @@ class TraceRecorder:
                 "reason": str(update.get("reflection") or ""),
             }
         elif name == "execute":
+            if "perceive" not in cur["timings"] and not cur.get("resumed"):
+                # The iteration began in a killed process and its start was not seeded (the kill test saw
+                # this in ~1 run of 3 under load; the LangGraph path is not pinned down): what this
+                # iteration perceived and retrieved is in the state the action was chosen from.
+                cur |= {
+                    "summary": state.get("summary", ""),
+                    "queries": list(state.get("queries") or []),
+                    "retrieved": _retrieved(state.get("memory") or {}),
+                    "resumed": True,
+                }
             last = update["history"][-1]
             cur |= {
                 "step": int(update["step"]),

@@ -290,3 +290,39 @@ def test_a_resumed_episode_whose_closing_node_did_not_run_again_still_ends_with_
     recorder.start(path, "base/1", saved, next_nodes=(), finished=True)
     recorder.close_episode(saved)
     assert read_trace(path) == records
+
+
+def test_an_action_of_an_iteration_begun_before_a_kill_keeps_what_that_iteration_perceived(
+    tmp_path: Path,
+) -> None:
+    """The random-kill test found (~1 run in 3 under load) a resumed episode whose interrupted iteration was
+    not seeded at start, so its record had the action but an empty summary and no queries. Whatever the
+    path, an action's record holds what its iteration perceived and retrieved (the state it was chosen in)."""
+    path = tmp_path / "base" / "trace" / "episode_1_trace.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"step": 1, "action": "a1", "final": None}) + "\n", encoding="utf-8")
+    state = {
+        "history": [{"action": "a1", "feedback": "ok", "success": True}],
+        "step": 1,
+        "summary": "I see the Mug.",
+        "queries": ["Mug", "Sink"],
+        "memory": {"episodic": ["Task: earlier"]},
+        "plan": ["find a Sink"],
+    }
+    recorder = TraceRecorder()
+    recorder.start(path, "base/1", state, next_nodes=("perceive",))  # as if the iteration had not begun
+    acted = {"action": "a2", "feedback": "ok", "success": True}
+    executed = {"step": 2, "history": [state["history"][0], acted]}  # type: ignore[index]
+    execute = recorder.middleware("execute", lambda _state, _runtime: executed)  # type: ignore[arg-type]
+    execute(state, None)  # type: ignore[arg-type]
+    record = read_trace(path)[-1]
+    assert record["action"] == "a2" and record["resumed"] is True
+    assert record["summary"] == "I see the Mug." and record["queries"] == ["Mug", "Sink"]
+    assert record["retrieved"]["episodic"] == "Task: earlier"
+    # An iteration this process perceived is recorded as it ran (nothing filled in from the state).
+    perceived = {"summary": "new", "queries": ["Cup"]}
+    perceive = recorder.middleware("perceive", lambda _state, _runtime: perceived)  # type: ignore[arg-type]
+    perceive(state, None)  # type: ignore[arg-type]
+    execute(state, None)  # type: ignore[arg-type]
+    record = read_trace(path)[-1]
+    assert record["summary"] == "new" and record["queries"] == ["Cup"] and "resumed" not in record
