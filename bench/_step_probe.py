@@ -86,7 +86,9 @@ class Probe:
     def memory_opener(self, config: MemoryConfig, memory_dir: Path, **kwargs: Any) -> MemorySystem:
         """The agent's memory, opened as usual, in a :class:`TimedMemory`."""
         system = open_memory(config, memory_dir, **kwargs)
-        timed = TimedMemory(list(system.stores.values()), parallel=system.parallel, probe=self)
+        timed = TimedMemory(
+            list(system.stores.values()), parallel=system.parallel, background=system.background, probe=self
+        )
         timed.on_close = system.on_close
         return timed
 
@@ -117,8 +119,10 @@ class Probe:
 class TimedMemory(MemorySystem):
     """The agent's memory system, with its episode-level calls timed."""
 
-    def __init__(self, stores: Sequence[MemoryStore], *, parallel: bool, probe: Probe) -> None:
-        super().__init__(stores, parallel=parallel)
+    def __init__(
+        self, stores: Sequence[MemoryStore], *, parallel: bool, background: bool, probe: Probe
+    ) -> None:
+        super().__init__(stores, parallel=parallel, background=background)
         self.probe = probe
 
     def begin_episode(self, context: EpisodeContext) -> None:

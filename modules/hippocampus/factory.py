@@ -328,7 +328,7 @@ def open_memory(
             store.close()
         lock.release()
         raise
-    system = MemorySystem(stores, parallel=config.parallel)
+    system = MemorySystem(stores, parallel=config.threads(), background=config.parallel is not False)
     system.on_close.append(lock.release)
     close = getattr(embedder, "close", None)
     if callable(close) and made:

@@ -50,6 +50,7 @@ class MemorySystem:
         stores: Sequence[MemoryStore],
         *,
         parallel: bool = True,
+        background: bool | None = None,
         clock: Callable[[], float] = time.perf_counter,
         keep_timings: int = 100_000,
     ) -> None:
@@ -58,6 +59,9 @@ class MemorySystem:
             raise ValueError(f"duplicate memory stores: {names}")
         self.stores = {s.name: s for s in stores}
         self.parallel = parallel
+        #: The last step's consolidation runs on threads, in the background (:meth:`update_and_end`); by
+        #: default whenever ``parallel``. Once per episode, so worth it even when per-step fan-outs are not.
+        self.background = parallel if background is None else background
         self.clock = clock
         self.keep_timings = keep_timings
         self.timings: list[PhaseTiming] = []
@@ -95,7 +99,7 @@ class MemorySystem:
         failures, and every other call (``flush`` first of all) settles before doing anything."""
         self.settle()
         self._step = summary.step
-        if not self.parallel or len(self.stores) < 2:
+        if not self.background or len(self.stores) < 2:
             updated = self.update(summary)
             self.end_episode(outcome)
             return updated

@@ -339,3 +339,35 @@ def test_one_process_at_a_time_per_memory_folder(tmp_path: Path) -> None:
         memory.close()
     free = another_process(sys.executable, "-c", other, str(folder))
     assert free.returncode == 0, free.stdout + free.stderr
+
+
+@pytest.mark.parametrize(
+    ("overrides", "threads"),
+    [
+        ({}, False),  # every operation deterministic, MiniLM and Chroma in the process: no thread helps
+        ({"vector": {"type": "exact"}, "embedder": {"type": "hashing"}}, False),
+        ({"temporal": {"compressor": "llm"}}, True),  # a model call to wait on
+        ({"embedder": {"type": "openai", "model": "e"}}, True),  # an embedding endpoint
+        ({"vector": {"type": "chroma_http"}}, True),  # a Chroma server
+        ({"parallel": True}, True),
+        ({"parallel": False, "temporal": {"compressor": "llm"}}, False),
+    ],
+)
+def test_memory_runs_its_stores_on_threads_only_when_something_may_wait(
+    overrides: dict[str, object], threads: bool
+) -> None:
+    assert MemoryConfig.model_validate(overrides).threads() is threads
+
+
+def test_an_offline_memory_opens_without_threads_and_an_llm_memory_with_them(tmp_path: Path) -> None:
+    offline = open_memory(MemoryConfig(embedder=EmbedderConfig(type="hashing")), tmp_path / "a")
+    try:
+        assert offline.parallel is False
+        assert offline.background is True  # the episode's consolidation still leaves the last step
+    finally:
+        offline.close()
+    forced = open_memory(MemoryConfig(parallel=True, embedder=EmbedderConfig(type="hashing")), tmp_path / "b")
+    try:
+        assert forced.parallel is True
+    finally:
+        forced.close()
