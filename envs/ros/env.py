@@ -189,7 +189,9 @@ class RosEnv(Env):
             if result.skills is not None:
                 self._skills = result.skills
             observation = self._observe(result.perception_seq)
-        self._count(success=result.success, done=result.done or result.task_success >= 1.0)
+        self._count(
+            success=result.success, done=result.done or result.task_success >= 1.0, step=action_id >= 0
+        )
         info: StepInfo = {
             "task_success": result.task_success,
             "task_progress": result.task_progress,
@@ -211,9 +213,11 @@ class RosEnv(Env):
             invalid_actions_left=max(0, self.config.max_invalid_actions - self._invalid),
         )
 
-    def _count(self, *, success: bool, done: bool = False) -> None:
-        """One more step (a timed-out skill too) toward the episode's limits."""
-        self._steps += 1
+    def _count(self, *, success: bool, done: bool = False, step: bool = True) -> None:
+        """One more step (a timed-out skill too) toward the episode's limits. An action outside the skill
+        list never reached the robot: by EmbodiedBench's rule (as the simulator and the bridge count) it is
+        an invalid action, not a step."""
+        self._steps += 1 if step else 0
         self._invalid += 0 if success else 1
         self._done = (
             done or self._steps >= self.config.max_steps or self._invalid >= self.config.max_invalid_actions

@@ -24,9 +24,9 @@ def test_budget_counts_down_per_episode_and_the_guide_is_the_profiles(start_serv
         env.reset(task)
         assert env.budget() == Budget(steps_left=3, invalid_actions_left=2)
         env.step(env.skills[0])
-        env.step("fly to the moon")  # never sent to the robot, still an invalid step
-        assert env.budget() == Budget(steps_left=1, invalid_actions_left=1)
-        env.step("fly to the moon")
+        env.step("fly to the moon")  # never sent to the robot: an invalid action, not a step
+        assert env.budget() == Budget(steps_left=2, invalid_actions_left=1)
+        env.step("fly to the moon")  # the invalid-action limit ends the episode
         assert env.budget() == Budget(steps_left=0, invalid_actions_left=0)
         env.reset(task)
         assert env.budget() == Budget(steps_left=3, invalid_actions_left=2)
