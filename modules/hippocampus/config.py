@@ -42,7 +42,7 @@ class MemoryConfig(BaseModel):
     #: Fan the four stores' updates / retrievals out on threads (``false``: one after another). ``auto``:
     #: when an operation may wait on something outside the process (a model, an embedding endpoint, a
     #: Chroma server; see :meth:`threads`). With every operation deterministic and local the work is Python
-    #: under one GIL: threads add only hand-offs (the offline demo with 2 workers: 1.54x -> 1.78x).
+    #: under one GIL: threads add only hand-offs (the offline demo with 2 workers: 1.54x -> 1.68x).
     parallel: bool | Literal["auto"] = "auto"
     temporal: TemporalConfig = Field(default_factory=TemporalConfig)
     spatial: SpatialConfig = Field(default_factory=SpatialConfig)
